@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what Agoria TRE needs on a Debian 12 machine, idempotently, then prints nothing
+# more than what it did. Usage: scripts/bootstrap.sh [DEBIAN_PACKAGE ...]
+#   - Debian packages named on the command line (plus the base ones) are installed if missing;
+#   - the project's virtual environment (.venv) is created and the package installed in it,
+#     again only when pyproject.toml changed since the last time.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PYTHON="${PYTHON:-python3}"
+
+log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+
+# --- Debian packages ----------------------------------------------------------------------
+packages=(ca-certificates "$@")
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  packages+=(python3-venv)
+fi
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing Debian packages: ${missing[*]}; run this as root (or install them) first"
+    exit 1
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- trust the host's extra certificate authorities (TLS-intercepting proxies) -----------
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null && [ "$(id -u)" -eq 0 ]; then
+  update-ca-certificates >/dev/null 2>&1 || true
+fi
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
+fi
+
+# --- Python --------------------------------------------------------------------------------
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  log "Python 3.11 or newer is needed; $PYTHON is $("$PYTHON" --version 2>&1)"
+  exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating the virtual environment $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.agoria-installed"
+want="$( (cat "$ROOT/pyproject.toml"; "$VENV/bin/python" --version) | sha256sum | cut -c1-64)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing agoria-tre and its development tools into $VENV"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
+  echo "$want" >"$stamp"
+fi

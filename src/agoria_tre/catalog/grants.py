@@ -1,0 +1,167 @@
+"""Grants: which project may mount which dataset version, when, and under which approval.
+
+:func:`mountable_versions` is the one answer to "which dataset versions may project P mount
+now"; spawners, the copy reconciler and the airlock all ask it, never the tables directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from agoria_tre import audit
+from agoria_tre.catalog.datasets import get_version
+from agoria_tre.catalog.models import DatasetVersion, Grant, Project, utcnow
+from agoria_tre.catalog.projects import get_project, require_active
+from agoria_tre.errors import Conflict, InvalidInput, NotFound
+from agoria_tre.names import DatasetRef, check_text
+
+
+def today(tz: ZoneInfo, now: datetime | None = None) -> date:
+    """The calendar day in the platform's time zone, which grant dates are read in."""
+    return (now or utcnow()).astimezone(tz).date()
+
+
+def is_effective(grant: Grant, day: date) -> bool:
+    return (
+        grant.revoked_at is None
+        and grant.valid_from <= day <= grant.valid_until
+        and grant.project.is_active
+    )
+
+
+def _open_grants(session: Session, project: Project, version: DatasetVersion) -> list[Grant]:
+    """Grants of this pair that are not revoked (they may be current, future or expired)."""
+    return list(
+        session.scalars(
+            select(Grant).where(
+                Grant.project_id == project.id,
+                Grant.dataset_version_id == version.id,
+                Grant.revoked_at.is_(None),
+            )
+        )
+    )
+
+
+def add_grant(
+    session: Session,
+    *,
+    slug: str,
+    ref: DatasetRef,
+    reference: str,
+    valid_until: date,
+    valid_from: date | None,
+    actor: str,
+    tz: ZoneInfo,
+) -> Grant:
+    reference = check_text("approval reference", reference)
+    day = today(tz)
+    start = valid_from or day
+    if valid_from is not None and valid_from < day:
+        raise InvalidInput(f"start date {valid_from.isoformat()} is in the past")
+    if valid_until < day:
+        raise InvalidInput(f"end date {valid_until.isoformat()} is in the past")
+    if start > valid_until:
+        raise InvalidInput(
+            f"start date {start.isoformat()} is after end date {valid_until.isoformat()}"
+        )
+    project = get_project(session, slug)
+    require_active(project)
+    version = get_version(session, ref)
+    for existing in _open_grants(session, project, version):
+        if existing.valid_until >= day and existing.valid_from <= valid_until:
+            raise Conflict(
+                f"project {slug!r} already holds a grant for {ref} from"
+                f" {existing.valid_from.isoformat()} to {existing.valid_until.isoformat()}"
+                f" ({existing.reference}); revoke it first"
+            )
+    grant = Grant(
+        project=project,
+        dataset_version=version,
+        reference=reference,
+        granted_by=actor,
+        valid_from=start,
+        valid_until=valid_until,
+    )
+    session.add(grant)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="grant.add",
+        target=f"dataset:{ref}",
+        project=slug,
+        details={
+            "grant_id": grant.id,
+            "reference": reference,
+            "valid_from": start,
+            "valid_until": valid_until,
+        },
+    )
+    return grant
+
+
+def revoke_grant(
+    session: Session, *, slug: str, ref: DatasetRef, actor: str, tz: ZoneInfo
+) -> list[Grant]:
+    """Revoke the grants of this dataset version to this project that have not ended."""
+    project = get_project(session, slug)
+    version = get_version(session, ref)
+    day = today(tz)
+    grants = [g for g in _open_grants(session, project, version) if g.valid_until >= day]
+    if not grants:
+        raise NotFound(f"project {slug!r} holds no grant for {ref} to revoke")
+    moment = utcnow()
+    for grant in grants:
+        grant.revoked_at = moment
+        grant.revoked_by = actor
+    audit.record(
+        session,
+        actor=actor,
+        action="grant.revoke",
+        target=f"dataset:{ref}",
+        project=slug,
+        details={"grant_ids": [g.id for g in grants]},
+    )
+    return grants
+
+
+def list_grants(session: Session, slug: str) -> Sequence[Grant]:
+    project = get_project(session, slug)
+    return session.scalars(
+        select(Grant)
+        .where(Grant.project_id == project.id)
+        .options(joinedload(Grant.dataset_version).joinedload(DatasetVersion.dataset))
+        .order_by(Grant.id)
+    ).all()
+
+
+def mountable_versions(
+    session: Session, slug: str, *, tz: ZoneInfo, now: datetime | None = None
+) -> list[DatasetVersion]:
+    """The dataset versions project ``slug`` may mount at ``now`` (default: this instant).
+
+    A version is mountable when the project is active and holds a grant for it that is not
+    revoked and whose days (inclusive, in ``tz``) contain today.
+    """
+    project = get_project(session, slug)
+    if not project.is_active:
+        return []
+    day = today(tz, now)
+    versions = session.scalars(
+        select(DatasetVersion)
+        .join(Grant, Grant.dataset_version_id == DatasetVersion.id)
+        .where(
+            Grant.project_id == project.id,
+            Grant.revoked_at.is_(None),
+            Grant.valid_from <= day,
+            Grant.valid_until >= day,
+        )
+        .options(joinedload(DatasetVersion.dataset))
+        .distinct()
+    ).all()
+    return sorted(versions, key=lambda v: (v.dataset.name, v.version))

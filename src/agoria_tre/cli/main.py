@@ -1,0 +1,528 @@
+"""The ``agoria-tre`` command: the administrators' interface to the catalog.
+
+Thin by design: it parses arguments, calls ``agoria_tre.catalog`` and ``agoria_tre.audit``,
+and prints. Refusals are one line on stderr with exit status 2, and change nothing: each
+command runs in one transaction that commits only when the whole command succeeded.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from agoria_tre import __version__, audit
+from agoria_tre.catalog import datasets, grants, projects
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.catalog.migrate import upgrade
+from agoria_tre.catalog.models import AuditEvent, Role
+from agoria_tre.cli.output import emit_fields, emit_json, emit_table, fail
+from agoria_tre.cli.views import (
+    event_view,
+    grant_view,
+    membership_view,
+    project_view,
+    version_view,
+)
+from agoria_tre.config import Settings
+from agoria_tre.errors import AgoriaError, CatalogNotReady, InvalidInput
+from agoria_tre.names import DatasetRef
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def default_actor() -> str:
+    """The invoking login user (the one behind sudo, if any)."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
+
+
+class State:
+    """What every command shares: settings, resolved once, and the catalog, opened lazily."""
+
+    def __init__(self) -> None:
+        self._catalog: Catalog | None = None
+
+    def catalog(self, *, require_ready: bool = True) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog(Settings.from_env())
+        if require_ready:
+            self._catalog.require_ready()
+        return self._catalog
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self.catalog().write() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.catalog().read() as session:
+            yield session
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def actor_option(func: F) -> F:
+    return click.option(
+        "--actor",
+        default=default_actor,
+        show_default="the invoking login user",
+        help="Who is acting: recorded in the audit log (and as granted_by).",
+    )(func)
+
+
+def _check_actor(actor: str) -> str:
+    if not actor or len(actor) > audit.MAX_NAME or not actor.isprintable() or " " in actor:
+        raise InvalidInput(f"invalid actor {actor!r}: one word of 1 to {audit.MAX_NAME} characters")
+    return actor
+
+
+def _parse_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{option} must be a date written YYYY-MM-DD, got {value!r}") from None
+
+
+_RELATIVE = re.compile(r"(\d+)([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _parse_since(value: str) -> datetime:
+    """An ISO date or date-time (UTC unless it names a zone), or an age such as 7d or 12h."""
+    relative = _RELATIVE.fullmatch(value)
+    if relative:
+        amount, unit = int(relative.group(1)), _UNITS[relative.group(2)]
+        return datetime.now(UTC) - timedelta(**{unit: amount})
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"--since must be a date (2026-01-31), a date-time (2026-01-31T08:00) or an age"
+            f" (30m, 12h, 7d, 2w), got {value!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- the group ---------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="agoria-tre")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Agoria TRE administration: projects, members, grants and the audit log.
+
+    The catalog lives in $AGORIA_HOME (default /var/lib/agoria-tre) or in the database
+    named by $AGORIA_DB_URL. Every change is recorded in the hash-chained audit log.
+    """
+    state = ctx.ensure_object(State)
+    ctx.call_on_close(state.close)
+
+
+@cli.command()
+@json_option
+@pass_state
+def init(state: State, as_json: bool) -> None:
+    """Create the catalog, or upgrade it to this version's schema."""
+    catalog = state.catalog(require_ready=False)
+    before, after = upgrade(catalog)
+    result = {
+        "catalog": catalog.url,
+        "audit_anchor": str(catalog.anchor_path),
+        "revision_before": before,
+        "revision": after,
+    }
+    if as_json:
+        emit_json(result)
+    elif before == after:
+        click.echo(f"catalog {catalog.url} is up to date (schema revision {after})")
+    elif before is None:
+        click.echo(f"catalog {catalog.url} created (schema revision {after})")
+    else:
+        click.echo(f"catalog {catalog.url} upgraded from revision {before} to {after}")
+
+
+# --- projects ----------------------------------------------------------------------------
+
+
+@cli.group()
+def project() -> None:
+    """Create, list, show and archive projects."""
+
+
+@project.command("create")
+@click.argument("slug")
+@click.option("--title", required=True, help="Human title of the project.")
+@click.option(
+    "--legal-basis",
+    required=True,
+    help="Legal basis reference: a reference methodology (MR-004) or a CNIL authorisation.",
+)
+@actor_option
+@json_option
+@pass_state
+def project_create(
+    state: State, slug: str, title: str, legal_basis: str, actor: str, as_json: bool
+) -> None:
+    """Create project SLUG (3-40 characters of a-z, 0-9 and '-')."""
+    with state.write() as session:
+        created = projects.create_project(
+            session, slug=slug, title=title, legal_basis=legal_basis, actor=_check_actor(actor)
+        )
+        view = project_view(created)
+    if as_json:
+        emit_json(view)
+    else:
+        click.echo(f"project {slug} created")
+
+
+@project.command("list")
+@click.option("--active", is_flag=True, help="Only active projects.")
+@json_option
+@pass_state
+def project_list(state: State, active: bool, as_json: bool) -> None:
+    """List projects."""
+    with state.read() as session:
+        rows = [
+            project_view(p)
+            for p in projects.list_projects(session, include_archived=not active)
+        ]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["slug", "status", "legal_basis", "title", "created_at"])
+
+
+@project.command("show")
+@click.argument("slug")
+@json_option
+@pass_state
+def project_show(state: State, slug: str, as_json: bool) -> None:
+    """Show a project with its members and grants."""
+    catalog = state.catalog()
+    tz = catalog.settings.timezone
+    with state.read() as session:
+        found = projects.get_project(session, slug)
+        day = grants.today(tz)
+        view = project_view(found)
+        members = [membership_view(m) for m in found.memberships]
+        grant_rows = [
+            grant_view(g, effective=grants.is_effective(g, day))
+            for g in grants.list_grants(session, slug)
+        ]
+        mountable = [v.label for v in grants.mountable_versions(session, slug, tz=tz)]
+    if as_json:
+        emit_json({**view, "members": members, "grants": grant_rows, "mountable": mountable})
+        return
+    emit_fields(view)
+    click.echo("\nmembers:")
+    emit_table(members, ["user", "role", "added_at", "added_by"])
+    click.echo("\ngrants:")
+    emit_table(
+        grant_rows,
+        ["dataset", "reference", "valid_from", "valid_until", "effective", "revoked_at"],
+    )
+
+
+@project.command("archive")
+@click.argument("slug")
+@actor_option
+@json_option
+@pass_state
+def project_archive(state: State, slug: str, actor: str, as_json: bool) -> None:
+    """Archive a project: no more workspaces, exports or mounts. Its history stays."""
+    with state.write() as session:
+        archived = project_view(projects.archive_project(session, slug=slug, actor=_check_actor(actor)))
+    if as_json:
+        emit_json(archived)
+    else:
+        click.echo(f"project {slug} archived")
+
+
+# --- members -----------------------------------------------------------------------------
+
+ROLE_CHOICE = click.Choice([r.value for r in Role])
+
+
+@cli.group()
+def member() -> None:
+    """Add and remove project members and their roles."""
+
+
+@member.command("add")
+@click.argument("slug")
+@click.argument("user")
+@click.option("--role", required=True, type=ROLE_CHOICE, help="Role to give.")
+@actor_option
+@json_option
+@pass_state
+def member_add(state: State, slug: str, user: str, role: str, actor: str, as_json: bool) -> None:
+    """Give USER a role in project SLUG (a person may hold several roles)."""
+    with state.write() as session:
+        added = projects.add_member(
+            session, slug=slug, username=user, role=Role(role), actor=_check_actor(actor)
+        )
+        view = {"project": slug, **membership_view(added)}
+    if as_json:
+        emit_json(view)
+    else:
+        click.echo(f"{user} is now {role} of project {slug}")
+
+
+@member.command("remove")
+@click.argument("slug")
+@click.argument("user")
+@click.option("--role", type=ROLE_CHOICE, help="Remove only this role (default: all roles).")
+@actor_option
+@json_option
+@pass_state
+def member_remove(
+    state: State, slug: str, user: str, role: str | None, actor: str, as_json: bool
+) -> None:
+    """Remove USER's role (or all roles) in project SLUG."""
+    with state.write() as session:
+        removed = projects.remove_member(
+            session,
+            slug=slug,
+            username=user,
+            role=Role(role) if role else None,
+            actor=_check_actor(actor),
+        )
+    names = [r.value for r in removed]
+    if as_json:
+        emit_json({"project": slug, "user": user, "removed_roles": names})
+    else:
+        click.echo(f"{user} removed from project {slug} (roles: {', '.join(names)})")
+
+
+# --- datasets (read-only here: versions enter only through ingest) -----------------------
+
+
+@cli.group()
+def dataset() -> None:
+    """Inspect registered dataset versions."""
+
+
+@dataset.command("list")
+@json_option
+@pass_state
+def dataset_list(state: State, as_json: bool) -> None:
+    """List dataset versions that can be granted."""
+    with state.read() as session:
+        rows = [version_view(v) for v in datasets.list_versions(session)]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(rows, ["dataset", "rows", "created_at", "created_by", "content_hash"])
+
+
+# --- grants ------------------------------------------------------------------------------
+
+
+@cli.group()
+def grant() -> None:
+    """Grant, revoke and list projects' access to dataset versions."""
+
+
+@grant.command("add")
+@click.argument("slug")
+@click.argument("dataset_version", metavar="DATASET@VERSION")
+@click.option("--reference", required=True, help="Reference of the approval (committee, CNIL…).")
+@click.option("--until", "until", required=True, help="Last day of access, YYYY-MM-DD.")
+@click.option("--from", "start", help="First day of access, YYYY-MM-DD (default: today).")
+@actor_option
+@json_option
+@pass_state
+def grant_add(
+    state: State,
+    slug: str,
+    dataset_version: str,
+    reference: str,
+    until: str,
+    start: str | None,
+    actor: str,
+    as_json: bool,
+) -> None:
+    """Let project SLUG mount DATASET@VERSION until a date (inclusive)."""
+    ref = DatasetRef.parse(dataset_version)
+    valid_until = _parse_day(until, "--until")
+    valid_from = _parse_day(start, "--from") if start else None
+    catalog = state.catalog()
+    with state.write() as session:
+        created = grants.add_grant(
+            session,
+            slug=slug,
+            ref=ref,
+            reference=reference,
+            valid_until=valid_until,
+            valid_from=valid_from,
+            actor=_check_actor(actor),
+            tz=catalog.settings.timezone,
+        )
+        view = grant_view(
+            created,
+            effective=grants.is_effective(created, grants.today(catalog.settings.timezone)),
+        )
+    if as_json:
+        emit_json(view)
+    else:
+        click.echo(
+            f"project {slug} may mount {ref} from {view['valid_from']} to {view['valid_until']}"
+        )
+
+
+@grant.command("revoke")
+@click.argument("slug")
+@click.argument("dataset_version", metavar="DATASET@VERSION")
+@actor_option
+@json_option
+@pass_state
+def grant_revoke(
+    state: State, slug: str, dataset_version: str, actor: str, as_json: bool
+) -> None:
+    """Withdraw project SLUG's access to DATASET@VERSION, now."""
+    ref = DatasetRef.parse(dataset_version)
+    catalog = state.catalog()
+    with state.write() as session:
+        revoked = grants.revoke_grant(
+            session, slug=slug, ref=ref, actor=_check_actor(actor), tz=catalog.settings.timezone
+        )
+        ids = [g.id for g in revoked]
+    if as_json:
+        emit_json({"project": slug, "dataset": str(ref), "revoked_grants": ids})
+    else:
+        click.echo(f"project {slug} may no longer mount {ref}")
+
+
+@grant.command("list")
+@click.argument("slug")
+@json_option
+@pass_state
+def grant_list(state: State, slug: str, as_json: bool) -> None:
+    """List a project's grants, past and present."""
+    tz = state.catalog().settings.timezone
+    with state.read() as session:
+        day = grants.today(tz)
+        rows = [
+            grant_view(g, effective=grants.is_effective(g, day))
+            for g in grants.list_grants(session, slug)
+        ]
+    if as_json:
+        emit_json(rows)
+    else:
+        emit_table(
+            rows,
+            ["dataset", "reference", "valid_from", "valid_until", "effective", "granted_by",
+             "revoked_at"],
+        )
+
+
+# --- audit -------------------------------------------------------------------------------
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """Verify and read the hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@json_option
+@pass_state
+def audit_verify(state: State, as_json: bool) -> None:
+    """Walk the whole chain. Exit 0 when intact, 1 naming the first broken event."""
+    catalog = state.catalog()
+    with state.read() as session:
+        result = audit.verify(session, catalog.anchor_path)
+    if as_json:
+        emit_json(result.as_dict())
+    elif result.ok:
+        click.echo(
+            f"audit chain intact: {result.events} events, head {result.head_seq}"
+            f" {result.head_hash[:16]}…"
+        )
+    else:
+        print(f"audit chain BROKEN: {result.problem}", file=sys.stderr)
+    if not result.ok:
+        sys.exit(1)
+
+
+@audit_group.command("show")
+@click.option("--project", "slug", help="Only events of this project.")
+@click.option("--since", help="Only events since a date, date-time (UTC) or age (7d, 12h).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N events.")
+@json_option
+@pass_state
+def audit_show(
+    state: State, slug: str | None, since: str | None, limit: int | None, as_json: bool
+) -> None:
+    """Print audit events, oldest first."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc())
+    if slug is not None:
+        query = query.where(AuditEvent.project == slug)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= audit.format_timestamp(_parse_since(since)))
+    if limit is not None:
+        query = query.limit(limit)
+    with state.read() as session:
+        if slug is not None:
+            projects.get_project(session, slug)
+        events = list(reversed(session.scalars(query).all()))
+        rows = [event_view(e) for e in events]
+    if as_json:
+        emit_json([{**r, "details": json.loads(r["details"])} for r in rows])
+    else:
+        emit_table(
+            [{**r, "hash": r["hash"][:12]} for r in rows],
+            ["seq", "at", "actor", "action", "target", "project", "details", "hash"],
+            empty="(no events)",
+        )
+
+
+# --- entry point -------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI, turning every refusal into one line on stderr and exit status 2."""
+    try:
+        code = cli.main(args=argv, prog_name="agoria-tre", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        fail("aborted", 130)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        fail(f"{exc.format_message()}{hint}", 2)
+    except click.ClickException as exc:
+        fail(exc.format_message(), exc.exit_code)
+    except AgoriaError as exc:
+        fail(exc.user_message, exc.exit_code)
+    except SQLAlchemyError as exc:
+        error = CatalogNotReady(f"catalog database error: {exc.__class__.__name__}", str(exc))
+        fail(f"{error.user_message} ({str(exc).splitlines()[0]})", error.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Where the platform keeps its state, read from the environment.
+
+``AGORIA_HOME``
+    The data directory (default ``/var/lib/agoria-tre``). Holds the embedded SQLite catalog
+    and the audit anchor file. Created with mode 0700 when missing.
+``AGORIA_DB_URL``
+    Any SQLAlchemy URL for the catalog; PostgreSQL in production, e.g.
+    ``postgresql+psycopg://agoria@/agoria?host=/run/postgresql``. Empty means the embedded
+    SQLite file ``$AGORIA_HOME/catalog.sqlite``.
+``AGORIA_AUDIT_ANCHOR``
+    The append-only file that receives the head of the audit chain after every commit
+    (default ``$AGORIA_HOME/audit/anchor.log``). Keep it on storage the database
+    administrators cannot rewrite; it is what detects the deletion of the newest events.
+``AGORIA_TIMEZONE``
+    The zone in which grant dates are read (default ``Europe/Paris``): a grant "until
+    2027-06-30" holds until the end of that day there.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from agoria_tre.errors import ConfigurationError
+
+DEFAULT_HOME = Path("/var/lib/agoria-tre")
+DEFAULT_TIMEZONE = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one platform instance."""
+
+    home: Path
+    db_url: str
+    audit_anchor: Path
+    timezone: ZoneInfo
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        home = Path(env.get("AGORIA_HOME") or DEFAULT_HOME).expanduser().absolute()
+        db_url = env.get("AGORIA_DB_URL") or f"sqlite:///{home / 'catalog.sqlite'}"
+        anchor = Path(env.get("AGORIA_AUDIT_ANCHOR") or home / "audit" / "anchor.log")
+        tz_name = env.get("AGORIA_TIMEZONE") or DEFAULT_TIMEZONE
+        try:
+            tz = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigurationError(
+                f"AGORIA_TIMEZONE={tz_name!r} is not a known time zone "
+                "(use an IANA name such as Europe/Paris)"
+            ) from exc
+        return cls(home=home, db_url=db_url, audit_anchor=anchor.absolute(), timezone=tz)
+
+    def ensure_dirs(self) -> None:
+        """Create the data directory and the anchor's folder, owner-only."""
+        for path in {self.home, self.audit_anchor.parent}:
+            try:
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot create the data directory {path}: {exc.strerror}; "
+                    "set AGORIA_HOME to a directory you can write",
+                ) from exc
