@@ -87,9 +87,7 @@ def format_timestamp(moment: datetime) -> str:
 
 def _check_name(kind: str, value: str) -> None:
     if not value or len(value) > MAX_NAME or not value.isprintable():
-        raise InvalidInput(
-            f"{kind} must be 1 to {MAX_NAME} printable characters, got {value!r}"
-        )
+        raise InvalidInput(f"{kind} must be 1 to {MAX_NAME} printable characters, got {value!r}")
 
 
 def record(
@@ -293,9 +291,7 @@ def verify(session: Session, anchor_path: Path) -> VerifyResult:
             return broken(seq, f"event {seq} was altered: its hash does not match its content")
         anchored = entries.get(seq)
         if anchored is not None and anchored != digest:
-            return broken(
-                seq, f"event {seq} differs from the anchor file: the chain was rewritten"
-            )
+            return broken(seq, f"event {seq} differs from the anchor file: the chain was rewritten")
         prev_hash = digest
         expected += 1
         count += 1
@@ -321,7 +317,5 @@ def verify(session: Session, anchor_path: Path) -> VerifyResult:
     if latest.last_seq < last:
         first = latest.last_seq + 1
         where = "" if latest.exists else f" (anchor file {anchor_path.name} is missing)"
-        return broken(
-            first, f"events {first} to {last} are not in the anchor file{where}"
-        )
+        return broken(first, f"events {first} to {last} are not in the anchor file{where}")
     return VerifyResult(True, count, last, prev_hash)

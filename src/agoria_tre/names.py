@@ -49,9 +49,7 @@ def check_text(label: str, value: str) -> str:
     """A free-text field: non-empty after trimming, one line, at most 200 characters."""
     cleaned = value.strip()
     if not cleaned or len(cleaned) > MAX_TEXT or not cleaned.isprintable():
-        raise InvalidInput(
-            f"{label} must be one line of 1 to {MAX_TEXT} printable characters"
-        )
+        raise InvalidInput(f"{label} must be one line of 1 to {MAX_TEXT} printable characters")
     return cleaned
 
 

@@ -101,9 +101,7 @@ def _why_not_review(
     return None
 
 
-def can_review_export(
-    session: Session, actor: Actor, project: Project, requested_by: str
-) -> bool:
+def can_review_export(session: Session, actor: Actor, project: Project, requested_by: str) -> bool:
     """Reviewers of an active project may review a request, except one they made."""
     return _why_not_review(session, actor, project, requested_by) is None
 

@@ -17,10 +17,13 @@ def test_canonical_bytes_are_exact() -> None:
     canonical = audit.canonical_bytes(
         7, "2026-11-28T10:00:00.000001Z", "alice", "member.add", "user:bob", "cardio", details
     )
-    assert canonical == (
-        '[1,7,"2026-11-28T10:00:00.000001Z","alice","member.add","user:bob","cardio",'
-        '{"a":"é","b":[1,2],"role":"reviewer"}]'
-    ).encode()
+    assert (
+        canonical
+        == (
+            '[1,7,"2026-11-28T10:00:00.000001Z","alice","member.add","user:bob","cardio",'
+            '{"a":"é","b":[1,2],"role":"reviewer"}]'
+        ).encode()
+    )
 
 
 def test_chain_hash_is_sha256_of_previous_hash_and_bytes() -> None:

@@ -6,9 +6,7 @@ from agoria_tre.errors import InvalidInput
 from agoria_tre.names import DatasetRef, check_slug, check_text, check_username
 
 
-@pytest.mark.parametrize(
-    "slug", ["abc", "covid-eap", "a1-b2-c3", "x" * 40, "2026-onco", "p-0"]
-)
+@pytest.mark.parametrize("slug", ["abc", "covid-eap", "a1-b2-c3", "x" * 40, "2026-onco", "p-0"])
 def test_slug_accepted(slug: str) -> None:
     assert check_slug(slug) == slug
 
@@ -51,8 +49,19 @@ def test_dataset_ref_round_trip() -> None:
     assert (ref.name, ref.version, str(ref)) == ("patients", 12, "patients@12")
 
 
-@pytest.mark.parametrize("text", ["patients", "patients@", "patients@0", "patients@v1", "@1",
-                                  "Patients@1", "pat ients@1", "patients@-1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "patients",
+        "patients@",
+        "patients@0",
+        "patients@v1",
+        "@1",
+        "Patients@1",
+        "pat ients@1",
+        "patients@-1",
+    ],
+)
 def test_dataset_ref_refused(text: str) -> None:
     with pytest.raises(InvalidInput):
         DatasetRef.parse(text)

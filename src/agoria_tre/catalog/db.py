@@ -133,9 +133,7 @@ class Catalog:
         try:
             current = self.current_revision()
         except SQLAlchemyError as exc:
-            raise CatalogNotReady(
-                f"cannot open the catalog database {self.url}", str(exc)
-            ) from exc
+            raise CatalogNotReady(f"cannot open the catalog database {self.url}", str(exc)) from exc
         if current is None:
             raise CatalogNotReady(
                 f"the catalog at {self.url} is not initialised: run 'agoria-tre init'"

@@ -73,7 +73,7 @@ def add_grant(
     require_active(project)
     version = get_version(session, ref)
     for existing in _open_grants(session, project, version):
-        if existing.valid_until >= day and existing.valid_from <= valid_until:
+        if existing.valid_until >= start and existing.valid_from <= valid_until:
             raise Conflict(
                 f"project {slug!r} already holds a grant for {ref} from"
                 f" {existing.valid_from.isoformat()} to {existing.valid_until.isoformat()}"
@@ -152,16 +152,15 @@ def mountable_versions(
     if not project.is_active:
         return []
     day = today(tz, now)
+    effective = select(Grant.dataset_version_id).where(
+        Grant.project_id == project.id,
+        Grant.revoked_at.is_(None),
+        Grant.valid_from <= day,
+        Grant.valid_until >= day,
+    )
     versions = session.scalars(
         select(DatasetVersion)
-        .join(Grant, Grant.dataset_version_id == DatasetVersion.id)
-        .where(
-            Grant.project_id == project.id,
-            Grant.revoked_at.is_(None),
-            Grant.valid_from <= day,
-            Grant.valid_until >= day,
-        )
+        .where(DatasetVersion.id.in_(effective))
         .options(joinedload(DatasetVersion.dataset))
-        .distinct()
     ).all()
     return sorted(versions, key=lambda v: (v.dataset.name, v.version))

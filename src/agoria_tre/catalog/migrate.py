@@ -23,7 +23,8 @@ def alembic_config(catalog: Catalog | None = None) -> Config:
 
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None, "the package ships no migrations"
+    if head is None:
+        raise RuntimeError("the package ships no catalog migrations")
     return head
 
 

@@ -100,9 +100,7 @@ class Project(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Never changes and is never reused, unlike a slug: what keys and audit trails hang on.
-    uid: Mapped[str] = mapped_column(
-        String(36), unique=True, default=lambda: str(uuid.uuid4())
-    )
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     legal_basis: Mapped[str] = mapped_column(String(200))
@@ -238,4 +236,3 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
-

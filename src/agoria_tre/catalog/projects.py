@@ -87,9 +87,7 @@ def roles_of(session: Session, project: Project, username: str) -> frozenset[Rol
     )
 
 
-def add_member(
-    session: Session, *, slug: str, username: str, role: Role, actor: str
-) -> Membership:
+def add_member(session: Session, *, slug: str, username: str, role: Role, actor: str) -> Membership:
     check_username(username)
     project = get_project(session, slug)
     require_active(project)

@@ -205,8 +205,7 @@ def project_list(state: State, active: bool, as_json: bool) -> None:
     """List projects."""
     with state.read() as session:
         rows = [
-            project_view(p)
-            for p in projects.list_projects(session, include_archived=not active)
+            project_view(p) for p in projects.list_projects(session, include_archived=not active)
         ]
     if as_json:
         emit_json(rows)
@@ -253,7 +252,9 @@ def project_show(state: State, slug: str, as_json: bool) -> None:
 def project_archive(state: State, slug: str, actor: str, as_json: bool) -> None:
     """Archive a project: no more workspaces, exports or mounts. Its history stays."""
     with state.write() as session:
-        archived = project_view(projects.archive_project(session, slug=slug, actor=_check_actor(actor)))
+        archived = project_view(
+            projects.archive_project(session, slug=slug, actor=_check_actor(actor))
+        )
     if as_json:
         emit_json(archived)
     else:
@@ -398,9 +399,7 @@ def grant_add(
 @actor_option
 @json_option
 @pass_state
-def grant_revoke(
-    state: State, slug: str, dataset_version: str, actor: str, as_json: bool
-) -> None:
+def grant_revoke(state: State, slug: str, dataset_version: str, actor: str, as_json: bool) -> None:
     """Withdraw project SLUG's access to DATASET@VERSION, now."""
     ref = DatasetRef.parse(dataset_version)
     catalog = state.catalog()
@@ -433,8 +432,15 @@ def grant_list(state: State, slug: str, as_json: bool) -> None:
     else:
         emit_table(
             rows,
-            ["dataset", "reference", "valid_from", "valid_until", "effective", "granted_by",
-             "revoked_at"],
+            [
+                "dataset",
+                "reference",
+                "valid_from",
+                "valid_until",
+                "effective",
+                "granted_by",
+                "revoked_at",
+            ],
         )
 
 

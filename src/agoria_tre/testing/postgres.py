@@ -111,8 +111,16 @@ class PostgresServer:
     def stop(self) -> None:
         if self.started:
             subprocess.run(
-                [*self._run_as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m",
-                 "fast", "-w", "stop"],
+                [
+                    *self._run_as,
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
                 capture_output=True,
                 check=False,
             )

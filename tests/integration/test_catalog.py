@@ -1,0 +1,258 @@
+"""The catalog on SQLite and on a real PostgreSQL server: schema, versions, grants."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from agoria_tre.catalog import datasets, grants, projects
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.catalog.migrate import head_revision, upgrade
+from agoria_tre.catalog.models import Base, ProjectStatus, Role
+from agoria_tre.config import Settings
+from agoria_tre.errors import CatalogNotReady, Conflict, InvalidInput, NotFound
+from agoria_tre.names import DatasetRef
+from tests.factories import ADMIN, make_grant, make_project, make_version
+from tests.support import snapshot, table_names
+
+
+def test_migrations_create_exactly_the_models(catalog: Catalog) -> None:
+    with catalog.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    assert table_names(catalog) >= {t.name for t in Base.metadata.sorted_tables}
+
+
+def test_init_is_idempotent(catalog: Catalog) -> None:
+    make_project(catalog)
+    before = snapshot(catalog)
+    assert upgrade(catalog) == (head_revision(), head_revision())
+    assert snapshot(catalog) == before
+
+
+def test_uninitialised_catalog_is_refused(settings: Settings) -> None:
+    fresh = Catalog(settings)
+    with pytest.raises(CatalogNotReady, match="run 'agoria-tre init'"):
+        fresh.require_ready()
+    fresh.dispose()
+
+
+def test_catalog_at_another_revision_is_refused(catalog: Catalog) -> None:
+    with catalog.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+    with pytest.raises(CatalogNotReady, match="revision ffff"):
+        catalog.require_ready()
+
+
+def test_project_lifecycle(catalog: Catalog) -> None:
+    make_project(catalog, "cardio-eap", {"alice": [Role.RESEARCHER, Role.LEAD]})
+    with catalog.read() as session:
+        project = projects.get_project(session, "cardio-eap")
+        assert project.status is ProjectStatus.ACTIVE
+        assert project.created_at.tzinfo is not None
+        assert len(project.uid) == 36
+        assert projects.roles_of(session, project, "alice") == {Role.RESEARCHER, Role.LEAD}
+    with catalog.write() as session:
+        projects.archive_project(session, slug="cardio-eap", actor=ADMIN)
+    with catalog.read() as session:
+        project = projects.get_project(session, "cardio-eap")
+        assert project.status is ProjectStatus.ARCHIVED
+        assert project.archived_at is not None
+    with pytest.raises(Conflict, match="archived"), catalog.write() as session:
+        projects.add_member(
+            session, slug="cardio-eap", username="bob", role=Role.REVIEWER, actor=ADMIN
+        )
+
+
+def test_a_failed_change_writes_nothing(catalog: Catalog) -> None:
+    make_project(catalog)
+    before = snapshot(catalog)
+    with pytest.raises(Conflict), catalog.write() as session:
+        projects.add_member(
+            session, slug="cardio-eap", username="bob", role=Role.REVIEWER, actor=ADMIN
+        )
+        projects.add_member(
+            session, slug="cardio-eap", username="bob", role=Role.REVIEWER, actor=ADMIN
+        )
+    assert snapshot(catalog) == before
+
+
+def test_remove_one_role_or_all(catalog: Catalog) -> None:
+    make_project(catalog, members={"alice": [Role.RESEARCHER, Role.REVIEWER, Role.LEAD]})
+    with catalog.write() as session:
+        removed = projects.remove_member(
+            session, slug="cardio-eap", username="alice", role=Role.REVIEWER, actor=ADMIN
+        )
+    assert removed == [Role.REVIEWER]
+    with catalog.write() as session:
+        removed = projects.remove_member(
+            session, slug="cardio-eap", username="alice", role=None, actor=ADMIN
+        )
+    assert sorted(removed) == [Role.LEAD, Role.RESEARCHER]
+    with pytest.raises(NotFound, match="not a member"), catalog.write() as session:
+        projects.remove_member(session, slug="cardio-eap", username="alice", role=None, actor=ADMIN)
+
+
+def test_versions_number_themselves(catalog: Catalog) -> None:
+    assert make_version(catalog, "patients", 10) == DatasetRef("patients", 1)
+    assert make_version(catalog, "patients", 11) == DatasetRef("patients", 2)
+    assert make_version(catalog, "adverse_events", 5) == DatasetRef("adverse_events", 1)
+    with catalog.read() as session:
+        labels = [v.label for v in datasets.list_versions(session)]
+    assert labels == ["adverse_events@1", "patients@1", "patients@2"]
+
+
+def test_versions_are_immutable_in_the_orm(catalog: Catalog) -> None:
+    ref = make_version(catalog)
+    with pytest.raises(Conflict, match="immutable"), catalog.write() as session:
+        version = datasets.get_version(session, ref)
+        version.row_count = 1
+        session.flush()
+
+
+def test_versions_are_immutable_in_the_database(catalog: Catalog) -> None:
+    make_version(catalog)
+    with pytest.raises(DBAPIError, match="immutable"), catalog.engine.begin() as conn:
+        conn.execute(text("UPDATE dataset_versions SET row_count = 1"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("content_hash", "not-a-hash", "SHA-256"),
+        ("row_count", -1, "negative"),
+        ("name", "Bad Name", "invalid dataset name"),
+        ("storage_path", "", "storage path"),
+    ],
+)
+def test_register_refuses_bad_versions(
+    catalog: Catalog, field: str, value: object, message: str
+) -> None:
+    arguments: dict[str, object] = {
+        "name": "patients",
+        "content_hash": "a" * 64,
+        "row_count": 3,
+        "schema": {},
+        "storage_path": "datasets/patients/1",
+        "provenance": {},
+        "actor": "dm",
+        field: value,
+    }
+    with pytest.raises(InvalidInput, match=message), catalog.write() as session:
+        datasets.register_dataset_version(session, **arguments)  # type: ignore[arg-type]
+
+
+# --- grants: "which dataset versions may project P mount now" -----------------------------
+
+
+def _mountable(catalog: Catalog, slug: str, now: datetime | None = None) -> list[str]:
+    with catalog.read() as session:
+        return [
+            v.label
+            for v in grants.mountable_versions(session, slug, tz=catalog.settings.timezone, now=now)
+        ]
+
+
+def _today(catalog: Catalog) -> date:
+    return grants.today(catalog.settings.timezone)
+
+
+def test_grant_is_effective_between_its_days_inclusive(catalog: Catalog) -> None:
+    make_project(catalog)
+    ref = make_version(catalog)
+    day = _today(catalog)
+    make_grant(
+        catalog, "cardio-eap", ref, until=day + timedelta(days=10), start=day + timedelta(days=2)
+    )
+    tz = catalog.settings.timezone
+
+    def at(local_day: date, hour: int = 12) -> datetime:
+        return datetime(local_day.year, local_day.month, local_day.day, hour, tzinfo=tz)
+
+    assert _mountable(catalog, "cardio-eap") == []  # not started yet
+    assert _mountable(catalog, "cardio-eap", at(day + timedelta(days=2), 0)) == ["patients@1"]
+    assert _mountable(catalog, "cardio-eap", at(day + timedelta(days=10), 23)) == ["patients@1"]
+    assert _mountable(catalog, "cardio-eap", at(day + timedelta(days=11), 0)) == []
+
+
+def test_grant_days_are_read_in_the_platform_time_zone(catalog: Catalog) -> None:
+    make_project(catalog)
+    ref = make_version(catalog)
+    day = _today(catalog)
+    make_grant(catalog, "cardio-eap", ref, until=day + timedelta(days=1))
+    last = day + timedelta(days=1)
+    # 23:30 UTC on the last day is already the next day in Paris (UTC+1 or UTC+2).
+    late_utc = datetime(last.year, last.month, last.day, 23, 30, tzinfo=UTC)
+    assert _mountable(catalog, "cardio-eap", late_utc) == []
+    early_utc = datetime(last.year, last.month, last.day, 21, 0, tzinfo=UTC)
+    assert _mountable(catalog, "cardio-eap", early_utc) == ["patients@1"]
+
+
+def test_revoked_grant_and_archived_project_mount_nothing(catalog: Catalog) -> None:
+    make_project(catalog, "cardio-eap")
+    make_project(catalog, "onco-eap")
+    v1 = make_version(catalog)
+    v2 = make_version(catalog)
+    until = _today(catalog) + timedelta(days=30)
+    make_grant(catalog, "cardio-eap", v1, until)
+    make_grant(catalog, "cardio-eap", v2, until)
+    make_grant(catalog, "onco-eap", v2, until)
+    assert _mountable(catalog, "cardio-eap") == ["patients@1", "patients@2"]
+    with catalog.write() as session:
+        revoked = grants.revoke_grant(
+            session, slug="cardio-eap", ref=v1, actor=ADMIN, tz=catalog.settings.timezone
+        )
+        assert len(revoked) == 1
+    assert _mountable(catalog, "cardio-eap") == ["patients@2"]
+    with catalog.write() as session:
+        projects.archive_project(session, slug="onco-eap", actor=ADMIN)
+    assert _mountable(catalog, "onco-eap") == []
+    assert _mountable(catalog, "cardio-eap") == ["patients@2"]
+
+
+def test_grant_refusals(catalog: Catalog) -> None:
+    make_project(catalog)
+    ref = make_version(catalog)
+    day = _today(catalog)
+    make_grant(catalog, "cardio-eap", ref, until=day + timedelta(days=30))
+    cases: list[tuple[dict[str, object], type[Exception], str]] = [
+        ({"valid_until": day - timedelta(days=1)}, InvalidInput, "in the past"),
+        ({"valid_from": day - timedelta(days=1)}, InvalidInput, "start date .* in the past"),
+        ({"valid_from": day + timedelta(days=40)}, InvalidInput, "after end date"),
+        ({}, Conflict, "already holds a grant"),
+        ({"slug": "nope-project"}, NotFound, "unknown project"),
+        ({"ref": DatasetRef("patients", 9)}, NotFound, "unknown dataset version patients@9"),
+        ({"reference": "  "}, InvalidInput, "approval reference"),
+    ]
+    before = snapshot(catalog)
+    for override, error, message in cases:
+        arguments: dict[str, object] = {
+            "slug": "cardio-eap",
+            "ref": ref,
+            "reference": "CESREES-2026-042",
+            "valid_until": day + timedelta(days=20),
+            "valid_from": None,
+            "actor": ADMIN,
+            "tz": catalog.settings.timezone,
+            **override,
+        }
+        with pytest.raises(error, match=message), catalog.write() as session:
+            grants.add_grant(session, **arguments)  # type: ignore[arg-type]
+    assert snapshot(catalog) == before
+
+
+def test_renewal_after_the_current_grant_is_accepted(catalog: Catalog) -> None:
+    make_project(catalog)
+    ref = make_version(catalog)
+    day = _today(catalog)
+    make_grant(catalog, "cardio-eap", ref, until=day + timedelta(days=30))
+    make_grant(
+        catalog, "cardio-eap", ref, until=day + timedelta(days=60), start=day + timedelta(days=31)
+    )
+    with catalog.read() as session:
+        assert len(grants.list_grants(session, "cardio-eap")) == 2

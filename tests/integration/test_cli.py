@@ -1,0 +1,385 @@
+"""The admin CLI as an operator uses it: real processes, both databases, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from agoria_tre import __version__
+from agoria_tre.catalog import grants
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.cli.main import main
+from agoria_tre.config import Settings
+from tests.factories import make_version
+from tests.support import disable_audit_protection, snapshot
+
+AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> object:
+        return json.loads(self.out)
+
+
+def agoria(env: dict[str, str], *args: str) -> Run:
+    """The installed console script, in a process of its own, as an operator runs it."""
+    done = subprocess.run(
+        [AGORIA, *args],
+        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def cli(
+    db_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> object:
+    """The same CLI in-process (fast), for the many refusal cases."""
+    for key, value in db_env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AGORIA_DB_URL", raising=False) if "AGORIA_DB_URL" not in db_env else None
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def test_scripted_session_leaves_a_verified_chain(db_env: dict[str, str]) -> None:
+    assert agoria(db_env, "init").code == 0
+    steps = [
+        (
+            "project",
+            "create",
+            "cardio-eap",
+            "--title",
+            "Cardiology early access",
+            "--legal-basis",
+            "MR-004",
+        ),
+        ("member", "add", "cardio-eap", "alice", "--role", "researcher"),
+        ("member", "add", "cardio-eap", "bob", "--role", "reviewer"),
+        ("member", "add", "cardio-eap", "carol", "--role", "reviewer"),
+        ("member", "add", "cardio-eap", "dana", "--role", "lead"),
+        ("member", "add", "cardio-eap", "dana", "--role", "researcher"),
+    ]
+    for step in steps:
+        run = agoria(db_env, *step, "--actor", "admin-ops")
+        assert run.code == 0, run.err
+    # Versions enter only through ingest's internal function: there is no CLI for it.
+    catalog = Catalog(Settings.from_env(db_env))
+    ref = make_version(catalog, "patients", 1200)
+    until = (grants.today(catalog.settings.timezone) + timedelta(days=90)).isoformat()
+    run = agoria(
+        db_env,
+        "grant",
+        "add",
+        "cardio-eap",
+        str(ref),
+        "--reference",
+        "CESREES-42",
+        "--until",
+        until,
+        "--json",
+    )
+    assert run.code == 0, run.err
+    granted = run.json()
+    assert isinstance(granted, dict)
+    assert granted["granted_by"] == "operator"  # the invoking login user by default
+    assert granted["effective"] is True
+    shown = agoria(db_env, "project", "show", "cardio-eap", "--json").json()
+    assert isinstance(shown, dict)
+    assert shown["mountable"] == ["patients@1"]
+    assert sorted((m["user"], m["role"]) for m in shown["members"]) == [
+        ("alice", "researcher"),
+        ("bob", "reviewer"),
+        ("carol", "reviewer"),
+        ("dana", "lead"),
+        ("dana", "researcher"),
+    ]
+    assert agoria(db_env, "grant", "revoke", "cardio-eap", str(ref)).code == 0
+    assert agoria(db_env, "member", "remove", "cardio-eap", "dana", "--role", "lead").code == 0
+    assert agoria(db_env, "project", "archive", "cardio-eap", "--actor", "admin-ops").code == 0
+
+    verify = agoria(db_env, "audit", "verify")
+    assert verify.code == 0, verify.err
+    assert "audit chain intact: 11 events" in verify.out
+    events = agoria(db_env, "audit", "show", "--project", "cardio-eap", "--json").json()
+    assert isinstance(events, list)
+    assert [e["action"] for e in events] == [
+        "project.create",
+        *["member.add"] * 5,
+        "grant.add",
+        "grant.revoke",
+        "member.remove",
+        "project.archive",
+    ]
+    assert {e["actor"] for e in events} == {"admin-ops", "operator"}
+    assert events[6]["details"]["reference"] == "CESREES-42"
+    table = agoria(db_env, "audit", "show", "--since", "1h")
+    assert table.code == 0
+    assert table.out.splitlines()[0].split()[:3] == ["SEQ", "AT", "ACTOR"]
+    assert "dataset.register" in table.out
+
+    # An attacker edits one row with raw SQL: verify exits 1 and names that event.
+    with catalog.engine.begin() as conn:
+        disable_audit_protection(conn)
+        conn.execute(text("UPDATE audit_events SET actor = 'alice' WHERE seq = 8"))
+    catalog.dispose()
+    broken = agoria(db_env, "audit", "verify")
+    assert broken.code == 1
+    assert "event 8 was altered" in broken.err
+    as_json = agoria(db_env, "audit", "verify", "--json")
+    assert as_json.code == 1
+    assert as_json.json() == {
+        "ok": False,
+        "events": 7,
+        "head_seq": 7,
+        "head_hash": as_json.json()["head_hash"],  # type: ignore[index]
+        "broken_seq": 8,
+        "problem": "event 8 was altered: its columns no longer match its hashed bytes",
+    }
+
+
+HELP_COMMANDS = [
+    (),
+    ("init",),
+    ("project",),
+    ("project", "create"),
+    ("project", "list"),
+    ("project", "show"),
+    ("project", "archive"),
+    ("member",),
+    ("member", "add"),
+    ("member", "remove"),
+    ("grant",),
+    ("grant", "add"),
+    ("grant", "revoke"),
+    ("grant", "list"),
+    ("audit",),
+    ("audit", "verify"),
+    ("audit", "show"),
+    ("dataset",),
+    ("dataset", "list"),
+]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=" ".join)
+def test_every_command_has_help(
+    command: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main([*command, "--help"])  # returns normally: exit status 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Usage: agoria-tre {' '.join(command)}".rstrip())
+    assert "--help" in out
+
+
+def test_the_console_script_is_installed(tmp_path: Path) -> None:
+    run = agoria({"AGORIA_HOME": str(tmp_path)}, "--version")
+    assert (run.code, run.out.strip()) == (0, f"agoria-tre, version {__version__}")
+
+
+def test_commands_before_init_are_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    run = cli("project", "list")
+    assert run.code == 2
+    assert "not initialised: run 'agoria-tre init'" in run.err
+
+
+@pytest.fixture
+def seeded(cli, db_env: dict[str, str]) -> Catalog:  # type: ignore[no-untyped-def]
+    assert cli("init").code == 0
+    assert (
+        cli("project", "create", "cardio-eap", "--title", "Cardio", "--legal-basis", "MR-004").code
+        == 0
+    )
+    assert (
+        cli(
+            "project", "create", "old-study", "--title", "Old", "--legal-basis", "CNIL 2019-123"
+        ).code
+        == 0
+    )
+    assert cli("member", "add", "cardio-eap", "alice", "--role", "researcher").code == 0
+    assert cli("project", "archive", "old-study").code == 0
+    catalog = Catalog(Settings.from_env(db_env))
+    ref = make_version(catalog)
+    until = (grants.today(catalog.settings.timezone) + timedelta(days=30)).isoformat()
+    assert (
+        cli("grant", "add", "cardio-eap", str(ref), "--reference", "R1", "--until", until).code == 0
+    )
+    return catalog
+
+
+FUTURE = "2099-12-31"
+
+BAD_INPUT = {
+    "bad slug": (
+        ["project", "create", "Cardio_EAP", "--title", "t", "--legal-basis", "b"],
+        "invalid project slug",
+    ),
+    "short slug": (
+        ["project", "create", "ab", "--title", "t", "--legal-basis", "b"],
+        "invalid project slug",
+    ),
+    "duplicate project": (
+        ["project", "create", "cardio-eap", "--title", "t", "--legal-basis", "b"],
+        "project 'cardio-eap' already exists",
+    ),
+    "empty title": (
+        ["project", "create", "new-one", "--title", " ", "--legal-basis", "b"],
+        "title must be",
+    ),
+    "missing legal basis": (
+        ["project", "create", "new-one", "--title", "t"],
+        "Missing option '--legal-basis'",
+    ),
+    "unknown project (show)": (["project", "show", "nope-nope"], "unknown project 'nope-nope'"),
+    "unknown project (archive)": (["project", "archive", "nope-nope"], "unknown project"),
+    "archive twice": (["project", "archive", "old-study"], "is archived"),
+    "unknown project (member)": (
+        ["member", "add", "nope-nope", "bob", "--role", "reviewer"],
+        "unknown project",
+    ),
+    "bad role": (["member", "add", "cardio-eap", "bob", "--role", "boss"], "'boss' is not one"),
+    "bad user": (
+        ["member", "add", "cardio-eap", "Bob Smith", "--role", "reviewer"],
+        "invalid user name",
+    ),
+    "duplicate member": (
+        ["member", "add", "cardio-eap", "alice", "--role", "researcher"],
+        "already researcher",
+    ),
+    "member of archived": (
+        ["member", "add", "old-study", "bob", "--role", "reviewer"],
+        "is archived",
+    ),
+    "remove non-member": (["member", "remove", "cardio-eap", "bob"], "not a member"),
+    "remove missing role": (
+        ["member", "remove", "cardio-eap", "alice", "--role", "lead"],
+        "not lead of",
+    ),
+    "unknown dataset version": (
+        ["grant", "add", "cardio-eap", "patients@7", "--reference", "R", "--until", FUTURE],
+        "unknown dataset version patients@7",
+    ),
+    "bad dataset ref": (
+        ["grant", "add", "cardio-eap", "patients", "--reference", "R", "--until", FUTURE],
+        "write NAME@VERSION",
+    ),
+    "date in the past": (
+        ["grant", "add", "cardio-eap", "patients@1", "--reference", "R", "--until", "2020-01-01"],
+        "end date 2020-01-01 is in the past",
+    ),
+    "bad date": (
+        ["grant", "add", "cardio-eap", "patients@1", "--reference", "R", "--until", "31/12/2027"],
+        "--until must be a date written YYYY-MM-DD",
+    ),
+    "duplicate grant": (
+        ["grant", "add", "cardio-eap", "patients@1", "--reference", "R", "--until", FUTURE],
+        "already holds a grant",
+    ),
+    "grant to archived": (
+        ["grant", "add", "old-study", "patients@1", "--reference", "R", "--until", FUTURE],
+        "is archived",
+    ),
+    "unknown project (grant)": (
+        ["grant", "add", "nope-nope", "patients@1", "--reference", "R", "--until", FUTURE],
+        "unknown project",
+    ),
+    "revoke nothing": (["grant", "revoke", "old-study", "patients@1"], "holds no grant"),
+    "revoke unknown version": (
+        ["grant", "revoke", "cardio-eap", "patients@3"],
+        "unknown dataset version",
+    ),
+    "bad actor": (
+        [
+            "project",
+            "create",
+            "new-one",
+            "--title",
+            "t",
+            "--legal-basis",
+            "b",
+            "--actor",
+            "two words",
+        ],
+        "invalid actor",
+    ),
+    "bad since": (["audit", "show", "--since", "yesterday"], "--since must be"),
+    "unknown project (audit)": (["audit", "show", "--project", "nope-nope"], "unknown project"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_exits_2_with_one_line_and_changes_nothing(
+    cli,
+    seeded: Catalog,
+    case: str,  # type: ignore[no-untyped-def]
+) -> None:
+    args, message = BAD_INPUT[case]
+    before = snapshot(seeded)
+    run = cli(*args)
+    assert run.code == 2
+    assert run.out == ""
+    lines = run.err.splitlines()
+    assert len(lines) == 1, run.err
+    assert lines[0].startswith("agoria-tre: error: ")
+    assert message in lines[0]
+    assert snapshot(seeded) == before
+    seeded.dispose()
+
+
+def test_human_and_json_listings(cli, seeded: Catalog) -> None:  # type: ignore[no-untyped-def]
+    listing = cli("project", "list")
+    assert listing.code == 0
+    assert [line.split()[:2] for line in listing.out.splitlines()] == [
+        ["SLUG", "STATUS"],
+        ["cardio-eap", "active"],
+        ["old-study", "archived"],
+    ]
+    active = cli("project", "list", "--active", "--json")
+    assert [p["slug"] for p in json.loads(active.out)] == ["cardio-eap"]
+    granted = json.loads(cli("grant", "list", "cardio-eap", "--json").out)
+    assert [(g["dataset"], g["reference"], g["effective"]) for g in granted] == [
+        ("patients@1", "R1", True)
+    ]
+    versions = json.loads(cli("dataset", "list", "--json").out)
+    assert [v["dataset"] for v in versions] == ["patients@1"]
+    seeded.dispose()
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    run = agoria(
+        {
+            "AGORIA_HOME": str(tmp_path),
+            "AGORIA_DB_URL": f"postgresql+psycopg://nobody@/none?host={tmp_path}",
+        },
+        "project",
+        "list",
+    )
+    assert run.code == 2
+    assert len(run.err.splitlines()) == 1
+    assert run.err.startswith("agoria-tre: error: cannot open the catalog database")
