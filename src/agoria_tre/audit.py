@@ -21,10 +21,11 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring as _quote
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from agoria_tre.catalog.models import AuditEvent, AuditHead
@@ -34,6 +35,7 @@ CANONICAL_VERSION = 1
 GENESIS_HASH = "0" * 64
 ANCHOR_PATH_KEY = "agoria_audit_anchor"
 _PENDING_KEY = "agoria_audit_pending"
+_HEAD_KEY = "agoria_audit_head"
 MAX_NAME = 64
 
 
@@ -68,12 +70,13 @@ def canonical_bytes(
     A JSON array ``[version, seq, occurred_at, actor, action, target, project, details]``
     where ``details`` is the canonical JSON text stored in the row, embedded verbatim.
     """
-    head = json.dumps(
-        [CANONICAL_VERSION, seq, occurred_at, actor, action, target, project],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return (head[:-1] + "," + details + "]").encode()
+    # Equal to json.dumps([...], ensure_ascii=False, separators=(",", ":")) with the details
+    # spliced in, but written out: this runs once per event on every verification.
+    quoted_project = "null" if project is None else _quote(project)
+    return (
+        f"[{CANONICAL_VERSION},{int(seq)},{_quote(occurred_at)},{_quote(actor)},"
+        f"{_quote(action)},{_quote(target)},{quoted_project},{details}]"
+    ).encode()
 
 
 def chain_hash(prev_hash: str, canonical: bytes) -> str:
@@ -90,6 +93,26 @@ def _check_name(kind: str, value: str) -> None:
         raise InvalidInput(f"{kind} must be 1 to {MAX_NAME} printable characters, got {value!r}")
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What :func:`record` appended: the event's place and hash in the chain."""
+
+    seq: int
+    hash: str
+    occurred_at: str
+
+
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT_EVENT = insert(_EVENTS)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
 def record(
     session: Session,
     *,
@@ -98,49 +121,55 @@ def record(
     target: str,
     project: str | None = None,
     details: Mapping[str, Any] | None = None,
-) -> AuditEvent:
+) -> Recorded:
     """Append one event to the chain, inside ``session``'s current transaction.
 
     The caller commits (or rolls back) the change and its event together. ``action`` is a
     dotted name such as ``project.create``; ``target`` names what changed
     (``project:covid-eap``); ``project`` is the slug the event belongs to, for filtering.
+    Pending ORM changes are flushed first, so a change that the database refuses never
+    gets an event.
     """
     _check_name("actor", actor)
     _check_name("action", action)
-    head = session.execute(
-        select(AuditHead)
-        .where(AuditHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if head is None:
-        raise ConfigurationError(
-            "the audit log has no head row: the catalog was not initialised by agoria-tre init"
-        )
-    seq = head.seq + 1
+    session.flush()  # the change first: if the database refuses it, no event is written
+    connection = session.connection()
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEAD_KEY)
+    if cached is not None and cached[0] is transaction:
+        # This transaction already holds the head lock and moved the head itself.
+        prev_seq, prev_hash = cached[1], cached[2]
+    else:
+        head = connection.execute(_LOCK_HEAD).one_or_none()
+        if head is None:
+            raise ConfigurationError(
+                "the audit log has no head row: the catalog was not initialised by agoria-tre init"
+            )
+        prev_seq, prev_hash = head
+    seq = prev_seq + 1
     occurred_at = format_timestamp(datetime.now(UTC))
     details_text = canonical_details(details)
     canonical = canonical_bytes(seq, occurred_at, actor, action, target, project, details_text)
-    digest = chain_hash(head.hash, canonical)
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=occurred_at,
-        actor=actor,
-        action=action,
-        target=target,
-        project=project,
-        details=details_text,
-        canonical=canonical,
-        prev_hash=head.hash,
-        hash=digest,
+    digest = chain_hash(prev_hash, canonical)
+    connection.execute(
+        _INSERT_EVENT,
+        {
+            "seq": seq,
+            "occurred_at": occurred_at,
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "project": project,
+            "details": details_text,
+            "canonical": canonical,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
     )
-    session.add(event)
-    head.seq = seq
-    head.hash = digest
-    # Flush now: a second record() in the same transaction re-reads the head row.
-    session.flush()
+    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
+    session.info[_HEAD_KEY] = (transaction, seq, digest)
     session.info[_PENDING_KEY] = (seq, digest)
-    return event
+    return Recorded(seq, digest, occurred_at)
 
 
 # --- the anchor file -----------------------------------------------------------------------
@@ -166,6 +195,7 @@ def append_anchor(path: Path, seq: int, digest: str) -> None:
 
 def flush_pending_anchor(session: Session) -> None:
     """Called after a commit: anchor the newest event this transaction wrote, if any."""
+    session.info.pop(_HEAD_KEY, None)
     pending = session.info.pop(_PENDING_KEY, None)
     path = session.info.get(ANCHOR_PATH_KEY)
     if pending is not None and path is not None:
@@ -174,6 +204,7 @@ def flush_pending_anchor(session: Session) -> None:
 
 def discard_pending_anchor(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(_HEAD_KEY, None)
 
 
 @dataclass(frozen=True)
@@ -236,16 +267,34 @@ class VerifyResult:
         }
 
 
-_VERIFY_SQL = text(
+_VERIFY_SQL = (
     "SELECT seq, occurred_at, actor, action, target, project, details, canonical,"
     " prev_hash, hash FROM audit_events ORDER BY seq"
 )
+_VERIFY_BATCH = 20_000
 
 
-def _rows(session: Session, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
-    result = session.connection().execution_options(stream_results=True, yield_per=batch)
-    for partition in result.execute(_VERIFY_SQL).partitions():
-        yield from partition
+def _rows(session: Session) -> Iterator[tuple[Any, ...]]:
+    """Every event in order, streamed through the driver's own cursor.
+
+    Verification is the hot path of the audit log (target: 200,000 events/s), so it reads
+    rows without the ORM. On PostgreSQL a named (server-side) cursor in binary format keeps
+    memory bounded and skips text decoding of the hashed bytes.
+    """
+    connection = session.connection()
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is None:  # pragma: no cover - a live connection always has one
+        raise RuntimeError("no database connection")
+    if connection.dialect.name == "postgresql":
+        cursor = dbapi.cursor(name="agoria_audit_verify", binary=True)
+    else:
+        cursor = dbapi.cursor()
+    try:
+        cursor.execute(_VERIFY_SQL)
+        while batch := cursor.fetchmany(_VERIFY_BATCH):
+            yield from batch
+    finally:
+        cursor.close()
 
 
 def verify(session: Session, anchor_path: Path) -> VerifyResult:
@@ -281,7 +330,7 @@ def verify(session: Session, anchor_path: Path) -> VerifyResult:
                 )
             return broken(seq, f"event {seq} is out of sequence after {expected - 1}")
         rebuilt = canonical_bytes(seq, occurred_at, actor, action, target, project, details)
-        if bytes(stored) != rebuilt:
+        if stored != rebuilt:
             return broken(
                 seq, f"event {seq} was altered: its columns no longer match its hashed bytes"
             )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import random
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -77,3 +79,22 @@ def test_anchor_corruption_is_reported(tmp_path: Path, content: bytes, problem: 
     reading = audit.read_anchor(path)
     assert reading.problem is not None
     assert problem in reading.problem
+
+
+def test_canonical_bytes_equal_the_json_array_for_any_text() -> None:
+    """The hand-written encoder matches json.dumps on quotes, escapes and non-ASCII."""
+    rng = random.Random(20261128)
+    alphabet = 'ab"\\\n\t\x00\x1f\u2028é€/<>{}[],:'
+    for _ in range(3000):
+        texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 10))) for _ in range(5)]
+        project = None if rng.random() < 0.3 else texts[4]
+        seq = rng.randint(1, 10**12)
+        expected = (
+            json.dumps([1, seq, *texts[:4], project], ensure_ascii=False, separators=(",", ":"))[
+                :-1
+            ]
+            + ',{"k":1}]'
+        )
+        got = audit.canonical_bytes(seq, *texts[:4], project, '{"k":1}')
+        assert got == expected.encode(), texts
+        assert json.loads(got)[1] == seq
