@@ -132,6 +132,10 @@ def record(
     """
     _check_name("actor", actor)
     _check_name("action", action)
+    if session.in_nested_transaction():
+        # A savepoint rolled back after the append would leave the chain's head (cached
+        # below, and pending for the anchor) ahead of the database.
+        raise RuntimeError("audit events cannot be recorded inside a savepoint")
     session.flush()  # the change first: if the database refuses it, no event is written
     connection = session.connection()
     transaction = session.get_transaction()

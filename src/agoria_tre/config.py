@@ -60,7 +60,8 @@ class Settings:
 
     def ensure_dirs(self) -> None:
         """Create the data directory and the anchor's folder, owner-only."""
-        for path in {self.home, self.audit_anchor.parent}:
+        # In order, home first: mkdir gives missing parents default permissions, not 0700.
+        for path in (self.home, self.audit_anchor.parent):
             try:
                 path.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:

@@ -289,3 +289,13 @@ def test_concurrent_processes_never_fork_the_chain(
     result = _verify(catalog)
     assert result.ok, result.problem
     assert result.events == 8
+
+
+def test_recording_inside_a_savepoint_is_refused(catalog: Catalog) -> None:
+    with (
+        pytest.raises(RuntimeError, match="savepoint"),
+        catalog.write() as session,
+        session.begin_nested(),
+    ):
+        audit.record(session, actor="admin-ops", action="test.event", target="x")
+    assert _verify(catalog).ok

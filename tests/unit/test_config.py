@@ -40,3 +40,10 @@ def test_unwritable_home_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(ConfigurationError, match="set AGORIA_HOME"):
         Settings.from_env({"AGORIA_HOME": str(blocker / "home")}).ensure_dirs()
+
+
+def test_data_directories_are_owner_only(tmp_path: Path) -> None:
+    settings = Settings.from_env({"AGORIA_HOME": str(tmp_path / "a" / "home")})
+    settings.ensure_dirs()
+    assert (settings.home.stat().st_mode & 0o777) == 0o700
+    assert (settings.audit_anchor.parent.stat().st_mode & 0o777) == 0o700

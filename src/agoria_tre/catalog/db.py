@@ -66,10 +66,7 @@ class Catalog:
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        if settings.is_embedded:
-            settings.ensure_dirs()
-        else:
-            settings.audit_anchor.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        settings.ensure_dirs()
         self.engine = engine or make_engine(settings.db_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_engine = (

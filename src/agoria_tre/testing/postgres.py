@@ -26,7 +26,13 @@ class PostgresUnavailable(RuntimeError):
 
 
 def find_bindir() -> Path:
-    """Debian installs server binaries under /usr/lib/postgresql/<major>/bin, off PATH."""
+    """Where initdb and pg_ctl are: ``$AGORIA_PG_BINDIR`` if set, else Debian's
+    /usr/lib/postgresql/<major>/bin (off PATH), else PATH."""
+    override = os.environ.get("AGORIA_PG_BINDIR")
+    if override:
+        if not (Path(override) / "initdb").exists():
+            raise PostgresUnavailable(f"AGORIA_PG_BINDIR={override} has no initdb")
+        return Path(override)
     candidates = sorted(
         Path("/usr/lib/postgresql").glob("*/bin/initdb"),
         key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
