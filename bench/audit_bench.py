@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from agoria_tre import audit
 from agoria_tre.catalog.db import Catalog
-from agoria_tre.catalog.migrate import upgrade
+from agoria_tre.catalog.migrate import initialise
 from agoria_tre.config import Settings
 from agoria_tre.testing.postgres import PostgresUnavailable, start_server
 
@@ -99,21 +99,32 @@ def scan(catalog: Catalog) -> int:
 
 def run(name: str, settings: Settings, events: int, batch: int) -> dict[str, float]:
     catalog = Catalog(settings)
-    upgrade(catalog)
+    initialise(catalog, actor="bench")
     single = min(SINGLE_SAMPLE, events)
     t_single = timed(lambda: append(catalog, single, 1))
     t_batch = timed(lambda: append(catalog, events - single, batch, offset=single))
     verify_result: list[audit.VerifyResult] = []
 
     def do_verify() -> None:
-        with catalog.read() as session:
+        with catalog.snapshot() as session:
             verify_result.append(audit.verify(session, catalog.anchor_path))
 
     do_verify()  # warm the page cache and the connection once, as a scheduled job would be
     t_verify = timed(do_verify)
     result = verify_result[-1]
-    if not result.ok or result.events != events:
+    if not result.ok or result.events != events + 1:  # plus catalog.init
         raise SystemExit(f"{name}: verify failed: {result.problem}")
+    # The same chain as 100,000 single-event transactions would have anchored it: one line
+    # per event (the hashes are the chain's own), the worst case for reading the anchor.
+    with catalog.engine.connect() as conn:
+        lines = [
+            f"{seq} {seq} {digest}\n"
+            for seq, digest in conn.execute(text("SELECT seq, hash FROM audit_events ORDER BY seq"))
+        ]
+    catalog.anchor_path.write_text("".join(lines))
+    t_verify_dense = timed(do_verify)
+    if not verify_result[-1].ok:
+        raise SystemExit(f"{name}: verify with a dense anchor failed: {verify_result[-1].problem}")
     t_scan = timed(lambda: scan(catalog))
     t_plain = timed(lambda: baseline_insert(catalog, batch))
     catalog.dispose()
@@ -122,6 +133,7 @@ def run(name: str, settings: Settings, events: int, batch: int) -> dict[str, flo
         "append_batch": (events - single) / t_batch,
         "plain_insert": events / t_plain,
         "verify": events / t_verify,
+        "verify_dense": events / t_verify_dense,
         "scan": events / t_scan,
     }
     print(f"\n{name}: {events:,} events ({single:,} one per transaction, rest {batch:,} per)")
@@ -135,6 +147,11 @@ def run(name: str, settings: Settings, events: int, batch: int) -> dict[str, flo
     print(
         f"  verify                       {figures['verify']:>12,.0f} events/s"
         f"   target >= {TARGET_VERIFY:,}: {verdict}"
+    )
+    print(
+        f"  verify, one anchor line/event {figures['verify_dense']:>11,.0f} events/s"
+        f"   target >= {TARGET_VERIFY:,}:"
+        f" {'met' if figures['verify_dense'] >= TARGET_VERIFY else 'MISSED'}"
     )
     print(
         f"  baseline plain scan          {figures['scan']:>12,.0f} rows/s"

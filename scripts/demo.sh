@@ -15,11 +15,16 @@ if agoria-tre project show "$demo" >/dev/null 2>&1; then
 else
   agoria-tre project create "$demo" \
     --title "Early access programme: synthetic demo cohort" --legal-basis "MR-004"
-  agoria-tre member add "$demo" alice --role researcher
-  agoria-tre member add "$demo" bob --role reviewer
-  agoria-tre member add "$demo" carol --role reviewer
-  agoria-tre member add "$demo" dana --role lead
 fi
+# Each role on its own, so that a run interrupted half-way is completed by the next one.
+for member in alice:researcher bob:reviewer carol:reviewer dana:lead; do
+  user="${member%%:*}" role="${member#*:}"
+  if ! out=$(agoria-tre member add "$demo" "$user" --role "$role" 2>&1); then
+    grep -q "is already $role of project" <<<"$out" || { echo "$out" >&2; exit 1; }
+  else
+    echo "$out"
+  fi
+done
 
 echo
 agoria-tre project show "$demo"

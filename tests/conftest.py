@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agoria_tre.catalog.db import Catalog
-from agoria_tre.catalog.migrate import upgrade
+from agoria_tre.catalog.migrate import initialise
 from agoria_tre.config import Settings
 from agoria_tre.testing.postgres import PostgresServer, PostgresUnavailable, start_server
 
@@ -48,8 +48,8 @@ def settings(db_env: dict[str, str]) -> Settings:
 
 @pytest.fixture
 def catalog(settings: Settings) -> Iterator[Catalog]:
-    """An initialised, empty catalog."""
+    """An initialised catalog: its chain holds one event, catalog.init."""
     cat = Catalog(settings)
-    upgrade(cat)
+    initialise(cat, actor="platform-setup")
     yield cat
     cat.dispose()

@@ -4,23 +4,31 @@ Every state change calls :func:`record` inside the same database transaction as 
 so the change and its event commit or roll back together. Each event is serialised to
 *canonical bytes*; its hash is ``sha256(previous hash + canonical bytes)``.
 
-Appends are serialised by locking the single ``audit_head`` row (``SELECT ... FOR UPDATE``
-on PostgreSQL; on SQLite every write transaction of the catalog is ``BEGIN IMMEDIATE``), so
-concurrent writers queue instead of forking the chain, and sequence numbers have no gaps.
+Writers are serialised for their whole transaction: ``Catalog.write()`` calls
+:func:`lock_chain` first, which locks the single ``audit_head`` row (``SELECT ... FOR
+UPDATE`` on PostgreSQL; on SQLite every write transaction is ``BEGIN IMMEDIATE``). Concurrent
+writers queue instead of forking the chain, sequence numbers have no gaps, and the checks a
+change makes ("does this grant already exist?") cannot race another writer.
 
-After each commit the newest ``(seq, hash)`` is appended to the *anchor file*, outside the
-database. Deleting the newest rows, or rewriting the whole chain, then disagrees with the
-anchor. :func:`verify` walks the chain and names the first event that does not hold.
+After each commit, one line ``FIRST LAST HASH`` is appended to the *anchor file*, outside the
+database: the events the transaction wrote and the hash of its last one. Every event must lie
+in some line's range, and every line's hash must match the chain: deleting the newest rows,
+recomputing the chain, or inserting events without passing through the platform all
+disagree with the anchor. :func:`verify` walks the chain and names the first event that does
+not hold.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import operator
 import os
+import re
+import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from json import dumps
 from json.encoder import encode_basestring as _quote
 from pathlib import Path
 from typing import Any, cast
@@ -29,30 +37,28 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from agoria_tre.catalog.models import AuditEvent, AuditHead
-from agoria_tre.errors import ConfigurationError, InvalidInput
+from agoria_tre.errors import AnchorWriteFailed, ConfigurationError, InvalidInput
+from agoria_tre.jsontext import json_default
+from agoria_tre.names import check_actor
 
 CANONICAL_VERSION = 1
 GENESIS_HASH = "0" * 64
 ANCHOR_PATH_KEY = "agoria_audit_anchor"
 _PENDING_KEY = "agoria_audit_pending"
 _HEAD_KEY = "agoria_audit_head"
-MAX_NAME = 64
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"audit details must be JSON values, not {type(value).__name__}")
+ACTION_RE = re.compile(r"[a-z][a-z_]*(?:\.[a-z][a-z_]*)+")
+# How long verify waits for writers that committed but have not yet appended their anchor.
+SETTLE_SECONDS = 2.0
 
 
 def canonical_details(details: Mapping[str, Any] | None) -> str:
     """The one JSON text of an event's details: sorted keys, no spaces, UTF-8."""
-    return json.dumps(
+    return dumps(
         dict(details or {}),
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
-        default=_json_default,
+        default=json_default,
     )
 
 
@@ -67,11 +73,12 @@ def canonical_bytes(
 ) -> bytes:
     """The exact bytes hashed for one event.
 
-    A JSON array ``[version, seq, occurred_at, actor, action, target, project, details]``
-    where ``details`` is the canonical JSON text stored in the row, embedded verbatim.
+    The UTF-8 JSON array ``[version, seq, occurred_at, actor, action, target, project,
+    details]`` with no spaces, where ``details`` is the canonical JSON text stored in the row,
+    embedded verbatim. Equal to ``json.dumps([...], ensure_ascii=False, separators=(",",
+    ":"))`` with the details spliced in, but written out: this runs once per event on every
+    verification.
     """
-    # Equal to json.dumps([...], ensure_ascii=False, separators=(",", ":")) with the details
-    # spliced in, but written out: this runs once per event on every verification.
     quoted_project = "null" if project is None else _quote(project)
     return (
         f"[{CANONICAL_VERSION},{int(seq)},{_quote(occurred_at)},{_quote(actor)},"
@@ -86,11 +93,6 @@ def chain_hash(prev_hash: str, canonical: bytes) -> str:
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 UTC with microseconds, fixed width (27 characters)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _check_name(kind: str, value: str) -> None:
-    if not value or len(value) > MAX_NAME or not value.isprintable():
-        raise InvalidInput(f"{kind} must be 1 to {MAX_NAME} printable characters, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,20 @@ _MOVE_HEAD = (
 )
 
 
+def lock_chain(session: Session) -> None:
+    """Take the chain's lock for the rest of this transaction and remember its head.
+
+    ``Catalog.write()`` calls this first thing, so a whole write transaction (its checks,
+    its changes and its events) runs while no other writer can append.
+    """
+    head = session.connection().execute(_LOCK_HEAD).one_or_none()
+    if head is None:
+        raise ConfigurationError(
+            "the audit log has no head row: the catalog was not initialised by agoria-tre init"
+        )
+    session.info[_HEAD_KEY] = (session.get_transaction(), head[0], head[1])
+
+
 def record(
     session: Session,
     *,
@@ -124,37 +140,34 @@ def record(
 ) -> Recorded:
     """Append one event to the chain, inside ``session``'s current transaction.
 
-    The caller commits (or rolls back) the change and its event together. ``action`` is a
-    dotted name such as ``project.create``; ``target`` names what changed
-    (``project:covid-eap``); ``project`` is the slug the event belongs to, for filtering.
-    Pending ORM changes are flushed first, so a change that the database refuses never
-    gets an event.
+    ``session`` must come from ``Catalog.write()``, which locks the chain and anchors the
+    events after the commit. The caller commits (or rolls back) the change and its event
+    together. ``action`` is a dotted name such as ``project.create``; ``target`` names what
+    changed (``project:covid-eap``); ``project`` is the slug the event belongs to. Pending
+    ORM changes are flushed first, so a change that the database refuses gets no event.
     """
-    _check_name("actor", actor)
-    _check_name("action", action)
+    check_actor(actor)
+    if not ACTION_RE.fullmatch(action):
+        raise InvalidInput(f"invalid audit action {action!r}")
+    if ANCHOR_PATH_KEY not in session.info:
+        raise RuntimeError("audit events are recorded only in a Catalog.write() transaction")
     if session.in_nested_transaction():
         # A savepoint rolled back after the append would leave the chain's head (cached
         # below, and pending for the anchor) ahead of the database.
         raise RuntimeError("audit events cannot be recorded inside a savepoint")
-    session.flush()  # the change first: if the database refuses it, no event is written
-    connection = session.connection()
+    session.flush()
     transaction = session.get_transaction()
     cached = session.info.get(_HEAD_KEY)
-    if cached is not None and cached[0] is transaction:
-        # This transaction already holds the head lock and moved the head itself.
-        prev_seq, prev_hash = cached[1], cached[2]
-    else:
-        head = connection.execute(_LOCK_HEAD).one_or_none()
-        if head is None:
-            raise ConfigurationError(
-                "the audit log has no head row: the catalog was not initialised by agoria-tre init"
-            )
-        prev_seq, prev_hash = head
+    if cached is None or cached[0] is not transaction:
+        lock_chain(session)
+        cached = session.info[_HEAD_KEY]
+    _, prev_seq, prev_hash = cached
     seq = prev_seq + 1
     occurred_at = format_timestamp(datetime.now(UTC))
     details_text = canonical_details(details)
     canonical = canonical_bytes(seq, occurred_at, actor, action, target, project, details_text)
     digest = chain_hash(prev_hash, canonical)
+    connection = session.connection()
     connection.execute(
         _INSERT_EVENT,
         {
@@ -172,33 +185,41 @@ def record(
     )
     connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
     session.info[_HEAD_KEY] = (transaction, seq, digest)
-    session.info[_PENDING_KEY] = (seq, digest)
+    pending = session.info.get(_PENDING_KEY)
+    first = pending[0] if pending is not None else seq
+    session.info[_PENDING_KEY] = (first, seq, digest)
     return Recorded(seq, digest, occurred_at)
 
 
 # --- the anchor file -----------------------------------------------------------------------
 
 
-def append_anchor(path: Path, seq: int, digest: str) -> None:
-    """Append ``seq hash`` to the anchor file. Lines are only ever appended."""
-    line = f"{seq} {digest}\n".encode("ascii")
+def append_anchor_line(path: Path, line: str) -> None:
+    """Append one line to the anchor file, durably. Lines are only ever appended."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line)  # one small write with O_APPEND: atomic between writers
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        os.write(fd, line.encode("ascii"))  # one small O_APPEND write: atomic between writers
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def append_anchor(path: Path, first: int, last: int, digest: str) -> None:
+    """Anchor events ``first`` to ``last`` of one committed transaction."""
+    try:
+        append_anchor_line(path, f"{first} {last} {digest}\n")
     except OSError as exc:
-        raise ConfigurationError(
-            f"the change was committed, but event {seq} could not be anchored",
+        events = f"event {last}" if first == last else f"events {first} to {last}"
+        raise AnchorWriteFailed(
+            f"the change was committed, but {events} could not be anchored: tell the"
+            " platform operators",
             f"cannot append to audit anchor {path}: {exc}",
         ) from exc
 
 
 def flush_pending_anchor(session: Session) -> None:
-    """Called after a commit: anchor the newest event this transaction wrote, if any."""
+    """Called after a commit: anchor the events this transaction wrote, if any."""
     session.info.pop(_HEAD_KEY, None)
     pending = session.info.pop(_PENDING_KEY, None)
     path = session.info.get(ANCHOR_PATH_KEY)
@@ -213,39 +234,109 @@ def discard_pending_anchor(session: Session) -> None:
 
 @dataclass(frozen=True)
 class AnchorReading:
+    """The anchor file, parsed into parallel lists sorted by ``firsts``.
+
+    Line *i* says: events ``firsts[i]`` to ``lasts[i]`` were committed together, and the
+    last of them has hash ``digests[i]``. Parallel lists rather than tuples: a catalog
+    written one event per transaction has one line per event, and this is read on every
+    verification.
+    """
+
     exists: bool
-    entries: dict[int, str]
+    firsts: list[int] = field(default_factory=list)
+    lasts: list[int] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
     problem: str | None = None
 
     @property
+    def ranges(self) -> list[tuple[int, int, str]]:
+        return list(zip(self.firsts, self.lasts, self.digests, strict=True))
+
+    @property
     def last_seq(self) -> int:
-        return max(self.entries, default=0)
+        return self.lasts[-1] if self.lasts else 0
+
+    @property
+    def ends(self) -> dict[int, str]:
+        return dict(zip(self.lasts, self.digests, strict=True))
+
+    def contiguous(self) -> bool:
+        """Whether the lines cover 1..last_seq exactly once (the normal case)."""
+        firsts, lasts = self.firsts, self.lasts
+        return not firsts or (
+            firsts[0] == 1
+            and all(map(operator.le, firsts, lasts))
+            and all(map(operator.eq, firsts[1:], map((1).__add__, lasts)))
+        )
+
+    def first_uncovered(self, upto: int) -> int | None:
+        """The first event in ``1..upto`` that no line covers, or None."""
+        if self.contiguous():
+            return None if upto <= self.last_seq else self.last_seq + 1
+        expected = 1
+        for first, last in zip(self.firsts, self.lasts, strict=True):
+            if first > upto:
+                break
+            if first > expected:
+                return expected
+            expected = max(expected, last + 1)
+        return expected if expected <= upto else None
+
+
+_ANCHOR_FILE_RE = re.compile(rb"(?:[0-9]{1,18} [0-9]{1,18} [0-9a-f]{64}\n)*")
+_NOT_HEX = {ord(c): None for c in "0123456789abcdef"}
+
+
+def _first_malformed_line(raw: bytes) -> int:
+    good = _ANCHOR_FILE_RE.match(raw)
+    return raw[: good.end() if good else 0].count(b"\n") + 1
 
 
 def read_anchor(path: Path) -> AnchorReading:
+    """Parse and check the anchor file; a damaged file is a ``problem``, never an error."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return AnchorReading(exists=False, entries={})
+        return AnchorReading(exists=False)
     except OSError as exc:
-        return AnchorReading(exists=False, entries={}, problem=f"cannot read anchor: {exc}")
-    entries: dict[int, str] = {}
-    for number, line in enumerate(raw.splitlines(), start=1):
-        parts = line.split()
-        if (
-            len(parts) != 2
-            or not parts[0].isdigit()
-            or len(parts[1]) != 64
-            or parts[1].strip(b"0123456789abcdef")
-        ):
-            return AnchorReading(True, entries, f"anchor file line {number} is malformed")
-        seq, digest = int(parts[0]), parts[1].decode("ascii")
-        if entries.get(seq, digest) != digest:
-            return AnchorReading(
-                True, entries, f"anchor file names two different hashes for event {seq}"
-            )
-        entries[seq] = digest
-    return AnchorReading(exists=True, entries=entries)
+        return AnchorReading(exists=False, problem=f"cannot read the anchor file: {exc}")
+    lines = raw.count(b"\n")
+    text = raw.decode("ascii", errors="replace")
+    tokens = text.split()
+    firsts, lasts, digests = tokens[0::3], tokens[1::3], tokens[2::3]
+    numbers = firsts + lasts
+    well_formed = (
+        (not raw or raw.endswith(b"\n"))
+        and len(tokens) == 3 * lines
+        and raw.count(b" ") == 2 * lines
+        and len(raw) == sum(map(len, tokens)) + 3 * lines  # no other whitespace
+        and (not numbers or ("".join(numbers).isdecimal() and "".join(numbers).isascii()))
+        and max(map(len, numbers), default=1) <= 18
+        and set(map(len, digests)) <= {64}
+        and not "".join(digests).translate(_NOT_HEX)
+    )
+    if not well_formed:
+        line = _first_malformed_line(raw)
+        return AnchorReading(True, problem=f"anchor file line {line} is malformed")
+    first_ints, last_ints = list(map(int, firsts)), list(map(int, lasts))
+    if not all(map(operator.lt, first_ints, first_ints[1:])):  # writers may append out of order
+        order = sorted(range(len(first_ints)), key=first_ints.__getitem__)
+        first_ints = [first_ints[i] for i in order]
+        last_ints = [last_ints[i] for i in order]
+        digests = [digests[i] for i in order]
+    reading = AnchorReading(True, first_ints, last_ints, digests)
+    if reading.contiguous():
+        return reading
+    previous_last = 0
+    for first, last in zip(first_ints, last_ints, strict=True):
+        if first < 1 or last < first:
+            problem = f"anchor file names an empty range {first}-{last}"
+            return AnchorReading(True, first_ints, last_ints, digests, problem)
+        if first <= previous_last:
+            problem = f"anchor file lines overlap at event {first}"
+            return AnchorReading(True, first_ints, last_ints, digests, problem)
+        previous_last = last
+    return reading
 
 
 # --- verification --------------------------------------------------------------------------
@@ -278,6 +369,10 @@ _VERIFY_SQL = (
 _VERIFY_BATCH = 20_000
 
 
+class _Unreadable(Exception):
+    """The driver could not read the events (a dropped table, a broken connection)."""
+
+
 def _rows(session: Session) -> Iterator[tuple[Any, ...]]:
     """Every event in order, streamed through the driver's own cursor.
 
@@ -288,73 +383,98 @@ def _rows(session: Session) -> Iterator[tuple[Any, ...]]:
     connection = session.connection()
     dbapi = connection.connection.dbapi_connection
     if dbapi is None:  # pragma: no cover - a live connection always has one
-        raise RuntimeError("no database connection")
-    if connection.dialect.name == "postgresql":
-        cursor = dbapi.cursor(name="agoria_audit_verify", binary=True)
-    else:
-        cursor = dbapi.cursor()
+        raise _Unreadable("no database connection")
+    driver_error = connection.dialect.loaded_dbapi.Error
     try:
-        cursor.execute(_VERIFY_SQL)
-        while batch := cursor.fetchmany(_VERIFY_BATCH):
-            yield from batch
-    finally:
-        cursor.close()
+        if connection.dialect.name == "postgresql":
+            cursor = dbapi.cursor(name="agoria_audit_verify", binary=True)
+        else:
+            cursor = dbapi.cursor()
+        try:
+            cursor.execute(_VERIFY_SQL)
+            while batch := cursor.fetchmany(_VERIFY_BATCH):
+                yield from batch
+        finally:
+            cursor.close()
+    except driver_error as exc:
+        raise _Unreadable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
 
 
-def verify(session: Session, anchor_path: Path) -> VerifyResult:
+def verify(
+    session: Session, anchor_path: Path, *, settle_seconds: float = SETTLE_SECONDS
+) -> VerifyResult:
     """Walk the whole chain; stop at the first event that does not hold.
 
-    Checks, for every event in sequence order: no gap or duplicate in ``seq``; the stored
-    bytes equal the bytes rebuilt from the row's columns (an edited column); ``prev_hash``
-    equals the previous event's hash; ``hash`` equals ``sha256(prev_hash + bytes)``; and the
-    anchor file's hash for that ``seq``. Then: the head row names the last event, no
-    anchored event is missing from the end, and no event past the last anchor exists.
+    ``session`` should read one consistent snapshot (``Catalog.snapshot()``): writers may run
+    meanwhile. Checks, for every event in ``seq`` order: no gap or duplicate; the stored bytes
+    equal the bytes rebuilt from the columns (an edited column); ``prev_hash`` equals the
+    previous event's hash; ``hash`` equals ``sha256(prev_hash + bytes)``; and the anchor's
+    hash where a line ends at that event. Then: no anchored event is missing past the end,
+    the head row names the last event, and every event lies in some anchor line. Events
+    committed by a writer that has not yet appended its anchor line are waited for, up to
+    ``settle_seconds``.
     """
-    anchor = read_anchor(anchor_path)  # read before the table: it only names committed events
+    anchor = read_anchor(anchor_path)  # before the snapshot: it names only committed events
     prev_hash = GENESIS_HASH
     expected = 1
     count = 0
-    sha256 = hashlib.sha256
-    entries = anchor.entries
 
     def broken(seq: int | None, problem: str) -> VerifyResult:
         return VerifyResult(False, count, expected - 1, prev_hash, seq, problem)
 
     if anchor.problem:
         return broken(None, anchor.problem)
-
-    for row in _rows(session):
-        seq, occurred_at, actor, action, target, project, details, stored, prev, digest = row
-        if seq != expected:
-            if seq > expected:
+    if not anchor.exists:
+        return broken(None, f"the anchor file {anchor_path} is missing")
+    ends = anchor.ends
+    sha256 = hashlib.sha256
+    try:
+        for row in _rows(session):
+            seq, occurred_at, actor, action, target, project, details, stored, prev, digest = row
+            if seq != expected:
+                if seq > expected:
+                    return broken(
+                        expected,
+                        f"event {expected} is missing: the chain jumps from {expected - 1}"
+                        f" to {seq} (a row was deleted or renumbered)",
+                    )
+                return broken(seq, f"event {seq} is out of sequence after {expected - 1}")
+            try:
+                rebuilt = canonical_bytes(seq, occurred_at, actor, action, target, project, details)
+                intact = stored == rebuilt
+                linked = prev == prev_hash
+                hashed = sha256(prev.encode("ascii") + rebuilt).hexdigest() == digest
+            except (TypeError, AttributeError, ValueError, UnicodeError):
+                return broken(seq, f"event {seq} was altered: its columns are malformed")
+            if not intact:
                 return broken(
-                    expected,
-                    f"event {expected} is missing: the chain jumps from {expected - 1} to {seq}"
-                    " (a row was deleted or renumbered)",
+                    seq, f"event {seq} was altered: its columns no longer match its hashed bytes"
                 )
-            return broken(seq, f"event {seq} is out of sequence after {expected - 1}")
-        rebuilt = canonical_bytes(seq, occurred_at, actor, action, target, project, details)
-        if stored != rebuilt:
-            return broken(
-                seq, f"event {seq} was altered: its columns no longer match its hashed bytes"
-            )
-        if prev != prev_hash:
-            return broken(seq, f"event {seq} does not link to event {seq - 1} (prev_hash differs)")
-        if sha256(prev.encode("ascii") + rebuilt).hexdigest() != digest:
-            return broken(seq, f"event {seq} was altered: its hash does not match its content")
-        anchored = entries.get(seq)
-        if anchored is not None and anchored != digest:
-            return broken(seq, f"event {seq} differs from the anchor file: the chain was rewritten")
-        prev_hash = digest
-        expected += 1
-        count += 1
+            if not linked:
+                return broken(
+                    seq, f"event {seq} does not link to event {seq - 1} (prev_hash differs)"
+                )
+            if not hashed:
+                return broken(seq, f"event {seq} was altered: its hash does not match its content")
+            anchored = ends.get(seq)
+            if anchored is not None and anchored != digest:
+                return broken(
+                    seq, f"event {seq} differs from the anchor file: the chain was rewritten"
+                )
+            prev_hash = digest
+            expected += 1
+            count += 1
+    except _Unreadable as exc:
+        return broken(None, f"the audit events cannot be read: {exc}")
 
     last = expected - 1
+    if count == 0:
+        return broken(1, "event 1 is missing: the chain is empty, yet init always records one")
     if anchor.last_seq > last:
         return broken(
-            anchor.last_seq,
-            f"event {anchor.last_seq} is missing: the anchor file records it but the chain ends"
-            f" at {last} (the newest events were deleted)",
+            last + 1,
+            f"event {last + 1} is missing: the anchor file records events up to"
+            f" {anchor.last_seq} but the chain ends at {last} (the newest events were deleted)",
         )
     head = session.execute(select(AuditHead.seq, AuditHead.hash)).one_or_none()
     if head is None or tuple(head) != (last, prev_hash):
@@ -363,12 +483,42 @@ def verify(session: Session, anchor_path: Path) -> VerifyResult:
             "the audit head row does not name the last event"
             f" (head {tuple(head) if head else None}, chain ends at {last})",
         )
-    # Events past the newest anchor line were added without passing through the platform,
-    # or a writer died between its commit and its anchor append. Read the file again: a
-    # writer may have committed and anchored while we walked.
-    latest = read_anchor(anchor_path)
-    if latest.last_seq < last:
-        first = latest.last_seq + 1
-        where = "" if latest.exists else f" (anchor file {anchor_path.name} is missing)"
-        return broken(first, f"events {first} to {last} are not in the anchor file{where}")
+    gap = anchor.first_uncovered(last)
+    deadline = time.monotonic() + settle_seconds
+    while gap is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        later = read_anchor(anchor_path)
+        if later.problem:
+            return broken(None, later.problem)
+        mismatch = _first_mismatch(session, later, known=anchor, upto=last)
+        if mismatch is not None:
+            return broken(
+                mismatch, f"event {mismatch} differs from the anchor file: the chain was rewritten"
+            )
+        anchor = later
+        gap = anchor.first_uncovered(last)
+    if gap is not None:
+        return broken(
+            gap,
+            f"event {gap} is not in the anchor file: it was written without passing through"
+            " the platform, or its writer stopped before anchoring it",
+        )
     return VerifyResult(True, count, last, prev_hash)
+
+
+def _first_mismatch(
+    session: Session, later: AnchorReading, *, known: AnchorReading, upto: int
+) -> int | None:
+    """Check anchor lines that appeared during verification against the snapshot."""
+    seen = known.ends
+    fresh = {
+        last: digest for last, digest in later.ends.items() if last <= upto and last not in seen
+    }
+    if not fresh:
+        return None
+    query = select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(list(fresh)))
+    stored = dict(session.execute(query).all())  # rows are (seq, hash) pairs
+    for seq in sorted(fresh):
+        if stored.get(seq) != fresh[seq]:
+            return seq
+    return None

@@ -51,6 +51,16 @@ class ConfigurationError(AgoriaError):
     """The platform's own configuration is unusable (unwritable data directory...)."""
 
 
+class AnchorWriteFailed(AgoriaError):
+    """A change was committed but its audit anchor line could not be written.
+
+    Exit status 4: unlike every other refusal, the change *did* happen. ``audit verify``
+    reports the unanchored events until an operator has looked at them.
+    """
+
+    exit_code = 4
+
+
 class AuditChainBroken(AgoriaError):
     """The audit log failed verification. Exit status 1: the integrity check failed."""
 

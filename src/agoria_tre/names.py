@@ -16,6 +16,8 @@ SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]")
 USERNAME_RE = re.compile(r"[a-z0-9](?:[a-z0-9._@+-]{0,62}[a-z0-9])?")
 DATASET_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 MAX_TEXT = 200
+MAX_ACTOR = 64
+MAX_VERSION = 2**31 - 1
 
 
 def check_slug(slug: str) -> str:
@@ -34,6 +36,20 @@ def check_username(username: str) -> str:
             " '.', '_', '-', '@', '+', starting and ending with a letter or digit"
         )
     return username
+
+
+def check_actor(actor: str) -> str:
+    """Who acted, as the audit log records it: one word of printable characters."""
+    if (
+        not actor
+        or len(actor) > MAX_ACTOR
+        or not actor.isprintable()
+        or any(c.isspace() for c in actor)
+    ):
+        raise InvalidInput(
+            f"invalid actor {actor!r}: one word of 1 to {MAX_ACTOR} printable characters"
+        )
+    return actor
 
 
 def check_dataset_name(name: str) -> str:
@@ -66,7 +82,11 @@ class DatasetRef:
     @classmethod
     def parse(cls, text: str) -> DatasetRef:
         name, sep, version = text.partition("@")
-        if not sep or not version.isdigit() or int(version) < 1:
+        if (
+            not sep
+            or not (version.isascii() and version.isdigit() and len(version) <= 10)
+            or not 1 <= int(version) <= MAX_VERSION
+        ):
             raise InvalidInput(
                 f"invalid dataset version {text!r}: write NAME@VERSION, e.g. 'patients@2'"
             )

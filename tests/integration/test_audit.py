@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,64 +16,63 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import DBAPIError
 
 from agoria_tre import audit
+from agoria_tre.catalog import projects
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.models import AuditEvent, Role
+from agoria_tre.errors import AnchorWriteFailed
 from tests.factories import make_project, make_version
 from tests.support import disable_audit_protection
 
 
-def _verify(catalog: Catalog) -> audit.VerifyResult:
-    with catalog.read() as session:
-        return audit.verify(session, catalog.anchor_path)
+def _verify(catalog: Catalog, settle: float = 0.2) -> audit.VerifyResult:
+    with catalog.snapshot() as session:
+        return audit.verify(session, catalog.anchor_path, settle_seconds=settle)
 
 
-@pytest.fixture
-def chain(catalog: Catalog) -> Catalog:
-    """A catalog whose chain holds six events, each committed on its own."""
-    make_project(catalog, "cardio-eap")  # 1
-    for user in ("alice", "bob", "carol"):  # 2, 3, 4
-        make_project_member(catalog, user)
-    make_version(catalog)  # 5
-    make_version(catalog)  # 6
-    result = _verify(catalog)
-    assert (result.ok, result.events, result.head_seq) == (True, 6, 6)
-    return catalog
-
-
-def make_project_member(catalog: Catalog, user: str) -> None:
-    from agoria_tre.catalog import projects
-
+def add_reviewer(catalog: Catalog, user: str) -> None:
     with catalog.write() as session:
         projects.add_member(
             session, slug="cardio-eap", username=user, role=Role.REVIEWER, actor="admin-ops"
         )
 
 
+@pytest.fixture
+def chain(catalog: Catalog) -> Catalog:
+    """A catalog whose chain holds seven events, each committed on its own."""
+    # 1 is catalog.init
+    make_project(catalog, "cardio-eap")  # 2
+    for user in ("alice", "bob", "carol"):  # 3, 4, 5
+        add_reviewer(catalog, user)
+    make_version(catalog)  # 6
+    make_version(catalog)  # 7
+    result = _verify(catalog)
+    assert (result.ok, result.events, result.head_seq) == (True, 7, 7)
+    return catalog
+
+
 def test_each_change_writes_one_linked_event(chain: Catalog) -> None:
     with chain.read() as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
-    assert [e.seq for e in events] == [1, 2, 3, 4, 5, 6]
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5, 6, 7]
     assert [e.action for e in events] == [
+        "catalog.init",
         "project.create",
-        "member.add",
-        "member.add",
-        "member.add",
-        "dataset.register",
-        "dataset.register",
+        *["member.add"] * 3,
+        *["dataset.register"] * 2,
     ]
     assert events[0].prev_hash == audit.GENESIS_HASH
     for before, after in itertools.pairwise(events):
         assert after.prev_hash == before.hash
     for event in events:
         assert event.hash == hashlib.sha256(event.prev_hash.encode() + event.canonical).hexdigest()
-    anchored = audit.read_anchor(chain.anchor_path).entries
-    assert anchored == {e.seq: e.hash for e in events}
+    anchor = audit.read_anchor(chain.anchor_path)
+    assert anchor.ranges == [(e.seq, e.seq, e.hash) for e in events]
 
 
 def test_the_database_refuses_edits_and_deletes(chain: Catalog) -> None:
     for statement in (
         "UPDATE audit_events SET actor = 'mallory' WHERE seq = 2",
-        "DELETE FROM audit_events WHERE seq = 6",
+        "DELETE FROM audit_events WHERE seq = 7",
     ):
         with pytest.raises(DBAPIError, match="append-only"), chain.engine.begin() as conn:
             conn.execute(text(statement))
@@ -129,9 +129,14 @@ TAMPERING: dict[str, tuple[Callable[[Catalog], None], int | None, str]] = {
         "event 3 was altered",
     ),
     "edit details": (
-        lambda c: _tamper(c, 'UPDATE audit_events SET details = \'{"role":"lead"}\' WHERE seq = 2'),
-        2,
-        "event 2 was altered",
+        lambda c: _tamper(c, 'UPDATE audit_events SET details = \'{"role":"lead"}\' WHERE seq = 3'),
+        3,
+        "event 3 was altered",
+    ),
+    "store bytes in a text column": (
+        lambda c: _tamper(c, "UPDATE audit_events SET actor = :b WHERE seq = 3", b=b"admin"),
+        3,
+        "event 3 was altered",
     ),
     "delete a middle row": (
         lambda c: _tamper(c, "DELETE FROM audit_events WHERE seq = 4"),
@@ -141,11 +146,18 @@ TAMPERING: dict[str, tuple[Callable[[Catalog], None], int | None, str]] = {
     "delete the newest rows and fix the head": (
         lambda c: _tamper(
             c,
-            "DELETE FROM audit_events WHERE seq >= 5",
-            "UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_events WHERE seq = 4)",
+            "DELETE FROM audit_events WHERE seq >= 6",
+            "UPDATE audit_head SET seq = 5, hash = (SELECT hash FROM audit_events WHERE seq = 5)",
         ),
         6,
-        "event 6 is missing: the anchor file records it",
+        "event 6 is missing: the anchor file records events up to 7",
+    ),
+    "delete every row and reset the head": (
+        lambda c: _tamper(
+            c, "DELETE FROM audit_events", f"UPDATE audit_head SET seq = 0, hash = '{'0' * 64}'"
+        ),
+        1,
+        "event 1 is missing: the chain is empty",
     ),
     "reorder two rows": (
         lambda c: _tamper(
@@ -177,7 +189,7 @@ def test_tampering_is_detected_and_named(chain: Catalog, case: str) -> None:
 
 
 def test_a_rewritten_event_is_caught_by_the_anchor(chain: Catalog) -> None:
-    # The attacker recomputes event 3 entirely (bytes and hash) and relinks event 4.
+    # The attacker recomputes event 3 entirely (bytes and hash).
     with chain.engine.begin() as conn:
         disable_audit_protection(conn)
         conn.execute(text("DELETE FROM audit_events WHERE seq = 3"))
@@ -187,21 +199,26 @@ def test_a_rewritten_event_is_caught_by_the_anchor(chain: Catalog) -> None:
     assert "differs from the anchor file" in (result.problem or "")
 
 
-def test_an_appended_forgery_is_not_anchored(chain: Catalog) -> None:
+def test_an_appended_forgery_stays_exposed_after_honest_writes(chain: Catalog) -> None:
     with chain.engine.begin() as conn:
         disable_audit_protection(conn)
-        digest = _forge(conn, 7, _hash_of(chain, 6), "mallory")
-        conn.execute(text("UPDATE audit_head SET seq = 7, hash = :h"), {"h": digest})
+        digest = _forge(conn, 8, _hash_of(chain, 7), "mallory")
+        conn.execute(text("UPDATE audit_head SET seq = 8, hash = :h"), {"h": digest})
     result = _verify(chain)
-    assert (result.ok, result.broken_seq) == (False, 7)
-    assert "events 7 to 7 are not in the anchor file" in (result.problem or "")
+    assert (result.ok, result.broken_seq) == (False, 8)
+    assert "event 8 is not in the anchor file" in (result.problem or "")
+    # An honest write chains onto the forgery and is anchored; the forgery is still named.
+    add_reviewer(chain, "dave")
+    result = _verify(chain)
+    assert (result.ok, result.broken_seq) == (False, 8)
+    assert "event 8 is not in the anchor file" in (result.problem or "")
 
 
 def test_a_missing_anchor_file_is_reported(chain: Catalog) -> None:
     chain.anchor_path.unlink()
     result = _verify(chain)
-    assert (result.ok, result.broken_seq) == (False, 1)
-    assert "anchor file anchor.log is missing" in (result.problem or "")
+    assert not result.ok
+    assert f"the anchor file {chain.anchor_path} is missing" in (result.problem or "")
 
 
 def test_an_edited_anchor_is_reported(chain: Catalog) -> None:
@@ -210,24 +227,69 @@ def test_an_edited_anchor_is_reported(chain: Catalog) -> None:
     chain.anchor_path.write_text("\n".join(lines) + "\n")
     result = _verify(chain)
     assert (result.ok, result.broken_seq) == (False, 2)
+    assert "differs from the anchor file" in (result.problem or "")
 
 
-def test_an_empty_catalog_verifies(catalog: Catalog) -> None:
+def test_a_dropped_table_is_reported_not_raised(chain: Catalog) -> None:
+    with chain.engine.begin() as conn:
+        conn.execute(text("DROP TABLE audit_events"))
+    result = _verify(chain)
+    assert not result.ok
+    assert "the audit events cannot be read" in (result.problem or "")
+
+
+def test_a_new_catalog_verifies(catalog: Catalog) -> None:
     result = _verify(catalog)
-    assert (result.ok, result.events, result.head_hash) == (True, 0, audit.GENESIS_HASH)
+    assert (result.ok, result.events, result.head_seq) == (True, 1, 1)
 
 
 def test_a_rolled_back_change_leaves_no_event_and_no_anchor(catalog: Catalog) -> None:
     class Boom(Exception):
         pass
 
+    anchor_before = catalog.anchor_path.read_bytes()
     with pytest.raises(Boom), catalog.write() as session:
         audit.record(session, actor="admin-ops", action="test.event", target="x")
         raise Boom
-    assert not catalog.anchor_path.exists()
+    assert catalog.anchor_path.read_bytes() == anchor_before
     with catalog.read() as session:
-        assert session.scalar(select(AuditEvent.seq)) is None
+        assert list(session.scalars(select(AuditEvent.seq))) == [1]
     assert _verify(catalog).ok
+
+
+def test_records_outside_catalog_write_are_refused(catalog: Catalog) -> None:
+    with catalog.read() as session, pytest.raises(RuntimeError, match=r"Catalog\.write"):
+        audit.record(session, actor="admin-ops", action="test.event", target="x")
+
+
+def test_recording_inside_a_savepoint_is_refused(catalog: Catalog) -> None:
+    with (
+        pytest.raises(RuntimeError, match="savepoint"),
+        catalog.write() as session,
+        session.begin_nested(),
+    ):
+        audit.record(session, actor="admin-ops", action="test.event", target="x")
+    assert _verify(catalog).ok
+
+
+def test_one_anchor_line_per_transaction_covers_all_its_events(catalog: Catalog) -> None:
+    with catalog.write() as session:
+        for i in range(3):
+            audit.record(session, actor="admin-ops", action="test.event", target=f"x{i}")
+    anchor = audit.read_anchor(catalog.anchor_path)
+    assert [(first, last) for first, last, _ in anchor.ranges] == [(1, 1), (2, 4)]
+    assert _verify(catalog).ok
+
+
+def test_a_failed_anchor_append_is_not_a_refusal(catalog: Catalog) -> None:
+    catalog.anchor_path.unlink()
+    catalog.anchor_path.mkdir()  # appending now fails
+    with pytest.raises(AnchorWriteFailed) as failed, catalog.write() as session:
+        audit.record(session, actor="admin-ops", action="test.event", target="x")
+    assert failed.value.exit_code == 4
+    assert "was committed" in failed.value.user_message
+    with catalog.read() as session:
+        assert list(session.scalars(select(AuditEvent.seq))) == [1, 2]
 
 
 def test_concurrent_writers_never_fork_the_chain(catalog: Catalog) -> None:
@@ -249,11 +311,11 @@ def test_concurrent_writers_never_fork_the_chain(catalog: Catalog) -> None:
             future.result()
     result = _verify(catalog)
     assert result.ok, result.problem
-    assert result.events == writers * per_writer
+    assert result.events == writers * per_writer + 1
     with catalog.read() as session:
         seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
-    assert seqs == list(range(1, writers * per_writer + 1))
-    assert len(audit.read_anchor(catalog.anchor_path).entries) == writers * per_writer
+    assert seqs == list(range(1, writers * per_writer + 2))
+    assert len(audit.read_anchor(catalog.anchor_path).ranges) == writers * per_writer + 1
 
 
 def test_concurrent_processes_never_fork_the_chain(
@@ -288,14 +350,48 @@ def test_concurrent_processes_never_fork_the_chain(
         assert proc.returncode == 0, err.decode()
     result = _verify(catalog)
     assert result.ok, result.problem
-    assert result.events == 8
+    assert result.events == 9
 
 
-def test_recording_inside_a_savepoint_is_refused(catalog: Catalog) -> None:
-    with (
-        pytest.raises(RuntimeError, match="savepoint"),
-        catalog.write() as session,
-        session.begin_nested(),
-    ):
-        audit.record(session, actor="admin-ops", action="test.event", target="x")
-    assert _verify(catalog).ok
+def test_verify_while_writers_run_raises_no_false_alarm(catalog: Catalog) -> None:
+    stop = threading.Event()
+
+    def write(worker: int) -> int:
+        written = 0
+        while not stop.is_set() and written < 400:
+            with catalog.write() as session:
+                audit.record(
+                    session, actor=f"writer-{worker}", action="test.append", target=f"i:{written}"
+                )
+            written += 1
+        return written
+
+    results: list[audit.VerifyResult] = []
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(write, w) for w in range(2)]
+        while len(results) < 40 and not all(f.done() for f in futures):
+            results.append(_verify(catalog, settle=audit.SETTLE_SECONDS))
+        stop.set()
+        total = sum(f.result() for f in futures)
+    assert len(results) >= 5
+    assert [r.problem for r in results if not r.ok] == []
+    assert _verify(catalog).events == total + 1
+
+
+@pytest.mark.parametrize("honest", [True, False], ids=["late-anchor", "late-forged-anchor"])
+def test_verify_waits_for_a_late_anchor_and_checks_it(chain: Catalog, honest: bool) -> None:
+    """A writer between its commit and its anchor append: verify waits, then checks."""
+    lines = chain.anchor_path.read_text().splitlines(keepends=True)
+    chain.anchor_path.write_text("".join(lines[:-1]))  # event 7 not yet anchored
+    late = lines[-1] if honest else lines[-1][:-2] + ("0" if lines[-1][-2] != "0" else "1") + "\n"
+    timer = threading.Timer(0.3, lambda: audit.append_anchor_line(chain.anchor_path, late))
+    timer.start()
+    try:
+        result = _verify(chain, settle=5.0)
+    finally:
+        timer.join()
+    if honest:
+        assert result.ok, result.problem
+    else:
+        assert (result.ok, result.broken_seq) == (False, 7)
+        assert "differs from the anchor file" in (result.problem or "")

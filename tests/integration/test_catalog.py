@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from agoria_tre.catalog import datasets, grants, projects
 from agoria_tre.catalog.db import Catalog
-from agoria_tre.catalog.migrate import head_revision, upgrade
-from agoria_tre.catalog.models import Base, ProjectStatus, Role
+from agoria_tre.catalog.migrate import InitResult, head_revision, initialise
+from agoria_tre.catalog.models import AuditEvent, Base, ProjectStatus, Role
 from agoria_tre.config import Settings
 from agoria_tre.errors import CatalogNotReady, Conflict, InvalidInput, NotFound
 from agoria_tre.names import DatasetRef
@@ -31,22 +33,36 @@ def test_migrations_create_exactly_the_models(catalog: Catalog) -> None:
 def test_init_is_idempotent(catalog: Catalog) -> None:
     make_project(catalog)
     before = snapshot(catalog)
-    assert upgrade(catalog) == (head_revision(), head_revision())
+    assert initialise(catalog, actor="someone-else") == InitResult(head_revision(), head_revision())
     assert snapshot(catalog) == before
 
 
-def test_uninitialised_catalog_is_refused(settings: Settings) -> None:
+def test_uninitialised_catalog_is_refused_and_nothing_is_created(settings: Settings) -> None:
     fresh = Catalog(settings)
     with pytest.raises(CatalogNotReady, match="run 'agoria-tre init'"):
         fresh.require_ready()
     fresh.dispose()
+    assert not settings.home.exists()
 
 
-def test_catalog_at_another_revision_is_refused(catalog: Catalog) -> None:
+def test_init_is_the_first_audit_event(catalog: Catalog) -> None:
+    with catalog.read() as session:
+        events = session.scalars(select(AuditEvent)).all()
+    assert [(e.seq, e.actor, e.action, e.target) for e in events] == [
+        (1, "platform-setup", "catalog.init", "catalog")
+    ]
+    assert json.loads(events[0].details) == {"from_revision": None, "to_revision": "0001"}
+
+
+def test_catalog_newer_than_the_software_is_refused(catalog: Catalog) -> None:
     with catalog.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
-    with pytest.raises(CatalogNotReady, match="revision ffff"):
-        catalog.require_ready()
+    other = Catalog(catalog.settings)
+    with pytest.raises(CatalogNotReady, match="newer than this version of agoria-tre"):
+        other.require_ready()
+    with pytest.raises(CatalogNotReady, match="newer than this version of agoria-tre"):
+        initialise(other, actor="admin-ops")
+    other.dispose()
 
 
 def test_project_lifecycle(catalog: Catalog) -> None:
@@ -115,10 +131,22 @@ def test_versions_are_immutable_in_the_orm(catalog: Catalog) -> None:
         session.flush()
 
 
-def test_versions_are_immutable_in_the_database(catalog: Catalog) -> None:
+def test_versions_cannot_be_deleted_in_the_orm(catalog: Catalog) -> None:
+    ref = make_version(catalog)
+    with pytest.raises(Conflict, match="immutable"), catalog.write() as session:
+        session.delete(datasets.get_version(session, ref))
+        session.flush()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE dataset_versions SET row_count = 1", "DELETE FROM dataset_versions"],
+)
+def test_versions_are_immutable_in_the_database(catalog: Catalog, statement: str) -> None:
     make_version(catalog)
     with pytest.raises(DBAPIError, match="immutable"), catalog.engine.begin() as conn:
-        conn.execute(text("UPDATE dataset_versions SET row_count = 1"))
+        conn.execute(text(statement))
+    assert make_version(catalog) == DatasetRef("patients", 2)  # numbers are never reused
 
 
 @pytest.mark.parametrize(
@@ -256,3 +284,67 @@ def test_renewal_after_the_current_grant_is_accepted(catalog: Catalog) -> None:
     )
     with catalog.read() as session:
         assert len(grants.list_grants(session, "cardio-eap")) == 2
+
+
+def test_history_answers_as_the_platform_did_then(catalog: Catalog) -> None:
+    make_project(catalog)
+    ref = make_version(catalog)
+    make_grant(catalog, "cardio-eap", ref, until=_today(catalog) + timedelta(days=30))
+    before_revocation = datetime.now(UTC)
+    with catalog.write() as session:
+        grants.revoke_grant(
+            session, slug="cardio-eap", ref=ref, actor=ADMIN, tz=catalog.settings.timezone
+        )
+    assert _mountable(catalog, "cardio-eap") == []
+    assert _mountable(catalog, "cardio-eap", before_revocation) == ["patients@1"]
+    with pytest.raises(ValueError, match="timezone-aware"):
+        _mountable(catalog, "cardio-eap", datetime(2030, 1, 1))
+
+
+def test_concurrent_identical_grants_admit_exactly_one(catalog: Catalog) -> None:
+    """Writers are serialised for their whole transaction, checks included."""
+    make_project(catalog)
+    ref = make_version(catalog)
+    until = _today(catalog) + timedelta(days=30)
+
+    def attempt(_: int) -> str:
+        try:
+            make_grant(catalog, "cardio-eap", ref, until)
+        except Conflict:
+            return "refused"
+        return "granted"
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = sorted(pool.map(attempt, range(6)))
+    assert outcomes == ["granted"] + ["refused"] * 5
+    with catalog.read() as session:
+        assert len(grants.list_grants(session, "cardio-eap")) == 1
+
+
+def test_concurrent_revocations_revoke_once(catalog: Catalog) -> None:
+    make_project(catalog)
+    ref = make_version(catalog)
+    make_grant(catalog, "cardio-eap", ref, until=_today(catalog) + timedelta(days=30))
+
+    def attempt(n: int) -> str:
+        try:
+            with catalog.write() as session:
+                grants.revoke_grant(
+                    session,
+                    slug="cardio-eap",
+                    ref=ref,
+                    actor=f"admin-{n}",
+                    tz=catalog.settings.timezone,
+                )
+        except NotFound:
+            return "nothing to revoke"
+        return "revoked"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(attempt, range(4)))
+    assert outcomes == ["nothing to revoke"] * 3 + ["revoked"]
+    with catalog.read() as session:
+        revokes = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "grant.revoke")
+        ).all()
+    assert len(revokes) == 1

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -47,10 +48,13 @@ def agoria(env: dict[str, str], *args: str) -> Run:
     return Run(done.returncode, done.stdout, done.stderr)
 
 
+RunCli = Callable[..., Run]
+
+
 @pytest.fixture
 def cli(
     db_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> object:
+) -> RunCli:
     """The same CLI in-process (fast), for the many refusal cases."""
     for key, value in db_env.items():
         monkeypatch.setenv(key, value)
@@ -127,7 +131,7 @@ def test_scripted_session_leaves_a_verified_chain(db_env: dict[str, str]) -> Non
 
     verify = agoria(db_env, "audit", "verify")
     assert verify.code == 0, verify.err
-    assert "audit chain intact: 11 events" in verify.out
+    assert "audit chain intact: 12 events" in verify.out
     events = agoria(db_env, "audit", "show", "--project", "cardio-eap", "--json").json()
     assert isinstance(events, list)
     assert [e["action"] for e in events] == [
@@ -148,20 +152,21 @@ def test_scripted_session_leaves_a_verified_chain(db_env: dict[str, str]) -> Non
     # An attacker edits one row with raw SQL: verify exits 1 and names that event.
     with catalog.engine.begin() as conn:
         disable_audit_protection(conn)
-        conn.execute(text("UPDATE audit_events SET actor = 'alice' WHERE seq = 8"))
+        conn.execute(text("UPDATE audit_events SET actor = 'alice' WHERE seq = 9"))
+    head_hash = _hash_at(catalog, 8)
     catalog.dispose()
     broken = agoria(db_env, "audit", "verify")
     assert broken.code == 1
-    assert "event 8 was altered" in broken.err
+    assert "event 9 was altered" in broken.err
     as_json = agoria(db_env, "audit", "verify", "--json")
     assert as_json.code == 1
     assert as_json.json() == {
         "ok": False,
-        "events": 7,
-        "head_seq": 7,
-        "head_hash": as_json.json()["head_hash"],  # type: ignore[index]
-        "broken_seq": 8,
-        "problem": "event 8 was altered: its columns no longer match its hashed bytes",
+        "events": 8,
+        "head_seq": 8,
+        "head_hash": head_hash,
+        "broken_seq": 9,
+        "problem": "event 9 was altered: its columns no longer match its hashed bytes",
     }
 
 
@@ -203,14 +208,54 @@ def test_the_console_script_is_installed(tmp_path: Path) -> None:
     assert (run.code, run.out.strip()) == (0, f"agoria-tre, version {__version__}")
 
 
-def test_commands_before_init_are_refused(cli) -> None:  # type: ignore[no-untyped-def]
+def _hash_at(catalog: Catalog, seq: int) -> str:
+    with catalog.engine.connect() as conn:
+        return str(
+            conn.execute(text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": seq}).scalar()
+        )
+
+
+def test_commands_before_init_are_refused_and_create_nothing(
+    cli: RunCli, db_env: dict[str, str]
+) -> None:
     run = cli("project", "list")
     assert run.code == 2
     assert "not initialised: run 'agoria-tre init'" in run.err
+    assert not Path(db_env["AGORIA_HOME"]).exists()
+
+
+def test_an_unknown_login_user_must_name_the_actor(
+    cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("SUDO_USER", "LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr("getpass.getuser", lambda: (_ for _ in ()).throw(KeyError("uid")))
+    run = cli("init")
+    assert (run.code, run.err.strip()) == (
+        2,
+        "agoria-tre: error: cannot tell who is acting: pass --actor NAME",
+    )
+    assert cli("init", "--actor", "ops-admin").code == 0
+
+
+def test_a_failed_anchor_append_exits_4_saying_the_change_happened(
+    cli: RunCli, db_env: dict[str, str]
+) -> None:
+    assert cli("init").code == 0
+    anchor = Path(db_env["AGORIA_HOME"]) / "audit" / "anchor.log"
+    anchor.unlink()
+    anchor.mkdir()
+    run = cli("project", "create", "cardio-eap", "--title", "t", "--legal-basis", "MR-004")
+    assert run.code == 4
+    assert run.err.strip() == (
+        "agoria-tre: error: the change was committed, but event 2 could not be anchored:"
+        " tell the platform operators"
+    )
+    assert cli("project", "show", "cardio-eap").code == 0
 
 
 @pytest.fixture
-def seeded(cli, db_env: dict[str, str]) -> Catalog:  # type: ignore[no-untyped-def]
+def seeded(cli: RunCli, db_env: dict[str, str]) -> Catalog:
     assert cli("init").code == 0
     assert (
         cli("project", "create", "cardio-eap", "--title", "Cardio", "--legal-basis", "MR-004").code
@@ -329,15 +374,35 @@ BAD_INPUT = {
         "invalid actor",
     ),
     "bad since": (["audit", "show", "--since", "yesterday"], "--since must be"),
+    "since overflows": (["audit", "show", "--since", "999999999d"], "--since must be"),
+    "since before year 1": (
+        ["audit", "show", "--since", "0001-01-01T00:00+01:00"],
+        "--since must be",
+    ),
+    "huge dataset version": (
+        [
+            "grant",
+            "add",
+            "cardio-eap",
+            "patients@99999999999999999999",
+            "--reference",
+            "R",
+            "--until",
+            FUTURE,
+        ],
+        "write NAME@VERSION",
+    ),
+    "non-ASCII digits": (
+        ["grant", "revoke", "cardio-eap", "patients@\u0661"],
+        "write NAME@VERSION",
+    ),
     "unknown project (audit)": (["audit", "show", "--project", "nope-nope"], "unknown project"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUT))
 def test_bad_input_exits_2_with_one_line_and_changes_nothing(
-    cli,
-    seeded: Catalog,
-    case: str,  # type: ignore[no-untyped-def]
+    cli: RunCli, seeded: Catalog, case: str
 ) -> None:
     args, message = BAD_INPUT[case]
     before = snapshot(seeded)
@@ -352,7 +417,7 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(
     seeded.dispose()
 
 
-def test_human_and_json_listings(cli, seeded: Catalog) -> None:  # type: ignore[no-untyped-def]
+def test_human_and_json_listings(cli: RunCli, seeded: Catalog) -> None:
     listing = cli("project", "list")
     assert listing.code == 0
     assert [line.split()[:2] for line in listing.out.splitlines()] == [

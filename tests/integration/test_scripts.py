@@ -33,7 +33,7 @@ def test_demo_command_sets_up_a_verified_demo_project_and_can_run_again(tmp_path
     )  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert "project demo-eap created" in first.stdout
-    assert "audit chain intact: 5 events" in first.stdout
+    assert "audit chain intact: 6 events" in first.stdout
     for user, role in [("alice", "researcher"), ("bob", "reviewer"), ("carol", "reviewer"),
                        ("dana", "lead")]:  # fmt: skip
         assert re.search(rf"^{user}\s+{role}\s", first.stdout, re.M), first.stdout
@@ -43,6 +43,6 @@ def test_demo_command_sets_up_a_verified_demo_project_and_can_run_again(tmp_path
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert "project demo-eap already exists" in again.stdout
-    assert "audit chain intact: 5 events" in again.stdout
+    assert "audit chain intact: 6 events" in again.stdout
     assert (tmp_path / "home" / "catalog.sqlite").exists()
     assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700

@@ -34,16 +34,19 @@ def test_chain_hash_is_sha256_of_previous_hash_and_bytes() -> None:
     assert audit.chain_hash(audit.GENESIS_HASH, canonical) == expected
 
 
-def test_null_project_and_quotes_are_unambiguous() -> None:
-    a = audit.canonical_bytes(1, "t", 'x","y', "act", "tgt", None, "{}")
-    b = audit.canonical_bytes(1, "t", "x", "y", "act", "tgt", "{}")
+def test_fields_cannot_run_into_each_other() -> None:
+    # Naive quoting would write '"x","y","z"' for both events.
+    a = audit.canonical_bytes(1, "t", 'x","y', "z", "tgt", None, "{}")
+    b = audit.canonical_bytes(1, "t", "x", 'y","z', "tgt", None, "{}")
     assert a != b
+    assert json.loads(a)[3:5] == ['x","y', "z"]
+    assert json.loads(b)[3:5] == ["x", 'y","z']
 
 
 def test_details_accept_dates_and_refuse_objects() -> None:
     text = audit.canonical_details({"until": date(2027, 6, 30)})
     assert text == '{"until":"2027-06-30"}'
-    with pytest.raises(TypeError, match="JSON values"):
+    with pytest.raises(TypeError, match="not a JSON value"):
         audit.canonical_details({"x": object()})
 
 
@@ -56,21 +59,40 @@ def test_timestamp_is_fixed_width_utc() -> None:
 def test_anchor_reading(tmp_path: Path) -> None:
     path = tmp_path / "anchor.log"
     assert not audit.read_anchor(path).exists
-    audit.append_anchor(path, 1, "a" * 64)
-    audit.append_anchor(path, 2, "b" * 64)
+    audit.append_anchor(path, 1, 1, "a" * 64)
+    audit.append_anchor(path, 4, 6, "c" * 64)
+    audit.append_anchor(path, 2, 3, "b" * 64)  # writers may anchor out of order
     reading = audit.read_anchor(path)
-    assert reading.entries == {1: "a" * 64, 2: "b" * 64}
-    assert reading.last_seq == 2
+    assert reading.ranges == [(1, 1, "a" * 64), (2, 3, "b" * 64), (4, 6, "c" * 64)]
+    assert (reading.last_seq, reading.ends[3]) == (6, "b" * 64)
+    assert reading.first_uncovered(6) is None
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_uncovered_events_are_found() -> None:
+    reading = audit.AnchorReading(True, [1, 5], [2, 5], ["a" * 64, "b" * 64])
+    assert reading.first_uncovered(2) is None
+    assert reading.first_uncovered(3) == 3
+    assert reading.first_uncovered(9) == 3
+    assert audit.AnchorReading(True).first_uncovered(1) == 1
+    assert audit.AnchorReading(True, [2], [2], ["a" * 64]).first_uncovered(2) == 1
+    assert audit.AnchorReading(True, [1], [3], ["a" * 64]).first_uncovered(3) is None
+    assert audit.AnchorReading(True, [1], [3], ["a" * 64]).first_uncovered(4) == 4
 
 
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (b"1 " + b"a" * 63 + b"\n", "line 1 is malformed"),
-        (b"x " + b"a" * 64 + b"\n", "line 1 is malformed"),
-        (b"1 " + b"A" * 64 + b"\n", "line 1 is malformed"),
-        (b"1 " + b"a" * 64 + b"\n1 " + b"b" * 64 + b"\n", "two different hashes for event 1"),
+        (b"1 1 " + b"a" * 63 + b"\n", "line 1 is malformed"),
+        (b"1 1 " + b"a" * 64 + b"\nx 1 " + b"a" * 64 + b"\n", "line 2 is malformed"),
+        (b"1 1 " + b"A" * 64 + b"\n", "line 1 is malformed"),
+        (b"1 1 " + b"a" * 64, "line 1 is malformed"),  # torn write
+        (b"2 1 " + b"a" * 64 + b"\n", "empty range 2-1"),
+        (b"1 3 " + b"a" * 64 + b"\n2 4 " + b"b" * 64 + b"\n", "overlap at event 2"),
+        (b"0 1 " + b"a" * 64 + b"\n", "empty range 0-1"),
+        (b"1 1 " + b"a" * 64 + b"\r\n", "line 1 is malformed"),
+        (b"1\t1 " + b"a" * 64 + b"\n", "line 1 is malformed"),
+        ("\u0661 1 ".encode() + b"a" * 64 + b"\n", "line 1 is malformed"),
     ],
 )
 def test_anchor_corruption_is_reported(tmp_path: Path, content: bytes, problem: str) -> None:
@@ -95,6 +117,6 @@ def test_canonical_bytes_equal_the_json_array_for_any_text() -> None:
             ]
             + ',{"k":1}]'
         )
-        got = audit.canonical_bytes(seq, *texts[:4], project, '{"k":1}')
+        got = audit.canonical_bytes(seq, texts[0], texts[1], texts[2], texts[3], project, '{"k":1}')
         assert got == expected.encode(), texts
         assert json.loads(got)[1] == seq

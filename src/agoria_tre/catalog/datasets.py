@@ -24,7 +24,8 @@ SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 @event.listens_for(DatasetVersion, "before_update")
-def _refuse_update(_mapper: Any, _connection: Any, target: DatasetVersion) -> None:
+@event.listens_for(DatasetVersion, "before_delete")
+def _refuse_change(_mapper: Any, _connection: Any, target: DatasetVersion) -> None:
     raise Conflict(f"dataset version {target.id} is immutable: register a new version instead")
 
 

@@ -1,10 +1,10 @@
 """Connections to the catalog database, and the transactions every change runs in.
 
-``Catalog.write()`` is the only way to change the catalog: one transaction, committed when
-the block ends, rolled back on any exception, with the audit anchor appended after commit.
-On SQLite it begins with ``BEGIN IMMEDIATE`` (the database's write lock is taken first, so
-concurrent writers queue rather than fail half-way); reads use ordinary deferred
-transactions. On PostgreSQL, writers serialise on the audit head row instead.
+``Catalog.write()`` is the only way to change the catalog: one transaction that first takes
+the audit chain's lock (so writers are serialised for their whole transaction, checks
+included), commits when the block ends, rolls back on any exception, and appends the audit
+anchor after the commit. On SQLite it begins with ``BEGIN IMMEDIATE``; on PostgreSQL the lock
+is the audit head row. ``Catalog.snapshot()`` reads one consistent state, for verification.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agoria_tre import audit
@@ -62,19 +62,32 @@ def redact(db_url: str) -> str:
 
 
 class Catalog:
-    """One catalog database plus the anchor file of its audit chain."""
+    """One catalog database plus the anchor file of its audit chain.
+
+    Creating a Catalog touches nothing on disk; :func:`agoria_tre.catalog.migrate.initialise`
+    creates the data directory and the schema.
+    """
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
-        settings.ensure_dirs()
         self.engine = engine or make_engine(settings.db_url)
+        sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_engine = (
+        self._write_sessions = sessionmaker(
             self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-            if self.engine.dialect.name == "sqlite"
-            else self.engine
+            if sqlite
+            else self.engine,
+            expire_on_commit=False,
         )
-        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._snapshot_sessions = sessionmaker(
+            self.engine
+            if sqlite  # a WAL read transaction is a snapshot from its first read
+            else self.engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            ),
+            expire_on_commit=False,
+        )
+        self._ready = False
 
     @property
     def url(self) -> str:
@@ -94,6 +107,7 @@ class Catalog:
         session.info[audit.ANCHOR_PATH_KEY] = str(self.settings.audit_anchor)
         try:
             with session.begin():
+                audit.lock_chain(session)
                 yield session
         except BaseException:
             audit.discard_pending_anchor(session)
@@ -108,16 +122,32 @@ class Catalog:
         with self._sessions() as session:
             yield session
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session that sees one consistent state for all its queries."""
+        with self._snapshot_sessions() as session:
+            yield session
+
+    def _embedded_file_missing(self) -> bool:
+        url = make_url(self.settings.db_url)
+        return (
+            url.get_backend_name() == "sqlite"
+            and url.database not in (None, "", ":memory:")
+            and not Path(str(url.database)).exists()
+        )
+
     def current_revision(self) -> str | None:
         """The Alembic revision the database is at, or None when it was never initialised."""
         from alembic.runtime.migration import MigrationContext
 
+        if self._embedded_file_missing():
+            return None  # and do not let SQLite create an empty file
         try:
             with self.engine.connect() as connection:
                 if not inspect(connection).has_table("alembic_version"):
                     return None
                 return MigrationContext.configure(connection).get_current_revision()
-        except OperationalError as exc:
+        except SQLAlchemyError as exc:
             raise CatalogNotReady(
                 f"cannot open the catalog database {self.url}",
                 f"cannot open the catalog database {self.url}: {exc}",
@@ -125,19 +155,24 @@ class Catalog:
 
     def require_ready(self) -> None:
         """Refuse to work on a catalog that is missing or at another schema revision."""
-        from agoria_tre.catalog.migrate import head_revision
+        if self._ready:
+            return
+        from agoria_tre.catalog.migrate import head_revision, known_revisions
 
-        try:
-            current = self.current_revision()
-        except SQLAlchemyError as exc:
-            raise CatalogNotReady(f"cannot open the catalog database {self.url}", str(exc)) from exc
+        current = self.current_revision()
         if current is None:
             raise CatalogNotReady(
                 f"the catalog at {self.url} is not initialised: run 'agoria-tre init'"
             )
         head = head_revision()
+        if current not in known_revisions():
+            raise CatalogNotReady(
+                f"the catalog at {self.url} is at schema revision {current}, newer than this"
+                f" version of agoria-tre knows (up to {head}): upgrade agoria-tre"
+            )
         if current != head:
             raise CatalogNotReady(
                 f"the catalog at {self.url} is at schema revision {current}, this version"
                 f" needs {head}: run 'agoria-tre init' to upgrade it"
             )
+        self._ready = True

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from agoria_tre import audit
@@ -24,14 +24,6 @@ from agoria_tre.names import DatasetRef, check_text
 def today(tz: ZoneInfo, now: datetime | None = None) -> date:
     """The calendar day in the platform's time zone, which grant dates are read in."""
     return (now or utcnow()).astimezone(tz).date()
-
-
-def is_effective(grant: Grant, day: date) -> bool:
-    return (
-        grant.revoked_at is None
-        and grant.valid_from <= day <= grant.valid_until
-        and grant.project.is_active
-    )
 
 
 def _open_grants(session: Session, project: Project, version: DatasetVersion) -> list[Grant]:
@@ -140,27 +132,47 @@ def list_grants(session: Session, slug: str) -> Sequence[Grant]:
     ).all()
 
 
+def effective_grants(
+    session: Session, slug: str, *, tz: ZoneInfo, now: datetime | None = None
+) -> list[Grant]:
+    """The grants of project ``slug`` in force at ``now`` (default: this instant).
+
+    This is the platform's one rule for access to data: a grant is in force when its days
+    (``valid_from`` to ``valid_until`` inclusive, read in ``tz``) contain the day of ``now``,
+    when it had not been revoked by ``now``, and when the project had not been archived by
+    ``now``. Asking about a past instant answers as the platform would have answered then.
+    """
+    moment = now or utcnow()
+    if moment.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    project = get_project(session, slug)
+    if project.archived_at is not None and project.archived_at <= moment:
+        return []
+    day = today(tz, moment)
+    return list(
+        session.scalars(
+            select(Grant)
+            .where(
+                Grant.project_id == project.id,
+                or_(Grant.revoked_at.is_(None), Grant.revoked_at > moment),
+                Grant.valid_from <= day,
+                Grant.valid_until >= day,
+            )
+            .options(joinedload(Grant.dataset_version).joinedload(DatasetVersion.dataset))
+            .order_by(Grant.id)
+        )
+    )
+
+
 def mountable_versions(
     session: Session, slug: str, *, tz: ZoneInfo, now: datetime | None = None
 ) -> list[DatasetVersion]:
-    """The dataset versions project ``slug`` may mount at ``now`` (default: this instant).
+    """Which dataset versions project ``slug`` may mount at ``now`` (default: this instant).
 
-    A version is mountable when the project is active and holds a grant for it that is not
-    revoked and whose days (inclusive, in ``tz``) contain today.
+    Workspaces, the copy reconciler and the airlock ask this, never the tables directly.
     """
-    project = get_project(session, slug)
-    if not project.is_active:
-        return []
-    day = today(tz, now)
-    effective = select(Grant.dataset_version_id).where(
-        Grant.project_id == project.id,
-        Grant.revoked_at.is_(None),
-        Grant.valid_from <= day,
-        Grant.valid_until >= day,
-    )
-    versions = session.scalars(
-        select(DatasetVersion)
-        .where(DatasetVersion.id.in_(effective))
-        .options(joinedload(DatasetVersion.dataset))
-    ).all()
-    return sorted(versions, key=lambda v: (v.dataset.name, v.version))
+    versions = {
+        g.dataset_version.id: g.dataset_version
+        for g in effective_grants(session, slug, tz=tz, now=now)
+    }
+    return sorted(versions.values(), key=lambda v: (v.dataset.name, v.version))

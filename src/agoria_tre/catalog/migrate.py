@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from agoria_tre import audit
 from agoria_tre.catalog.db import Catalog
+from agoria_tre.errors import CatalogNotReady
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -21,15 +24,54 @@ def alembic_config(catalog: Catalog | None = None) -> Config:
     return config
 
 
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     if head is None:
         raise RuntimeError("the package ships no catalog migrations")
     return head
 
 
-def upgrade(catalog: Catalog) -> tuple[str | None, str]:
-    """Bring the catalog to the newest schema. Returns (revision before, revision after)."""
+def known_revisions() -> set[str]:
+    return {script.revision for script in _scripts().walk_revisions()}
+
+
+@dataclass(frozen=True)
+class InitResult:
+    before: str | None
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def initialise(catalog: Catalog, *, actor: str) -> InitResult:
+    """Create the data directory and the schema, or upgrade the schema; audit what changed.
+
+    A new catalog's first event is ``catalog.init``; an upgrade records ``catalog.upgrade``.
+    Running it on an up-to-date catalog changes nothing.
+    """
+    catalog.settings.ensure_dirs()
     before = catalog.current_revision()
+    if before is not None and before not in known_revisions():
+        raise CatalogNotReady(
+            f"the catalog at {catalog.url} is at schema revision {before}, newer than this"
+            f" version of agoria-tre knows: upgrade agoria-tre"
+        )
+    after = head_revision()
+    if before == after:
+        return InitResult(before, after)
     command.upgrade(alembic_config(catalog), "head")
-    return before, head_revision()
+    with catalog.write() as session:
+        audit.record(
+            session,
+            actor=actor,
+            action="catalog.init" if before is None else "catalog.upgrade",
+            target="catalog",
+            details={"from_revision": before, "to_revision": after},
+        )
+    return InitResult(before, after)

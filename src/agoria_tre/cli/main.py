@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from agoria_tre import __version__, audit
 from agoria_tre.catalog import datasets, grants, projects
 from agoria_tre.catalog.db import Catalog
-from agoria_tre.catalog.migrate import upgrade
+from agoria_tre.catalog.migrate import initialise
 from agoria_tre.catalog.models import AuditEvent, Role
 from agoria_tre.cli.output import emit_fields, emit_json, emit_table, fail
 from agoria_tre.cli.views import (
@@ -37,14 +37,17 @@ from agoria_tre.cli.views import (
 )
 from agoria_tre.config import Settings
 from agoria_tre.errors import AgoriaError, CatalogNotReady, InvalidInput
-from agoria_tre.names import DatasetRef
+from agoria_tre.names import DatasetRef, check_actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def default_actor() -> str:
-    """The invoking login user (the one behind sudo, if any)."""
-    return os.environ.get("SUDO_USER") or getpass.getuser()
+    """The invoking login user (the one behind sudo, if any); empty when unknown."""
+    try:
+        return os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):  # no USER/LOGNAME and a uid without a passwd entry
+        return ""
 
 
 class State:
@@ -74,6 +77,10 @@ class State:
         with self.catalog().read() as session:
             yield session
 
+    def effective_ids(self, session: Session, slug: str) -> set[int]:
+        tz = self.catalog().settings.timezone
+        return {g.id for g in grants.effective_grants(session, slug, tz=tz)}
+
 
 pass_state = click.make_pass_decorator(State, ensure=True)
 
@@ -92,9 +99,9 @@ def actor_option(func: F) -> F:
 
 
 def _check_actor(actor: str) -> str:
-    if not actor or len(actor) > audit.MAX_NAME or not actor.isprintable() or " " in actor:
-        raise InvalidInput(f"invalid actor {actor!r}: one word of 1 to {audit.MAX_NAME} characters")
-    return actor
+    if not actor:
+        raise InvalidInput("cannot tell who is acting: pass --actor NAME")
+    return check_actor(actor)
 
 
 def _parse_day(value: str, option: str) -> date:
@@ -110,18 +117,18 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 def _parse_since(value: str) -> datetime:
     """An ISO date or date-time (UTC unless it names a zone), or an age such as 7d or 12h."""
-    relative = _RELATIVE.fullmatch(value)
-    if relative:
-        amount, unit = int(relative.group(1)), _UNITS[relative.group(2)]
-        return datetime.now(UTC) - timedelta(**{unit: amount})
     try:
+        relative = _RELATIVE.fullmatch(value)
+        if relative:
+            amount, unit = int(relative.group(1)), _UNITS[relative.group(2)]
+            return datetime.now(UTC) - timedelta(**{unit: amount})
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(
             f"--since must be a date (2026-01-31), a date-time (2026-01-31T08:00) or an age"
-            f" (30m, 12h, 7d, 2w), got {value!r}"
+            f" (30m, 12h, 7d, 2w) after year 1, got {value!r}"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- the group ---------------------------------------------------------------------------
@@ -141,20 +148,23 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command()
+@actor_option
 @json_option
 @pass_state
-def init(state: State, as_json: bool) -> None:
+def init(state: State, actor: str, as_json: bool) -> None:
     """Create the catalog, or upgrade it to this version's schema."""
     catalog = state.catalog(require_ready=False)
-    before, after = upgrade(catalog)
-    result = {
-        "catalog": catalog.url,
-        "audit_anchor": str(catalog.anchor_path),
-        "revision_before": before,
-        "revision": after,
-    }
+    result = initialise(catalog, actor=_check_actor(actor))
+    before, after = result.before, result.after
     if as_json:
-        emit_json(result)
+        emit_json(
+            {
+                "catalog": catalog.url,
+                "audit_anchor": str(catalog.anchor_path),
+                "revision_before": before,
+                "revision": after,
+            }
+        )
     elif before == after:
         click.echo(f"catalog {catalog.url} is up to date (schema revision {after})")
     elif before is None:
@@ -219,16 +229,14 @@ def project_list(state: State, active: bool, as_json: bool) -> None:
 @pass_state
 def project_show(state: State, slug: str, as_json: bool) -> None:
     """Show a project with its members and grants."""
-    catalog = state.catalog()
-    tz = catalog.settings.timezone
+    tz = state.catalog().settings.timezone
     with state.read() as session:
         found = projects.get_project(session, slug)
-        day = grants.today(tz)
         view = project_view(found)
         members = [membership_view(m) for m in found.memberships]
+        effective = state.effective_ids(session, slug)
         grant_rows = [
-            grant_view(g, effective=grants.is_effective(g, day))
-            for g in grants.list_grants(session, slug)
+            grant_view(g, effective=g.id in effective) for g in grants.list_grants(session, slug)
         ]
         mountable = [v.label for v in grants.mountable_versions(session, slug, tz=tz)]
     if as_json:
@@ -381,10 +389,7 @@ def grant_add(
             actor=_check_actor(actor),
             tz=catalog.settings.timezone,
         )
-        view = grant_view(
-            created,
-            effective=grants.is_effective(created, grants.today(catalog.settings.timezone)),
-        )
+        view = grant_view(created, effective=created.id in state.effective_ids(session, slug))
     if as_json:
         emit_json(view)
     else:
@@ -420,12 +425,10 @@ def grant_revoke(state: State, slug: str, dataset_version: str, actor: str, as_j
 @pass_state
 def grant_list(state: State, slug: str, as_json: bool) -> None:
     """List a project's grants, past and present."""
-    tz = state.catalog().settings.timezone
     with state.read() as session:
-        day = grants.today(tz)
+        effective = state.effective_ids(session, slug)
         rows = [
-            grant_view(g, effective=grants.is_effective(g, day))
-            for g in grants.list_grants(session, slug)
+            grant_view(g, effective=g.id in effective) for g in grants.list_grants(session, slug)
         ]
     if as_json:
         emit_json(rows)
@@ -458,7 +461,7 @@ def audit_group() -> None:
 def audit_verify(state: State, as_json: bool) -> None:
     """Walk the whole chain. Exit 0 when intact, 1 naming the first broken event."""
     catalog = state.catalog()
-    with state.read() as session:
+    with catalog.snapshot() as session:
         result = audit.verify(session, catalog.anchor_path)
     if as_json:
         emit_json(result.as_dict())

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from agoria_tre.jsontext import json_default
+
 
 def _plain(value: object) -> str:
     if value is None:
@@ -23,14 +25,8 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=json_default))
 
 
 def emit_table(

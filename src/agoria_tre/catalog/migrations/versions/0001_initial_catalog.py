@@ -29,6 +29,8 @@ def _enum(name: str, *values: str) -> sa.Enum:
 SQLITE_TRIGGERS = [
     """CREATE TRIGGER dataset_versions_immutable BEFORE UPDATE ON dataset_versions
        BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END""",
+    """CREATE TRIGGER dataset_versions_no_delete BEFORE DELETE ON dataset_versions
+       BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END""",
     """CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
     """CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
@@ -40,8 +42,11 @@ POSTGRESQL_TRIGGERS = [
        BEGIN
          RAISE EXCEPTION '% on % refused: %', TG_OP, TG_TABLE_NAME, TG_ARGV[0];
        END $$""",
-    """CREATE TRIGGER dataset_versions_immutable BEFORE UPDATE ON dataset_versions
+    """CREATE TRIGGER dataset_versions_immutable BEFORE UPDATE OR DELETE ON dataset_versions
        FOR EACH ROW EXECUTE FUNCTION agoria_refuse_change('dataset versions are immutable')""",
+    """CREATE TRIGGER dataset_versions_no_truncate BEFORE TRUNCATE ON dataset_versions
+       FOR EACH STATEMENT
+       EXECUTE FUNCTION agoria_refuse_change('dataset versions are immutable')""",
     """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
        FOR EACH ROW EXECUTE FUNCTION agoria_refuse_change('audit events are append-only')""",
     """CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
