@@ -1,0 +1,241 @@
+"""Tables: parsed from CSV/TSV (or an HTML grid), checked and rewritten in one dialect.
+
+A :class:`Table` has label columns (the index: categories, row names) and data columns.
+Data cells are numbers, suppression markers (empty, ``*``, ``<11``, ``≤10``…) or text. The
+canonical form is CSV with ``,`` as delimiter, ``\\n`` line ends, minimal quoting, UTF-8 and
+``.`` as decimal point: only that form is checked, shown to reviewers and released.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from agoria_tre.disclosure.policy import Limits
+from agoria_tre.disclosure.report import RuleResult, flagged
+from agoria_tre.disclosure.status import Status
+
+NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+DECIMAL_COMMA_RE = re.compile(r"[+-]?\d+,\d+")
+# "<11", "< 11", "<=10", "≤10": the cell is below the number; "*", "x", "c", "..": hidden.
+BELOW_RE = re.compile(r"(<=?|≤)\s*(\d+)")
+MARKER_RE = re.compile(r"\*+|[xXc]|\.\.|-|—|n/?a|NA|N/A|s|S")
+MISSING_WORDS = {"nan", "NaN", "NAN", "None", "null", "NULL", "<NA>", "NaT"}
+MARGIN_LABELS = {"all", "total", "totals", "ensemble", "total général", "sum", "overall"}
+
+
+def _fail(rule: str, summary: str) -> RuleResult:
+    return flagged(rule, Status.FAIL, summary)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A parsed table. ``cells[i][j]`` is the text of data cell (i, j), labels excluded."""
+
+    label_names: tuple[str, ...]
+    header: tuple[str, ...]
+    row_labels: tuple[tuple[str, ...], ...]
+    cells: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.cells), len(self.header))
+
+    @cached_property
+    def _parsed(self) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]:
+        rows, cols = self.shape
+        values = np.full((rows, cols), np.nan)
+        hidden = np.zeros((rows, cols), dtype=bool)
+        below = np.full((rows, cols), np.nan)
+        for i, row in enumerate(self.cells):
+            for j, text in enumerate(row):
+                if NUMBER_RE.fullmatch(text):
+                    values[i, j] = float(text)
+                elif text == "" or MARKER_RE.fullmatch(text):
+                    hidden[i, j] = True
+                elif match := BELOW_RE.fullmatch(text):
+                    hidden[i, j] = True
+                    limit = float(match.group(2))
+                    below[i, j] = limit if match.group(1) != "<" else limit - 1
+        return values, hidden, below
+
+    @property
+    def values(self) -> NDArray[np.float64]:
+        """Numbers of the data cells; NaN where a cell is hidden, missing or text."""
+        return self._parsed[0]
+
+    @property
+    def suppressed(self) -> NDArray[np.bool_]:
+        """Cells shown as empty or with a suppression marker."""
+        return self._parsed[1]
+
+    @property
+    def upper_bounds(self) -> NDArray[np.float64]:
+        """For cells written ``<N`` or ``≤N``: the largest value they may hold; else NaN."""
+        return self._parsed[2]
+
+    @property
+    def text_cells(self) -> NDArray[np.bool_]:
+        return np.isnan(self.values) & ~self.suppressed
+
+    @cached_property
+    def margin_rows(self) -> tuple[int, ...]:
+        return tuple(
+            i
+            for i, labels in enumerate(self.row_labels)
+            if any(label.strip().lower() in MARGIN_LABELS for label in labels)
+        )
+
+    @cached_property
+    def margin_columns(self) -> tuple[int, ...]:
+        return tuple(
+            j for j, name in enumerate(self.header) if name.strip().lower() in MARGIN_LABELS
+        )
+
+    def all_integer(self) -> bool:
+        """Whether every visible number is a whole number (a frequency table's cells)."""
+        shown = self.values[~np.isnan(self.values)]
+        return bool(shown.size) and bool(np.all(shown == np.round(shown)))
+
+    def canonical_csv(self) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([*self.label_names, *self.header])
+        for labels, row in zip(self.row_labels, self.cells, strict=True):
+            writer.writerow([*labels, *row])
+        return out.getvalue().encode("utf-8")
+
+
+def _normalise_cell(text: str, decimal_comma: bool) -> str:
+    cleaned = text.strip()
+    if cleaned in MISSING_WORDS:
+        return ""
+    if decimal_comma and DECIMAL_COMMA_RE.fullmatch(cleaned):
+        return cleaned.replace(",", ".")
+    return cleaned
+
+
+def _is_value(text: str) -> bool:
+    return (
+        text == ""
+        or NUMBER_RE.fullmatch(text) is not None
+        or MARKER_RE.fullmatch(text) is not None
+        or BELOW_RE.fullmatch(text) is not None
+    )
+
+
+def table_from_grid(
+    rows: Sequence[Sequence[str]],
+    *,
+    label_columns: int | None = None,
+    decimal_comma: bool = False,
+    notes: Sequence[str] = (),
+) -> Table:
+    """Split a rectangular grid (first row = header) into labels and data.
+
+    Without ``label_columns``, the label columns are the leading columns holding any text
+    that is neither a number nor a suppression marker: what remains is the data.
+    """
+    grid = [[_normalise_cell(c, decimal_comma) for c in row] for row in rows]
+    header, body = grid[0], grid[1:]
+    width = len(header)
+    if label_columns is None:
+        label_columns = 0
+        for j in range(width):
+            if any(not _is_value(row[j]) for row in body):
+                label_columns = j + 1
+        label_columns = min(label_columns, width)
+    return Table(
+        label_names=tuple(header[:label_columns]),
+        header=tuple(header[label_columns:]),
+        row_labels=tuple(tuple(row[:label_columns]) for row in body),
+        cells=tuple(tuple(row[label_columns:]) for row in body),
+        notes=tuple(notes),
+    )
+
+
+def _sniff_delimiter(first_line: str, name: str) -> str:
+    if name.lower().endswith(".tsv"):
+        return "\t"
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def parse_csv(
+    data: bytes,
+    limits: Limits,
+    *,
+    name: str,
+    label_columns: int | None = None,
+) -> Table | RuleResult:
+    """Parse an untrusted CSV/TSV file; a refusal comes back as a failing rule, never raised."""
+    if len(data) > limits.max_bytes:
+        return _fail(
+            "file.limits",
+            f"the file has {len(data):,} bytes, over the limit of {limits.max_bytes:,}",
+        )
+    if b"\x00" in data:
+        return _fail("file.type", "type not allowed: binary content in a file named as a table")
+    notes: list[str] = []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            return _fail(
+                "file.type", "type not allowed: the table is neither UTF-8 nor Windows-1252"
+            )
+        notes.append("decoded as Windows-1252 and rewritten as UTF-8")
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+        return _fail("file.type", "type not allowed: control characters in a file named as a table")
+    first_line = text.split("\n", 1)[0]
+    delimiter = _sniff_delimiter(first_line, name)
+    decimal_comma = delimiter == ";"
+    if delimiter != ",":
+        notes.append(
+            f"read with delimiter {delimiter!r}" + (" and decimal commas" if decimal_comma else "")
+        )
+    rows: list[list[str]] = []
+    cells = 0
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        for row in reader:
+            if not row or all(not c.strip() for c in row):
+                continue
+            rows.append(row)
+            cells += len(row)
+            if len(rows) > limits.max_rows + 1:
+                return _fail("file.limits", f"the table has more than {limits.max_rows:,} rows")
+            if len(row) > limits.max_columns:
+                return _fail(
+                    "file.limits",
+                    f"line {reader.line_num} has {len(row):,} columns, over the limit of"
+                    f" {limits.max_columns:,}",
+                )
+            if cells > limits.max_cells:
+                return _fail("file.limits", f"the table has more than {limits.max_cells:,} cells")
+    except csv.Error as exc:
+        return _fail("file.unreadable", f"not a readable table: line {reader.line_num}: {exc}")
+    if len(rows) < 2:
+        return _fail("file.unreadable", "not a readable table: no data rows under the header")
+    width = len(rows[0])
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != width:
+            return _fail(
+                "file.unreadable",
+                f"not a readable table: row {number} has {len(row)} fields, the header has"
+                f" {width} (a truncated or hand-edited file?)",
+            )
+    return table_from_grid(
+        rows, label_columns=label_columns, decimal_comma=decimal_comma, notes=notes
+    )

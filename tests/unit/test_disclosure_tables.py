@@ -1,0 +1,172 @@
+"""Table rules at and around every threshold, and the CSV reader's refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agoria_tre.disclosure.policy import load_profile
+from agoria_tre.disclosure.readers.table import Table, parse_csv
+from agoria_tre.disclosure.report import RuleResult
+from agoria_tre.disclosure.rules import statistics, tables
+from agoria_tre.disclosure.status import Status
+
+FR = load_profile("fr")
+UK = load_profile("uk")
+
+
+def arr(*rows: list[float]) -> np.ndarray:
+    return np.array(rows, dtype=float)
+
+
+@pytest.mark.parametrize(
+    ("count", "fr", "uk"),
+    [(9, Status.FAIL, Status.FAIL), (10, Status.FAIL, Status.PASS), (11, Status.PASS, Status.PASS),
+     (12, Status.PASS, Status.PASS), (1, Status.FAIL, Status.FAIL)],
+)  # fmt: skip
+def test_threshold_at_and_around(count: int, fr: Status, uk: Status) -> None:
+    counts = arr([count, 50], [60, 70])
+    for policy, expected in ((FR, fr), (UK, uk)):
+        result = tables.threshold(counts, policy)
+        assert result.status is expected
+        assert result.cells == (((0, 0),) if expected is Status.FAIL else ())
+        if expected is Status.FAIL:
+            assert f"fewer than {policy.threshold} units" in result.summary
+
+
+def test_zeros_review_in_fr_and_fail_under_threshold_in_uk() -> None:
+    counts = arr([0, 50], [60, 70])
+    assert tables.threshold(counts, FR).status is Status.PASS
+    zeros = tables.zeros_and_class_disclosure(counts, FR)[0]
+    assert (zeros.rule, zeros.status, zeros.cells) == ("zeros", Status.REVIEW, ((0, 0),))
+    uk = tables.threshold(counts, UK)
+    assert (uk.status, uk.cells) == (Status.FAIL, ((0, 0),))
+    assert "zeros included" in uk.summary
+
+
+def test_class_disclosure_full_row_and_column() -> None:
+    # Row 0: all its units in column 1. Columns 0 and 2: all their units in row 1.
+    counts = arr([0, 50, 0], [20, 30, 40])
+    results = {r.rule: r for r in tables.zeros_and_class_disclosure(counts, FR)}
+    assert results["class_disclosure"].status is Status.REVIEW
+    assert results["class_disclosure"].cells == ((0, 0), (0, 1), (0, 2), (1, 0), (1, 2))
+    assert "row 0, column 0, column 2" in results["class_disclosure"].summary
+    assert tables.zeros_and_class_disclosure(arr([5, 50, 7], [20, 30, 40]), FR)[-1].status is (
+        Status.PASS
+    )
+
+
+def test_margins_are_not_groups() -> None:
+    counts = arr([15, 0, 15], [20, 30, 50], [35, 30, 65])
+    results = tables.zeros_and_class_disclosure(counts, FR, margin_rows=[2], margin_columns=[2])
+    by_rule = {r.rule: r for r in results}
+    # Row 0 and column 1 are all in one cell; the margins row and column are ignored.
+    assert by_rule["class_disclosure"].cells == ((0, 0), (0, 1), (1, 1))
+
+
+def _top(*cells: list[float]) -> np.ndarray:
+    return np.array([[list(c) for c in cells]], dtype=float)
+
+
+@pytest.mark.parametrize(
+    ("top1", "top2", "total", "fr", "uk"),
+    [
+        (60.0, 25.0, 100.0, Status.FAIL, Status.PASS),  # exactly 0.85: >= fails in fr
+        (60.0, 24.9, 100.0, Status.PASS, Status.PASS),
+        (60.0, 30.0, 100.0, Status.FAIL, Status.FAIL),  # exactly 0.90
+        (60.0, 29.9, 100.0, Status.FAIL, Status.PASS),
+    ],
+)
+def test_dominance_exactly_at_k(
+    top1: float, top2: float, total: float, fr: Status, uk: Status
+) -> None:
+    totals = arr([total])
+    top = _top([top1, top2])
+    assert tables.dominance(totals, top, FR).status is fr
+    assert tables.dominance(totals, top, UK).status is uk
+
+
+@pytest.mark.parametrize(
+    ("top1", "top2", "total", "expected"),
+    [
+        (50.0, 10.0, 65.0, Status.PASS),  # (65-50-10)/50 = 0.10: not below p
+        (50.0, 10.0, 64.9, Status.FAIL),  # 0.098 < 0.10
+        (50.0, 0.0, 50.0, Status.FAIL),  # a single contributor
+    ],
+)
+def test_p_percent_boundary(top1: float, top2: float, total: float, expected: Status) -> None:
+    result = tables.p_percent(arr([total]), _top([top1, top2]), FR)
+    assert result.status is expected
+    assert result.cells == (((0, 0),) if expected is Status.FAIL else ())
+
+
+def test_negative_and_missing() -> None:
+    negative = np.array([[True, False]])
+    assert tables.negative_values(negative, FR).status is Status.REVIEW
+    assert tables.negative_values(negative, FR).cells == ((0, 0),)
+    assert tables.missing_values(np.array([[False, False]]), FR).status is Status.PASS
+
+
+@pytest.mark.parametrize(("dof", "expected"), [(9, Status.FAIL), (10, Status.PASS)])
+def test_model_dof_boundary(dof: int, expected: Status) -> None:
+    summary = (
+        "                            OLS Regression Results\n"
+        "Dep. Variable:      y   R-squared:    0.5\n"
+        f"No. Observations:   {dof + 3}   AIC:   12.0\n"
+        f"Df Residuals:       {dof}   BIC:   13.0\n"
+    )
+    results = statistics.model_summary(summary, FR, where="out.txt")
+    assert [(r.rule, r.status) for r in results] == [("model.dof", expected)]
+
+
+def _parse(text: str, name: str = "t.csv") -> Table | RuleResult:
+    return parse_csv(text.encode(), FR.limits, name=name)
+
+
+def test_csv_reader_labels_and_canonical_form() -> None:
+    table = _parse("sex;drug A;drug B\r\nF;12;1,5\r\nM;<11;*\r\n")
+    assert isinstance(table, Table)
+    assert table.label_names == ("sex",)
+    assert table.header == ("drug A", "drug B")
+    assert table.canonical_csv() == b"sex,drug A,drug B\nF,12,1.5\nM,<11,*\n"
+    assert table.suppressed.tolist() == [[False, False], [True, True]]
+    assert table.upper_bounds[1, 0] == 10
+
+
+@pytest.mark.parametrize(
+    ("data", "rule", "message"),
+    [
+        (b"a,b\n1,2\n3\n", "file.unreadable", "row 3 has 1 fields, the header has 2"),
+        (b'a,b\n1,"2\n', "file.unreadable", "not a readable table"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "file.type", "binary content"),
+        (b"a,b\n", "file.unreadable", "no data rows"),
+        (b"", "file.unreadable", "no data rows"),
+    ],
+)
+def test_csv_refusals(data: bytes, rule: str, message: str) -> None:
+    result = parse_csv(data, FR.limits, name="x.csv")
+    assert isinstance(result, RuleResult)
+    assert (result.rule, result.status) == (rule, Status.FAIL)
+    assert message in result.summary
+
+
+def test_csv_limits() -> None:
+    rows = "a,b\n" + "x,1\n" * (FR.limits.max_rows + 5)
+    result = parse_csv(rows.encode(), FR.limits, name="x.csv")
+    assert isinstance(result, RuleResult)
+    assert result.rule == "file.limits"
+
+
+def test_latin1_extract_is_rewritten_as_utf8() -> None:
+    table = parse_csv("région,n\nÎle-de-France,40\n".encode("cp1252"), FR.limits, name="x.csv")
+    assert isinstance(table, Table)
+    assert table.canonical_csv().decode("utf-8") == "région,n\nÎle-de-France,40\n"
+    assert "decoded as Windows-1252" in table.notes[0]
+
+
+def test_extremes_and_quantiles_by_name() -> None:
+    results = statistics.extremes_and_quantiles(["age_max", "médiane", "mean"], where="t.csv")
+    assert [(r.rule, r.status) for r in results] == [
+        ("statistic.extremes", Status.FAIL),
+        ("statistic.quantiles", Status.REVIEW),
+    ]
