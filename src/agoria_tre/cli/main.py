@@ -27,6 +27,7 @@ from agoria_tre.catalog import datasets, grants, projects
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.migrate import initialise
 from agoria_tre.catalog.models import AuditEvent, Role
+from agoria_tre.cli.check import check as check_command
 from agoria_tre.cli.output import emit_fields, emit_json, emit_table, fail
 from agoria_tre.cli.views import (
     event_view,
@@ -506,6 +507,9 @@ def audit_show(
             ["seq", "at", "actor", "action", "target", "project", "details", "hash"],
             empty="(no events)",
         )
+
+
+cli.add_command(check_command)
 
 
 # --- entry point -------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def cross_check(evidence: Evidence, table: Table) -> list[str]:
     units = evidence.units
     if units is not None and (np.any(units < 0) or np.any(units != np.round(units))):
         problems.append("unit counts must be whole and non-negative")
-    if evidence.kind == "frequency" and units is not None:
+    if evidence.kind == "frequency" and units is not None and evidence.statistic == "count":
         wrong = visible & (shown != units)
         if wrong.any():
             i, j = (int(x) for x in np.argwhere(wrong)[0])

@@ -1,0 +1,482 @@
+"""The checker: from untrusted files to one report.
+
+Each file is sniffed (by content, not only its name), rewritten into its canonical form, and
+only that form is checked; the report records the canonical form's SHA-256. Evidence
+sidecars beside tables feed the check and are never items of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agoria_tre.disclosure import evidence as ev
+from agoria_tre.disclosure.policy import Policy
+from agoria_tre.disclosure.readers.html import grid_of, read_html_tables
+from agoria_tre.disclosure.readers.image import canonical_image
+from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
+from agoria_tre.disclosure.readers.table import Table, parse_csv, table_from_grid
+from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed
+from agoria_tre.disclosure.rules import statistics, tables
+from agoria_tre.disclosure.rules.identifiers import scan_table, scan_text
+from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
+from agoria_tre.disclosure.status import Status
+
+TABLE_SUFFIXES = (".csv", ".tsv")
+TEXT_SUFFIXES = (".txt", ".md", ".log", ".json")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+NOTEBOOK_SUFFIXES = (".ipynb",)
+
+
+@dataclass(frozen=True)
+class Context:
+    policy: Policy
+    pseudonyms: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An item's report and the canonical bytes that were checked (None when refused)."""
+
+    report: ItemReport
+    canonical: bytes | None
+
+
+def _hash(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def _identifier_rules(found: list[RuleResult]) -> list[RuleResult]:
+    return found or [passed("identifiers", "no direct identifier, full date or pseudonym found")]
+
+
+# --- tables ----------------------------------------------------------------------------
+
+
+def _secondary(table: Table, policy: Policy) -> list[RuleResult]:
+    hidden = table.suppressed
+    if not hidden.any():
+        return []
+    rows, cols = list(table.margin_rows), list(table.margin_columns)
+    if not rows and not cols:
+        return [
+            passed(
+                "secondary_suppression",
+                "suppressed cells, and no margins they could be recomputed from",
+            )
+        ]
+    keep_r = [i for i in range(table.shape[0]) if i not in rows]
+    keep_c = [j for j in range(table.shape[1]) if j not in cols]
+    values, upper = table.values, table.upper_bounds
+    interior = values[np.ix_(keep_r, keep_c)]
+    interior_hidden = hidden[np.ix_(keep_r, keep_c)]
+    row_totals = values[keep_r, cols[-1]] if cols else None
+    col_totals = values[rows[-1], keep_c] if rows else None
+    grand = float(values[rows[-1], cols[-1]]) if rows and cols else None
+    bounds = np.zeros((*interior.shape, 2))
+    bounds[:, :, 1] = np.inf
+    below = upper[np.ix_(keep_r, keep_c)]
+    marked = ~np.isnan(below)
+    bounds[marked, 0] = 1.0  # "<11" hides a count of 1 to 10
+    bounds[marked, 1] = below[marked]
+    result = check_secondary_suppression(
+        interior,
+        interior_hidden,
+        row_totals=row_totals,
+        col_totals=col_totals,
+        grand_total=None if grand is None or np.isnan(grand) else grand,
+        bounds=bounds,
+        policy=policy,
+    )
+    cells = tuple((keep_r[i], keep_c[j]) for i, j in result.cells)
+    return [RuleResult(result.rule, result.status, result.summary, cells, result.asserted)]
+
+
+def check_table(
+    table: Table, ctx: Context, *, where: str, evidence: ev.Evidence | None = None
+) -> list[RuleResult]:
+    policy = ctx.policy
+    names = [
+        *table.label_names,
+        *table.header,
+        *(label for row in table.row_labels for label in row),
+    ]
+    results: list[RuleResult] = []
+    results += _identifier_rules(
+        scan_table(
+            table.header,
+            table.label_names,
+            table.row_labels,
+            table.cells,
+            pseudonyms=ctx.pseudonyms,
+        )
+    )
+    results += statistics.row_level(table)
+    results += statistics.extremes_and_quantiles(
+        names + ([evidence.statistic] if evidence else []), where=where
+    )
+    survival = statistics.survival_columns(table, policy)
+    if survival:
+        return results + survival
+    if evidence is not None:
+        return results + _from_evidence(table, evidence, policy, where=where)
+    if not table.header or not (~np.isnan(table.values)).any():
+        return [*results, passed("table.values", "no numbers: nothing to count")]
+    counts = table.values
+    if table.all_integer() and not (counts[~np.isnan(counts)] < 0).any():
+        results.append(
+            passed(
+                "table.assumed_frequency",
+                "checked as a frequency table of units: assumed, no evidence was supplied",
+            )
+        )
+        results.append(tables.threshold(counts, policy))
+        results += tables.zeros_and_class_disclosure(
+            counts, policy, margin_rows=table.margin_rows, margin_columns=table.margin_columns
+        )
+        results += _secondary(table, policy)
+        return results
+    results.append(
+        flagged(
+            "magnitude.evidence",
+            Status.REVIEW,
+            "magnitude table without supporting counts: the number of"
+            " contributors and their shares are unknown",
+        )
+    )
+    return results
+
+
+def _from_evidence(
+    table: Table, evidence: ev.Evidence, policy: Policy, *, where: str
+) -> list[RuleResult]:
+    problems = ev.cross_check(evidence, table)
+    if problems:
+        return [
+            flagged(
+                "evidence.consistency",
+                Status.FAIL,
+                f"researcher-asserted evidence does not match {where}: {problems[0]}",
+                asserted=True,
+            )
+        ]
+    results: list[RuleResult] = []
+    # Hidden cells are not published: the secondary suppression rule covers them. An empty
+    # cell with no units is no suppression, though: it shows a zero.
+    hidden = table.suppressed
+    if evidence.units is not None:
+        hidden = hidden & (evidence.units != 0)
+    units = None if evidence.units is None else np.where(hidden, np.nan, evidence.units)
+    if units is not None:
+        results.append(tables.threshold(units, policy, asserted=True))
+        if evidence.kind == "frequency":
+            results += tables.zeros_and_class_disclosure(
+                units,
+                policy,
+                margin_rows=table.margin_rows,
+                margin_columns=table.margin_columns,
+                asserted=True,
+            )
+    if evidence.kind == "magnitude" and evidence.totals is not None and evidence.top is not None:
+        negative = (
+            evidence.negative
+            if evidence.negative is not None
+            else np.zeros(table.shape, dtype=bool)
+        )
+        results.append(tables.negative_values(negative, policy, asserted=True))
+        safe_total = np.where(negative | hidden, np.nan, evidence.totals)
+        results.append(tables.dominance(safe_total, evidence.top, policy, asserted=True))
+        results.append(tables.p_percent(safe_total, evidence.top, policy, asserted=True))
+    if evidence.missing is not None:
+        results.append(tables.missing_values(evidence.missing, policy, asserted=True))
+    results += _secondary(table, policy)
+    if evidence.kind == "histogram" and evidence.histogram is not None:
+        bounded = bool(evidence.histogram.get("bounded"))
+        results.append(
+            passed("histogram.edges", "the researcher bounded the outer bin edges", asserted=True)
+            if bounded
+            else flagged(
+                "histogram.edges",
+                Status.REVIEW,
+                "the outer bin edges are the data's extremes (minimum and maximum)",
+                asserted=True,
+            )
+        )
+    return results
+
+
+# --- items -----------------------------------------------------------------------------
+
+
+def _kind_of(name: str, data: bytes) -> str:
+    lower = name.lower()
+    if data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8\xff"):
+        return "image"
+    if lower.endswith(IMAGE_SUFFIXES) or lower.endswith(".svg"):
+        return "image"
+    if lower.endswith(TABLE_SUFFIXES):
+        return "table"
+    if lower.endswith(NOTEBOOK_SUFFIXES):
+        return "notebook"
+    if lower.endswith(TEXT_SUFFIXES):
+        return "text"
+    return "other"
+
+
+def _decode_text(data: bytes) -> str | None:
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return None
+
+
+def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
+    results = _identifier_rules(scan_text(text, where=where, pseudonyms=ctx.pseudonyms))
+    results += statistics.model_summary(text, ctx.policy, where=where)
+    return results
+
+
+def _check_output(output: Output, ctx: Context) -> ItemReport:
+    where = output.where
+    item = ItemReport(path=where, kind=output.mime)
+    if output.image is not None:
+        image = canonical_image(output.image, ctx.policy.limits, name=where)
+        item.sha256 = _hash(image.canonical)
+        if image.failure is not None:
+            item.rules.append(image.failure)
+        else:
+            item.rules.append(
+                flagged(
+                    "image.unchecked",
+                    Status.REVIEW,
+                    "a plot cannot be checked automatically: read it",
+                )
+            )
+        if output.text:
+            item.rules += check_text(output.text, ctx, where=where)
+        return item
+    text = output.text or ""
+    item.sha256 = _hash(text.encode())
+    item.rules += check_text(text, ctx, where=where)
+    if output.html:
+        for number, html_table in enumerate(
+            read_html_tables(output.html, max_cells=ctx.policy.limits.max_cells), start=1
+        ):
+            label = f"{where} / table {number}"
+            if html_table.too_large:
+                item.rules.append(
+                    flagged(
+                        "file.limits",
+                        Status.FAIL,
+                        f"{label} has more than {ctx.policy.limits.max_cells:,} cells",
+                    )
+                )
+                continue
+            grid = grid_of(html_table)
+            if html_table.merged_body_cells or grid is None:
+                item.rules.append(
+                    flagged(
+                        "table.structure",
+                        Status.REVIEW,
+                        f"{label} has merged or ragged cells: it cannot be checked cell by cell",
+                    )
+                )
+                continue
+            table = table_from_grid(grid, label_columns=html_table.label_columns)
+            item.children.append(
+                ItemReport(
+                    path=label,
+                    kind="table",
+                    rules=check_table(table, ctx, where=label),
+                    sha256=_hash(table.canonical_csv()),
+                )
+            )
+    return item
+
+
+def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None = None) -> Checked:
+    """Check one file's content. Never raises on bad input: refusals are failing rules."""
+    kind = _kind_of(name, data)
+    limits = ctx.policy.limits
+    if len(data) > limits.max_bytes:
+        return Checked(
+            ItemReport(
+                name,
+                kind,
+                [
+                    flagged(
+                        "file.limits",
+                        Status.FAIL,
+                        f"the file has {len(data):,} bytes, over the limit of {limits.max_bytes:,}",
+                    )
+                ],
+            ),
+            None,
+        )
+    if kind == "image":
+        image = canonical_image(data, limits, name=name)
+        item = ItemReport(
+            name,
+            "image",
+            sha256=_hash(image.canonical),
+            notes=[f"removed: {what}" for what in image.removed],
+        )
+        item.rules.append(
+            image.failure
+            or flagged(
+                "image.unchecked", Status.REVIEW, "a plot cannot be checked automatically: read it"
+            )
+        )
+        return Checked(item, image.canonical)
+    if kind == "table":
+        parsed_evidence: ev.Evidence | None = None
+        notes: list[str] = []
+        if evidence is not None:
+            try:
+                parsed_evidence = ev.parse_evidence(evidence)
+            except ev.EvidenceError as exc:
+                rule = flagged(
+                    "evidence.consistency",
+                    Status.FAIL,
+                    f"the evidence sidecar is unusable: {exc}",
+                    asserted=True,
+                )
+                return Checked(ItemReport(name, "table", [rule]), None)
+            notes.append("checked against the researcher's evidence sidecar")
+        table = parse_csv(
+            data,
+            limits,
+            name=name,
+            label_columns=parsed_evidence.label_columns if parsed_evidence else None,
+        )
+        if isinstance(table, RuleResult):
+            return Checked(ItemReport(name, "table", [table]), None)
+        canonical = table.canonical_csv()
+        rules = check_table(table, ctx, where=name, evidence=parsed_evidence)
+        return Checked(
+            ItemReport(name, "table", rules, sha256=_hash(canonical), notes=[*table.notes, *notes]),
+            canonical,
+        )
+    if kind == "notebook":
+        notebook = read_notebook(data, limits)
+        if isinstance(notebook, RuleResult):
+            return Checked(ItemReport(name, "notebook", [notebook]), None)
+        item = ItemReport(
+            name,
+            "notebook",
+            sha256=_hash(notebook.canonical),
+            notes=[f"dropped: {d}" for d in notebook.dropped[:20]],
+        )
+        for number, cell_type, source in notebook.sources:
+            found = scan_text(
+                source, where=f"cell {number} ({cell_type})", pseudonyms=ctx.pseudonyms
+            )
+            item.rules += found
+        if not item.rules:
+            item.rules.append(passed("identifiers", "no identifier in the cells' sources"))
+        item.children = [_check_output(output, ctx) for output in notebook.outputs]
+        return Checked(item, notebook.canonical)
+    if kind == "text":
+        if name.lower().endswith(".json"):
+            value = load_json(data, limits, what="JSON document")
+            if isinstance(value, RuleResult):
+                return Checked(ItemReport(name, "text", [value]), None)
+        text = _decode_text(data)
+        if text is None:
+            return Checked(
+                ItemReport(
+                    name,
+                    "text",
+                    [
+                        flagged(
+                            "file.type",
+                            Status.FAIL,
+                            "type not allowed: binary content in a text file",
+                        )
+                    ],
+                ),
+                None,
+            )
+        canonical = text.replace("\r\n", "\n").encode("utf-8")
+        return Checked(
+            ItemReport(name, "text", check_text(text, ctx, where=name), sha256=_hash(canonical)),
+            canonical,
+        )
+    return Checked(
+        ItemReport(
+            name,
+            "other",
+            [
+                flagged(
+                    "file.type",
+                    Status.FAIL,
+                    "type not allowed: only tables (CSV/TSV), notebooks, PNG/JPEG images and text"
+                    " (txt, md, log, json) may leave",
+                )
+            ],
+        ),
+        None,
+    )
+
+
+# --- paths -----------------------------------------------------------------------------
+
+
+def _walk(paths: Iterable[Path]) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            found += [
+                (p, str(p.relative_to(path.parent)))
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and not p.is_symlink()
+            ]
+        else:
+            found.append((path, str(path.name if path.is_absolute() else path)))
+    return found
+
+
+def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
+    """Check files and directories (walked); sidecars are picked up beside their tables."""
+    report = Report(ctx.policy)
+    files = _walk(paths)
+    names = {str(p) for p, _ in files}
+    for path, label in files:
+        if path.name.endswith(ev.SUFFIX):
+            table = path.with_name(path.name[: -len(ev.SUFFIX)] + ".csv")
+            if str(table) in names:
+                continue  # consumed by its table
+        evidence_path = path.with_name(path.stem + ev.SUFFIX)
+        evidence = (
+            evidence_path.read_bytes()
+            if path.suffix.lower() in TABLE_SUFFIXES and evidence_path.is_file()
+            else None
+        )
+        size = path.stat().st_size
+        if size > ctx.policy.limits.max_bytes:  # refused before it is read
+            report.items.append(
+                ItemReport(
+                    label,
+                    _kind_of(path.name, b""),
+                    [
+                        flagged(
+                            "file.limits",
+                            Status.FAIL,
+                            f"the file has {size:,} bytes, over the limit of"
+                            f" {ctx.policy.limits.max_bytes:,}",
+                        )
+                    ],
+                )
+            )
+            continue
+        report.items.append(check_bytes(label, path.read_bytes(), ctx, evidence=evidence).report)
+    return report
