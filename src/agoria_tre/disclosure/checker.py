@@ -212,10 +212,10 @@ def _from_evidence(
 # --- items -----------------------------------------------------------------------------
 
 
-def _kind_of(name: str, data: bytes) -> str:
+def _kind_of(name: str) -> str:
+    """The kind a file claims by its name. Each reader then checks the content agrees:
+    a PNG named ``.csv`` is refused as a table, not quietly accepted as an image."""
     lower = name.lower()
-    if data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8\xff"):
-        return "image"
     if lower.endswith(IMAGE_SUFFIXES) or lower.endswith(".svg"):
         return "image"
     if lower.endswith(TABLE_SUFFIXES):
@@ -305,7 +305,7 @@ def _check_output(output: Output, ctx: Context) -> ItemReport:
 
 def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None = None) -> Checked:
     """Check one file's content. Never raises on bad input: refusals are failing rules."""
-    kind = _kind_of(name, data)
+    kind = _kind_of(name)
     limits = ctx.policy.limits
     if len(data) > limits.max_bytes:
         return Checked(
@@ -466,7 +466,7 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
             report.items.append(
                 ItemReport(
                     label,
-                    _kind_of(path.name, b""),
+                    _kind_of(path.name),
                     [
                         flagged(
                             "file.limits",

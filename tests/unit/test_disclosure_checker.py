@@ -1,0 +1,394 @@
+"""The checker on whole files: every reader, every bad input, a verdict and never an exception."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pytest
+from PIL import Image, PngImagePlugin
+
+from agoria_tre.disclosure.checker import Context, check_bytes, check_paths
+from agoria_tre.disclosure.evidence import EVIDENCE_SCHEMA
+from agoria_tre.disclosure.policy import load_profile
+from agoria_tre.disclosure.report import ItemReport, Report, walk
+from agoria_tre.disclosure.status import Status
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "docs" / "disclosure-report.schema.json").read_text())
+FR = Context(load_profile("fr"))
+
+
+def rules(item: ItemReport) -> dict[str, Any]:
+    return {r.rule: r for r in item.rules}
+
+
+def check(name: str, data: bytes, evidence: dict[str, Any] | None = None) -> ItemReport:
+    sidecar = json.dumps(evidence).encode() if evidence is not None else None
+    return check_bytes(name, data, FR, evidence=sidecar).report
+
+
+def png(text_chunk: bool = False, trailing: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    info = PngImagePlugin.PngInfo()
+    if text_chunk:
+        info.add_text("Comment", "patient 1 84 12 76 451 089 46")
+    Image.new("RGB", (20, 10), (200, 10, 10)).save(buffer, "PNG", pnginfo=info)
+    return buffer.getvalue() + trailing
+
+
+def notebook(cells: list[dict[str, Any]], **extra: Any) -> bytes:
+    return json.dumps(
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernel": "x"}, "cells": cells, **extra}
+    ).encode()
+
+
+# --- bare tables -------------------------------------------------------------------------
+
+
+def test_bare_integer_table_is_assumed_frequency_and_says_so() -> None:
+    item = check("t.csv", b"sex,A,B\nF,12,30\nM,9,40\n")
+    found = rules(item)
+    assert found["table.assumed_frequency"].summary.startswith(
+        "checked as a frequency table of units: assumed"
+    )
+    assert (found["threshold"].status, found["threshold"].cells) == (Status.FAIL, ((1, 0),))
+    assert item.status is Status.FAIL
+    assert item.sha256 is not None
+
+
+def test_bare_magnitude_table_goes_to_review() -> None:
+    item = check("t.csv", b"sex,mean dose\nF,12.5\nM,13.25\n")
+    assert rules(item)["magnitude.evidence"].status is Status.REVIEW
+    assert "magnitude table without supporting counts" in rules(item)["magnitude.evidence"].summary
+    assert item.status is Status.REVIEW
+
+
+def test_suppressed_cell_pinned_by_margins_fails_and_a_protected_one_passes() -> None:
+    pinned = check("t.csv", b"sex,A,B,All\nF,*,30,35\nM,20,40,60\nAll,25,70,95\n")
+    result = rules(pinned)["secondary_suppression"]
+    assert (result.status, result.cells) == (Status.FAIL, ((0, 0),))
+    protected = check("t.csv", b"sex,A,B,All\nF,*,*,55\nM,*,*,70\nAll,45,80,125\n")
+    assert rules(protected)["secondary_suppression"].status is Status.PASS
+
+
+def test_identifiers_and_row_level_in_a_table() -> None:
+    item = check("t.csv", b"patient_id,age\nQX7A,54\nZZ81,61\n")
+    assert rules(item)["row_level"].status is Status.FAIL
+    mail = check("t.csv", b"centre,n\njean.dupont@chu-lyon.fr,40\n")
+    assert rules(mail)["identifier.email"].status is Status.FAIL
+    assert "jean.dupont" not in rules(mail)["identifier.email"].summary
+
+
+def test_pseudonyms_of_the_project_mean_row_level_data() -> None:
+    ctx = Context(load_profile("fr"), frozenset({"K7QWERTYUIOPASDFGHJKLZXCVB"}))
+    report = check_bytes("out.txt", b"row 1: K7QWERTYUIOPASDFGHJKLZXCVB 54 F\n", ctx).report
+    assert rules(report)["identifier.pseudonym"].status is Status.FAIL
+
+
+def test_minimum_and_maximum_fail_quantiles_review() -> None:
+    item = check("t.csv", b"group,min age,median age\nA,18,54\nB,21,60\n")
+    assert rules(item)["statistic.extremes"].status is Status.FAIL
+    assert rules(item)["statistic.quantiles"].status is Status.REVIEW
+
+
+def test_kaplan_meier_steps_use_the_threshold() -> None:
+    item = check("km.csv", b"time,at risk,events\n10,40,12\n20,28,3\n30,12,0\n40,6,11\n")
+    found = rules(item)
+    # Without evidence the numeric time column is data: columns are time, at risk, events.
+    assert found["survival.at_risk"].cells == ((3, 1),)
+    assert found["survival.events"].cells == ((1, 2),)
+
+
+# --- tables with evidence ------------------------------------------------------------------
+
+
+def magnitude_evidence(**changes: Any) -> dict[str, Any]:
+    evidence = {
+        "schema": EVIDENCE_SCHEMA,
+        "output": "t.csv",
+        "kind": "magnitude",
+        "statistic": "sum",
+        "unit": "patient",
+        "label_columns": 1,
+        "units": [[20, 30], [15, 25]],
+        "totals": [[100.0, 300.0], [90.0, 250.0]],
+        "top": [[[30.0, 20.0], [200.0, 80.0]], [[10.0, 9.0], [40.0, 30.0]]],
+    }
+    evidence.update(changes)
+    return evidence
+
+
+def test_magnitude_evidence_drives_dominance_and_p_percent() -> None:
+    item = check("t.csv", b"sex,A,B\nF,100,300\nM,90,250\n", magnitude_evidence())
+    found = rules(item)
+    assert (found["dominance"].status, found["dominance"].cells) == (Status.FAIL, ((0, 1),))
+    assert found["dominance"].asserted
+    assert found["p_percent"].status is Status.PASS
+    assert found["threshold"].status is Status.PASS
+
+
+def test_evidence_contradicting_the_table_is_researcher_asserted_failure() -> None:
+    item = check("t.csv", b"sex,A,B\nF,100,300\nM,90,999\n", magnitude_evidence())
+    found = rules(item)["evidence.consistency"]
+    assert found.status is Status.FAIL
+    assert found.asserted
+    assert "researcher-asserted evidence does not match" in found.summary
+    swapped = magnitude_evidence(top=[[[20.0, 30.0], [200.0, 80.0]], [[10.0, 9.0], [40.0, 30.0]]])
+    assert (
+        "descending"
+        in rules(check("t.csv", b"sex,A,B\nF,100,300\nM,90,250\n", swapped))[
+            "evidence.consistency"
+        ].summary
+    )
+
+
+@pytest.mark.parametrize(
+    "sidecar",
+    [b"{not json", b"[1, 2]", json.dumps({"schema": "other"}).encode()],
+)
+def test_unusable_evidence_is_refused(sidecar: bytes) -> None:
+    report = check_bytes("t.csv", b"a,b\nx,12\n", FR, evidence=sidecar).report
+    assert rules(report)["evidence.consistency"].status is Status.FAIL
+
+
+# --- notebooks ---------------------------------------------------------------------------
+
+
+def test_notebook_outputs_are_children_pointing_at_cell_and_output() -> None:
+    html = (
+        "<table><thead><tr><th>drug</th><th>A</th><th>B</th></tr></thead>"
+        "<tbody><tr><th>F</th><td>12</td><td>3</td></tr><tr><th>M</th><td>40</td>"
+        "<td>50</td></tr></tbody></table>"
+    )
+    data = notebook(
+        [
+            {"cell_type": "markdown", "source": "# Results", "metadata": {}},
+            {"cell_type": "code", "source": "x = 1", "outputs": [], "execution_count": 1},
+            {
+                "cell_type": "code",
+                "source": "table",
+                "execution_count": 2,
+                "metadata": {"tags": []},
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": "done\n"},
+                    {
+                        "output_type": "execute_result",
+                        "execution_count": 2,
+                        "metadata": {},
+                        "data": {
+                            "text/html": html,
+                            "text/plain": "...",
+                            "application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+                        },
+                    },
+                ],
+            },
+        ]
+    )
+    item = check("analysis.ipynb", data)
+    assert [child.path for child in item.children] == ["cell 3 / output 1", "cell 3 / output 2"]
+    table = item.children[1].children[0]
+    assert table.path == "cell 3 / output 2 / table 1"
+    assert (rules(table)["threshold"].status, rules(table)["threshold"].cells) == (
+        Status.FAIL,
+        ((0, 1),),
+    )
+    assert any("widget-view" in note for note in item.notes)
+    assert item.status is Status.FAIL
+
+
+def test_every_text_of_a_notebook_is_scanned_including_code_and_markdown() -> None:
+    data = notebook(
+        [
+            {"cell_type": "code", "source": "contact = 'jean.dupont@chu-lyon.fr'", "outputs": []},
+            {"cell_type": "markdown", "source": "Patient NIR 1 84 12 76 451 089 46"},
+        ]
+    )
+    found = rules(check("a.ipynb", data))
+    assert found["identifier.email"].status is Status.FAIL
+    assert "cell 1" in found["identifier.email"].summary
+    assert found["identifier.nir"].status is Status.FAIL
+
+
+def test_model_summary_in_a_notebook_output() -> None:
+    summary = (
+        "                            OLS Regression Results\n"
+        "Dep. Variable:     y     R-squared:   0.3\nNo. Observations:   12\nDf Residuals:    9\n"
+    )
+    data = notebook(
+        [
+            {
+                "cell_type": "code",
+                "source": "print(m.summary())",
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": summary}],
+            }
+        ]
+    )
+    child = check("m.ipynb", data).children[0]
+    assert rules(child)["model.dof"].status is Status.FAIL
+
+
+def test_notebook_image_output_is_canonicalised_and_reviewed() -> None:
+    encoded = base64.b64encode(png(text_chunk=True, trailing=b"SECRET")).decode()
+    data = notebook(
+        [
+            {
+                "cell_type": "code",
+                "source": "plot()",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"image/png": encoded, "text/plain": "<Figure>"},
+                    }
+                ],
+            }
+        ]
+    )
+    child = check("p.ipynb", data).children[0]
+    assert rules(child)["image.unchecked"].status is Status.REVIEW
+
+
+def test_html_table_with_merged_body_cells_is_a_verdict_not_a_crash() -> None:
+    html = (
+        "<table><tr><th>a</th><th>b</th></tr><tr><td colspan='2'>12</td></tr>"
+        "<tr><td>3</td><td>4</td></tr></table>"
+    )
+    data = notebook(
+        [
+            {
+                "cell_type": "code",
+                "source": "t",
+                "outputs": [
+                    {"output_type": "execute_result", "metadata": {}, "data": {"text/html": html}}
+                ],
+            }
+        ]
+    )
+    child = check("h.ipynb", data).children[0]
+    assert rules(child)["table.structure"].status is Status.REVIEW
+    assert "merged" in rules(child)["table.structure"].summary
+
+
+def test_pandas_multiindex_header_spans_are_expanded() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        [[12, 30, 15, 40]],
+        index=pd.Index(["F"], name="sex"),
+        columns=pd.MultiIndex.from_product([["2025", "2026"], ["A", "B"]]),
+    )
+    data = notebook(
+        [
+            {
+                "cell_type": "code",
+                "source": "t",
+                "outputs": [
+                    {
+                        "output_type": "execute_result",
+                        "metadata": {},
+                        "data": {"text/html": frame.to_html()},
+                    }
+                ],
+            }
+        ]
+    )
+    table = check("m.ipynb", data).children[0].children[0]
+    assert rules(table)["threshold"].status is Status.PASS
+
+
+# --- bad inputs: a verdict with a reason, never an exception -------------------------------
+
+
+BAD = {
+    "truncated CSV": ("t.csv", b'a,b\n1,"2\n', "file.unreadable"),
+    "binary named .csv": ("t.csv", png(), "file.type"),
+    "invalid notebook JSON": ("n.ipynb", b'{"cells": [', "file.unreadable"),
+    "notebook without cells": ("n.ipynb", b'{"nbformat": 4}', "file.unreadable"),
+    "deeply nested JSON": ("d.json", b"[" * 100 + b"]" * 100, "file.limits"),
+    "very deeply nested JSON": ("d.json", b"[" * 100_000 + b"]" * 100_000, "file.limits"),
+    "invalid JSON document": ("d.json", b"{'single': quotes}", "file.unreadable"),
+    "pickle": ("model.pkl", b"\x80\x04\x95\x00", "file.type"),
+    "archive": ("out.zip", b"PK\x03\x04", "file.type"),
+    "SVG": ("plot.svg", b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "file.type"),
+    "binary text file": ("log.txt", b"\x00\x01\x02", "file.type"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_inputs_get_a_failing_verdict(case: str) -> None:
+    name, data, rule = BAD[case]
+    item = check(name, data)
+    assert item.status is Status.FAIL
+    assert rule in rules(item), item.rules
+    assert rules(item)[rule].summary
+
+
+def test_a_50_mb_notebook_is_refused_before_parsing() -> None:
+    big = notebook([{"cell_type": "markdown", "source": "x" * 50_000_000}])
+    item = check("big.ipynb", big)
+    assert [(r.rule, r.status) for r in item.rules] == [("file.limits", Status.FAIL)]
+    assert "over the limit of 20,000,000" in item.rules[0].summary
+
+
+def test_png_with_a_text_chunk_and_trailing_bytes_is_rewritten() -> None:
+    checked = check_bytes("p.png", png(text_chunk=True, trailing=b"TRAILING"), FR)
+    assert checked.canonical is not None
+    assert b"patient" not in checked.canonical
+    assert b"TRAILING" not in checked.canonical
+    assert "removed: text chunks" in checked.report.notes
+    assert checked.report.status is Status.REVIEW
+
+
+def test_text_is_normalised_to_utf8() -> None:
+    checked = check_bytes("notes.md", "Résumé\r\nligne\r\n".encode("cp1252"), FR)
+    assert checked.canonical == "Résumé\nligne\n".encode()
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+def test_report_matches_the_documented_schema(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_bytes(b"sex,A,B\nF,12,3\nM,40,50\n")
+    (tmp_path / "n.ipynb").write_bytes(
+        notebook([{"cell_type": "code", "source": "1", "outputs": []}])
+    )
+    (tmp_path / "x.bin").write_bytes(b"\x00")
+    report = check_paths([tmp_path], FR)
+    document = report.as_dict()
+    jsonschema.validate(document, SCHEMA)
+    assert document["status"] == "fail"
+    assert {i["path"].split("/")[-1]: i["status"] for i in document["items"]} == {
+        "n.ipynb": "pass",
+        "t.csv": "fail",
+        "x.bin": "fail",
+    }
+
+
+def test_evidence_sidecars_are_consumed_not_checked(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_bytes(b"sex,A,B\nF,100,300\nM,90,250\n")
+    (tmp_path / "t.evidence.json").write_text(json.dumps(magnitude_evidence()))
+    report: Report = check_paths([tmp_path], FR)
+    assert [i.path for i in report.items] == [f"{tmp_path.name}/t.csv"]
+    assert "checked against the researcher's evidence sidecar" in report.items[0].notes
+
+
+def test_every_item_has_a_status_and_the_worst_wins() -> None:
+    data = notebook(
+        [
+            {
+                "cell_type": "code",
+                "source": "1",
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "n = 4\n"}],
+            }
+        ]
+    )
+    item = check("n.ipynb", data)
+    assert all(isinstance(i.status, Status) for i in walk([item]))
+    assert np.isfinite(len(item.children))

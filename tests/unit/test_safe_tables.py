@@ -1,0 +1,192 @@
+"""safe.crosstab and safe.pivot_table: pandas' results, plus evidence the checker trusts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agoria_tre import safe
+from agoria_tre.disclosure.checker import Context, check_bytes
+from agoria_tre.disclosure.policy import load_profile
+from agoria_tre.disclosure.report import ItemReport
+from agoria_tre.disclosure.status import Status
+
+FR = load_profile("fr")
+
+
+@pytest.fixture
+def cohort() -> pd.DataFrame:
+    """3,000 rows; drug C is rare on purpose: exactly 5 women and 7 men."""
+    rng = np.random.default_rng(42)
+    n = 2988
+    common = pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], n),
+            "drug": rng.choice(["A", "B"], n, p=[0.6, 0.4]),
+            "dept": rng.choice(["69", "75", "2A"], n),
+            "dose": np.round(rng.gamma(2.0, 10.0, n), 3),
+            "patient": rng.integers(0, 700, n),
+        }
+    )
+    rare = pd.DataFrame(
+        {
+            "sex": ["F"] * 5 + ["M"] * 7,
+            "drug": ["C"] * 12,
+            "dept": ["69"] * 12,
+            "dose": np.linspace(5.0, 30.0, 12),
+            "patient": range(900, 912),
+        }
+    )
+    return pd.concat([common, rare], ignore_index=True)
+
+
+def verdict(folder: Path, stem: str) -> ItemReport:
+    return check_bytes(
+        f"{stem}.csv",
+        (folder / f"{stem}.csv").read_bytes(),
+        Context(FR),
+        evidence=(folder / f"{stem}.evidence.json").read_bytes(),
+    ).report
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"margins": True},
+        {"values": "dose", "aggfunc": "sum"},
+        {"values": "dose", "aggfunc": "mean"},
+        {"values": "dose", "aggfunc": "sum", "margins": True},
+        {"values": "dose", "aggfunc": "mean", "margins": True},
+        {"values": "dose", "aggfunc": "median"},
+        {"normalize": "index"},
+    ],
+)
+def test_crosstab_returns_what_pandas_returns(
+    cohort: pd.DataFrame, tmp_path: Path, kwargs: dict[str, Any]
+) -> None:
+    arguments = {**kwargs}
+    if "values" in arguments:
+        arguments["values"] = cohort[arguments["values"]]
+    ours = safe.crosstab(cohort.sex, cohort.drug, outputs=tmp_path, **arguments)
+    theirs = pd.crosstab(cohort.sex, cohort.drug, **arguments)
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False, check_names=True)
+
+
+def test_several_keys_make_a_multiindex_like_pandas(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    ours = safe.crosstab([cohort.sex, cohort.dept], cohort.drug, outputs=tmp_path)
+    pd.testing.assert_frame_equal(
+        ours, pd.crosstab([cohort.sex, cohort.dept], cohort.drug), check_dtype=False
+    )
+    evidence = json.loads((tmp_path / "crosstab_sex_dept_by_drug.evidence.json").read_text())
+    assert evidence["label_columns"] == 2
+    assert verdict(tmp_path, "crosstab_sex_dept_by_drug").rules  # the checker reads it back
+
+
+def test_pivot_table_returns_what_pandas_returns(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    ours = safe.pivot_table(
+        cohort, values="dose", index="sex", columns="drug", aggfunc="sum", outputs=tmp_path
+    )
+    theirs = cohort.pivot_table(values="dose", index="sex", columns="drug", aggfunc="sum")
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False, check_names=False)
+
+
+def test_files_and_verdict(
+    cohort: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    safe.crosstab(cohort.sex, cohort.drug, outputs=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "crosstab_sex_by_drug.csv",
+        "crosstab_sex_by_drug.evidence.json",
+    ]
+    err = capsys.readouterr().err
+    assert "[agoria-tre check] crosstab_sex_by_drug.csv: FAIL" in err
+    assert "threshold: 2 cells count fewer than 11 units" in err
+    report = verdict(tmp_path, "crosstab_sex_by_drug")
+    assert report.status is Status.FAIL
+    threshold = next(r for r in report.rules if r.rule == "threshold")
+    assert threshold.cells == ((0, 2), (1, 2))
+    assert threshold.asserted
+
+
+def test_outputs_folder_from_the_environment(
+    cohort: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGORIA_OUTPUTS", str(tmp_path / "from-env"))
+    safe.crosstab(cohort.sex, cohort.drug, name="by_env")
+    assert (tmp_path / "from-env" / "by_env.csv").exists()
+
+
+def test_unit_counts_distinct_units_and_sums_their_contributions(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "sex": ["F"] * 4 + ["M"] * 3,
+            "drug": ["A"] * 7,
+            "dose": [50.0, 50.0, 1.0, 2.0, 5.0, 5.0, 5.0],
+            "patient": ["p1", "p1", "p2", "p3", "p4", "p5", "p6"],
+        }
+    )
+    counts = safe.crosstab(frame.sex, frame.drug, unit=frame.patient, outputs=tmp_path)
+    assert counts.to_dict() == {"A": {"F": 3, "M": 3}}
+    safe.crosstab(
+        frame.sex,
+        frame.drug,
+        values=frame.dose,
+        aggfunc="sum",
+        unit=frame.patient,
+        outputs=tmp_path,
+        name="sums",
+    )
+    evidence = json.loads((tmp_path / "sums.evidence.json").read_text())
+    assert evidence["units"] == [[3], [3]]
+    assert evidence["top"][0][0] == [100.0, 2.0]  # p1's two rows are one contribution
+    assert evidence["totals"] == [[103.0], [15.0]]
+
+
+def test_suppress_hides_what_fails_and_what_would_reveal_it(
+    cohort: pd.DataFrame, tmp_path: Path
+) -> None:
+    table = safe.crosstab(cohort.sex, cohort.drug, margins=True, suppress=True, outputs=tmp_path)
+    assert table.loc[["F", "M"], "C"].isna().all()
+    hidden = int(table.isna().to_numpy().sum())
+    assert hidden >= 4  # the small cells, and partners so the margins do not give them away
+    report = verdict(tmp_path, "crosstab_sex_by_drug")
+    failing = [(r.rule, r.summary) for r in report.rules if r.status is Status.FAIL]
+    assert failing == []
+    assert next(r for r in report.rules if r.rule == "secondary_suppression").status is (
+        Status.PASS
+    )
+
+
+def test_suppress_on_a_magnitude_table_hides_dominated_cells(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "site": rng.choice(["x", "y", "z"], 600),
+            "arm": rng.choice(["a", "b"], 600),
+            "cost": rng.gamma(2.0, 10.0, 600),
+        }
+    )
+    frame.iloc[0] = pd.Series({"site": "x", "arm": "a", "cost": 1e6})  # one patient dominates
+    table = safe.crosstab(
+        frame.site,
+        frame.arm,
+        values=frame.cost,
+        aggfunc="sum",
+        suppress=True,
+        outputs=tmp_path,
+        name="cost",
+    )
+    assert table.isna().to_numpy()[0, 0]  # site x, arm a
+    report = verdict(tmp_path, "cost")
+    assert [r.rule for r in report.rules if r.status is Status.FAIL] == []
+
+
+def test_wrong_arguments_are_refused_like_pandas(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="values and aggfunc go together"):
+        safe.crosstab(cohort.sex, cohort.drug, values=cohort.dose, outputs=tmp_path)
