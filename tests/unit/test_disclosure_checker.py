@@ -392,3 +392,21 @@ def test_every_item_has_a_status_and_the_worst_wins() -> None:
     item = check("n.ipynb", data)
     assert all(isinstance(i.status, Status) for i in walk([item]))
     assert np.isfinite(len(item.children))
+
+
+def test_the_checker_is_a_pure_library() -> None:
+    """disclosure/ imports nothing from the catalog, the hub, the airlock or the CLI."""
+    forbidden = (
+        "agoria_tre.catalog",
+        "agoria_tre.hub",
+        "agoria_tre.airlock",
+        "agoria_tre.cli",
+        "agoria_tre.audit",
+        "pickle",
+        "marshal",
+    )
+    for path in (ROOT / "src/agoria_tre/disclosure").rglob("*.py"):
+        text = path.read_text()
+        for name in forbidden:
+            assert f"import {name}" not in text and f"from {name}" not in text, (path, name)
+        assert "eval(" not in text and "exec(" not in text, path
