@@ -170,3 +170,21 @@ def test_extremes_and_quantiles_by_name() -> None:
         ("statistic.extremes", Status.FAIL),
         ("statistic.quantiles", Status.REVIEW),
     ]
+
+
+def _table(text: str) -> Table:
+    table = parse_csv(text.encode(), FR.limits, name="t.csv")
+    assert isinstance(table, Table)
+    return table
+
+
+def test_row_level_listings_fail() -> None:
+    listing = _table("sex,age,weight\nF,54,61.2\nM,61,80.1\nF,47,58.0\n")
+    assert [(r.rule, r.status) for r in statistics.row_level(listing)] == [
+        ("row_level", Status.FAIL)
+    ]
+    assert "repeat another row's labels" in statistics.row_level(listing)[0].summary
+    indicators = _table("case,event\n" + "".join(f"c{i},{i % 2}\n" for i in range(25)))
+    assert statistics.row_level(indicators)[0].status is Status.FAIL
+    aggregate = _table("sex,n\nF,54\nM,61\n")
+    assert statistics.row_level(aggregate)[0].status is Status.PASS

@@ -116,12 +116,22 @@ def row_level(table: Table) -> list[RuleResult]:
         ]
     values = table.values[~np.isnan(table.values)]
     rows = table.shape[0]
+    if table.label_names and len(set(table.row_labels)) < rows:
+        repeated = rows - len(set(table.row_labels))
+        return [
+            flagged(
+                "row_level",
+                Status.FAIL,
+                f"looks like row-level data: {repeated} rows repeat another row's labels, as"
+                " a listing of individual records does",
+            )
+        ]
     if rows >= 20 and values.size and np.isin(values, (0.0, 1.0)).all():
         return [
             flagged(
                 "row_level",
-                Status.REVIEW,
-                f"{rows} rows holding only 0 and 1 look like individual records",
+                Status.FAIL,
+                f"looks like row-level data: {rows} rows holding only 0 and 1",
             )
         ]
     return [passed("row_level", "aggregated: no identifying column, no record-like rows")]
