@@ -412,3 +412,53 @@ def test_the_checker_is_a_pure_library() -> None:
             assert f"from {name}" not in text, (path, name)
         assert "eval(" not in text, path
         assert "exec(" not in text, path
+
+
+def test_a_sidecar_is_never_an_item_and_an_orphan_fails(tmp_path: Path) -> None:
+    (tmp_path / "model.txt").write_text("y ~ x\n")
+    (tmp_path / "model.evidence.json").write_text(
+        json.dumps(
+            {
+                "schema": EVIDENCE_SCHEMA,
+                "kind": "model",
+                "statistic": "model",
+                "model": {"family": "OLS", "nobs": 8, "df_resid": 5},
+            }
+        )
+    )
+    (tmp_path / "lost.evidence.json").write_text("{}")
+    report = check_paths([tmp_path], FR)
+    by_name = {Path(i.path).name: i for i in report.items}
+    assert sorted(by_name) == ["lost.evidence.json", "model.txt"]
+    assert rules(by_name["lost.evidence.json"])["file.type"].status is Status.FAIL
+    dof = rules(by_name["model.txt"])["model.dof"]
+    assert (dof.status, dof.asserted) == (Status.FAIL, True)
+    assert "5 residual degrees of freedom, fewer than 10" in dof.summary
+
+
+def test_model_evidence_must_agree_with_the_printed_summary() -> None:
+    summary = b"OLS Regression Results\nDep. Variable: y\nDf Residuals:   40\n"
+    evidence = {
+        "schema": EVIDENCE_SCHEMA,
+        "kind": "model",
+        "model": {"family": "OLS", "df_resid": 4},
+    }
+    found = rules(check("m.txt", summary, evidence))
+    assert found["evidence.consistency"].status is Status.FAIL
+    assert "prints 40 residual degrees of freedom, the evidence 4" in (
+        found["evidence.consistency"].summary
+    )
+
+
+def test_survival_evidence_counts_distinct_units() -> None:
+    table = b"time,at risk,events\n10,40,12\n20,30,12\n"
+    evidence = {
+        "schema": EVIDENCE_SCHEMA,
+        "kind": "survival",
+        "statistic": "count",
+        "label_columns": 1,
+        "units": [[40, 12], [9, 12]],
+    }
+    found = rules(check("km.csv", table, evidence))
+    assert found["survival.at_risk"].cells == ((1, 0),)
+    assert found["survival.at_risk"].asserted

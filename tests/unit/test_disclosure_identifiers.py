@@ -639,3 +639,13 @@ def test_ragged_and_odd_tables_never_raise() -> None:
     scan_table(["a"], ["k"], [["x", "y"], []], [[], ["1", "2", "3"], ["06 12 34 56 78"]])
     odd = scan_table(["a"], [], [], [[1234, None]])  # type: ignore[list-item]
     assert odd == []
+
+
+def test_a_decimal_is_not_a_nir() -> None:
+    # 4629795475400 with key 14 would be a valid NIR: as a decimal it is a survival time.
+    number = "4629795475400"
+    key = 97 - int(number) % 97
+    assert scan_text(f"time {number[:3]}.{number[3:]}{key:02d}", where="t") == []
+    groups = [number[0], number[1:3], number[3:5], number[5:7], number[7:10], number[10:]]
+    dotted = ".".join([*groups, f"{key:02d}"])
+    assert [r.rule for r in scan_text(f"NIR {dotted}", where="t")] == ["identifier.nir"]

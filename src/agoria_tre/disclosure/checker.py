@@ -119,6 +119,12 @@ def check_table(
     results += statistics.extremes_and_quantiles(
         names + ([evidence.statistic] if evidence else []), where=where
     )
+    if evidence is not None and evidence.kind == "survival":
+        if evidence.units is not None and evidence.units.shape != table.shape:
+            return [*results, _inconsistent(where, "'units' does not match the table's shape")]
+        return results + statistics.survival_columns(
+            table, policy, units=evidence.units, asserted=True
+        )
     survival = statistics.survival_columns(table, policy)
     if survival:
         return results + survival
@@ -149,6 +155,51 @@ def check_table(
         )
     )
     return results
+
+
+def _inconsistent(where: str, problem: str) -> RuleResult:
+    return flagged(
+        "evidence.consistency",
+        Status.FAIL,
+        f"researcher-asserted evidence does not match {where}: {problem}",
+        asserted=True,
+    )
+
+
+def _model_evidence(
+    text: str, evidence: ev.Evidence, policy: Policy, *, where: str
+) -> list[RuleResult]:
+    """A model's sidecar: its residual degrees of freedom, which the summary must agree with."""
+    model = evidence.model or {}
+    dof = model.get("df_resid")
+    if not isinstance(dof, int | float) or isinstance(dof, bool):
+        return [_inconsistent(where, "the model evidence has no residual degrees of freedom")]
+    printed = statistics.printed_dof(text)
+    if printed is not None and printed != int(dof):
+        return [
+            _inconsistent(
+                where,
+                f"the summary prints {printed} residual degrees of freedom,"
+                f" the evidence {int(dof)}",
+            )
+        ]
+    if dof < policy.min_dof:
+        return [
+            flagged(
+                "model.dof",
+                Status.FAIL,
+                f"{where}: a model with {int(dof)} residual degrees of freedom, fewer than"
+                f" {policy.min_dof}",
+                asserted=True,
+            )
+        ]
+    return [
+        passed(
+            "model.dof",
+            f"{where}: {int(dof)} residual degrees of freedom, at least {policy.min_dof}",
+            asserted=True,
+        )
+    ]
 
 
 def _from_evidence(
@@ -407,10 +458,17 @@ def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None 
                 None,
             )
         canonical = text.replace("\r\n", "\n").encode("utf-8")
-        return Checked(
-            ItemReport(name, "text", check_text(text, ctx, where=name), sha256=_hash(canonical)),
-            canonical,
-        )
+        rules = check_text(text, ctx, where=name)
+        if evidence is not None:
+            try:
+                parsed = ev.parse_evidence(evidence)
+            except ev.EvidenceError as exc:
+                rules.append(_inconsistent(name, f"the sidecar is unusable: {exc}"))
+            else:
+                if parsed.kind == "model":
+                    rules = [r for r in rules if r.rule != "model.dof"]
+                    rules += _model_evidence(text, parsed, ctx.policy, where=name)
+        return Checked(ItemReport(name, "text", rules, sha256=_hash(canonical)), canonical)
     return Checked(
         ItemReport(
             name,
@@ -446,23 +504,45 @@ def _walk(paths: Iterable[Path]) -> list[tuple[Path, str]]:
 
 
 def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
-    """Check files and directories (walked); sidecars are picked up beside their tables."""
+    """Check files and directories (walked). An evidence sidecar feeds the check of the
+    output that shares its name and is never an item: it is disclosive and never released."""
     report = Report(ctx.policy)
     files = _walk(paths)
-    names = {str(p) for p, _ in files}
+    stems = {
+        (p.parent, p.name[: -len(p.suffix)] if p.suffix else p.name)
+        for p, _ in files
+        if not p.name.endswith(ev.SUFFIX)
+    }
+    limits = ctx.policy.limits
     for path, label in files:
         if path.name.endswith(ev.SUFFIX):
-            table = path.with_name(path.name[: -len(ev.SUFFIX)] + ".csv")
-            if str(table) in names:
-                continue  # consumed by its table
-        evidence_path = path.with_name(path.stem + ev.SUFFIX)
+            if (path.parent, path.name[: -len(ev.SUFFIX)]) not in stems:
+                report.items.append(
+                    ItemReport(
+                        label,
+                        "evidence",
+                        [
+                            flagged(
+                                "file.type",
+                                Status.FAIL,
+                                "an evidence sidecar without its output (never released)",
+                            )
+                        ],
+                    )
+                )
+            continue
+        sidecar = (
+            path.with_name(path.name[: -len(path.suffix)] + ev.SUFFIX) if path.suffix else None
+        )
         evidence = (
-            evidence_path.read_bytes()
-            if path.suffix.lower() in TABLE_SUFFIXES and evidence_path.is_file()
+            sidecar.read_bytes()
+            if sidecar is not None
+            and sidecar.is_file()
+            and sidecar.stat().st_size <= limits.max_bytes
             else None
         )
         size = path.stat().st_size
-        if size > ctx.policy.limits.max_bytes:  # refused before it is read
+        if size > limits.max_bytes:  # refused before it is read
             report.items.append(
                 ItemReport(
                     label,
@@ -471,8 +551,7 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
                         flagged(
                             "file.limits",
                             Status.FAIL,
-                            f"the file has {size:,} bytes, over the limit of"
-                            f" {ctx.policy.limits.max_bytes:,}",
+                            f"the file has {size:,} bytes, over the limit of {limits.max_bytes:,}",
                         )
                     ],
                 )

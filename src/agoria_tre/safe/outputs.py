@@ -47,6 +47,18 @@ def output_name(explicit: str | None, *parts: object) -> str:
     return name[:120]
 
 
+def short_numbers(values: Any) -> list[str]:
+    """Numbers as labels with the fewest significant digits (at least 6) that keep them
+    distinct. A float printed in full (``462.979547540014``) is noise to a reader, and can
+    even look like an identifier to the checker."""
+    numbers = [float(v) for v in values]
+    for digits in range(6, 18):
+        texts = [f"{value:.{digits}g}" for value in numbers]
+        if len(set(texts)) == len(texts):
+            return texts
+    return [repr(value) for value in numbers]
+
+
 def _label(value: object) -> str:
     if isinstance(value, tuple):
         return " / ".join(str(v) for v in value)

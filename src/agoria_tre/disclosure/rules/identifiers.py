@@ -284,7 +284,10 @@ def _find_nirs(text: str) -> list[_Hit]:
             continue
         if _embedded(text, start, end, ".,"):
             continue
-        if any(c in _SEPARATORS for c in m.group()) and _embedded(text, start, end, _SEPARATORS):
+        separators = [c for c in m.group() if c in _SEPARATORS]
+        if separators == ["."]:
+            continue  # one dot between digits is a decimal point (462.979547540014)
+        if separators and _embedded(text, start, end, _SEPARATORS):
             continue
         key = m.group("key")
         if key is None:

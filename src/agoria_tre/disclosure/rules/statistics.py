@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.table import Table
@@ -137,13 +138,24 @@ def row_level(table: Table) -> list[RuleResult]:
     return [passed("row_level", "aggregated: no identifying column, no record-like rows")]
 
 
-def survival_columns(table: Table, policy: Policy) -> list[RuleResult]:
+def survival_columns(
+    table: Table,
+    policy: Policy,
+    *,
+    units: NDArray[np.float64] | None = None,
+    asserted: bool = False,
+) -> list[RuleResult]:
     """Kaplan-Meier tables: the threshold applies to the numbers at risk and the events
-    at each step (a zero event count is a step without events, not a small group)."""
+    at each step (a zero event count is a step without events, not a small group).
+
+    ``units`` (from an evidence sidecar) are distinct units per cell; the smaller of what
+    the table shows and what the evidence counts is checked.
+    """
+    counts = table.values if units is None else np.fmin(table.values, units)
     results = []
     for j, name in enumerate(table.header):
         key = name.strip().lower()
-        column = table.values[:, j : j + 1].copy()
+        column = counts[:, j : j + 1].copy()
         if key in AT_RISK_WORDS or "at risk" in key or "risque" in key:
             what = "step's number at risk"
         elif key in EVENT_WORDS:
@@ -159,6 +171,7 @@ def survival_columns(table: Table, policy: Policy) -> list[RuleResult]:
                 result.status,
                 result.summary,
                 cells,
+                asserted,
             )
         )
     return results
@@ -170,6 +183,12 @@ _MODEL = re.compile(
     r"(OLS|WLS|GLS|Logit|Probit|GLM|Generalized Linear Model|MNLogit|Poisson|QuantReg)"
     r"\s+Regression Results|Dep\. Variable:"
 )
+
+
+def printed_dof(text: str) -> int | None:
+    """The residual degrees of freedom a model summary prints, if exactly one."""
+    found = {int(v) for v in _DF_RESID.findall(text)}
+    return found.pop() if len(found) == 1 else None
 
 
 def model_summary(text: str, policy: Policy, *, where: str) -> list[RuleResult]:
