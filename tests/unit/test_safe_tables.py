@@ -190,3 +190,14 @@ def test_suppress_on_a_magnitude_table_hides_dominated_cells(tmp_path: Path) -> 
 def test_wrong_arguments_are_refused_like_pandas(cohort: pd.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="values and aggfunc go together"):
         safe.crosstab(cohort.sex, cohort.drug, values=cohort.dose, outputs=tmp_path)
+
+
+def test_the_notebook_view_highlights_flagged_cells(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    from agoria_tre.safe.outputs import table_html
+
+    table = safe.crosstab(cohort.sex, cohort.drug, outputs=tmp_path)
+    page = table_html(table, verdict(tmp_path, "crosstab_sex_by_drug"))
+    red = "background:#b4231833"
+    assert page.count(red) == 2  # drug C for women and men
+    assert f"<td style='{red}' title='fail'>5</td>" in page
+    assert f"<td style='{red}' title='fail'>7</td>" in page

@@ -119,15 +119,18 @@ def write_output(
     content: bytes,
     evidence: dict[str, Any] | None,
     policy: Policy,
+    *,
+    table: pd.DataFrame | None = None,
 ) -> Checked:
-    """Write ``stem.suffix`` and its sidecar, check them as the server will, show the verdict."""
+    """Write ``stem.suffix`` and its sidecar, check them as the server will, show the verdict
+    (with ``table``'s flagged cells highlighted)."""
     path = folder / f"{stem}{suffix}"
     sidecar = json.dumps(evidence, allow_nan=False).encode() if evidence is not None else None
     _atomic_write(path, content)
     if sidecar is not None:
         _atomic_write(folder / f"{stem}{SUFFIX}", sidecar)
     checked = check_bytes(path.name, content, Context(policy), evidence=sidecar)
-    show_verdict(checked.report)
+    show_verdict(checked.report, table)
     return checked
 
 
@@ -167,8 +170,9 @@ def verdict_html(report: ItemReport) -> str:
     )
 
 
-def show_verdict(report: ItemReport) -> None:
-    """In a notebook, an HTML note under the output; elsewhere, lines on stderr."""
+def show_verdict(report: ItemReport, table: pd.DataFrame | None = None) -> None:
+    """In a notebook, an HTML note (and the table, flagged cells highlighted) under the
+    output; elsewhere, lines on stderr."""
     shell = None
     try:
         from IPython import get_ipython  # type: ignore[import-not-found]
@@ -179,16 +183,37 @@ def show_verdict(report: ItemReport) -> None:
     if shell is not None:
         from IPython.display import HTML, display  # type: ignore[import-not-found]
 
-        display(HTML(verdict_html(report)))
+        extra = table_html(table, report) if table is not None else ""
+        display(HTML(verdict_html(report) + extra))
     else:
         print(verdict_text(report), file=sys.stderr)
 
 
-def highlight(table: pd.DataFrame, report: ItemReport) -> Any:
-    """A pandas Styler of ``table`` with the flagged cells coloured by their status."""
-    colours = np.full(table.shape, "", dtype=object)
-    for rule in sorted(report.rules, key=lambda r: r.status.rank):
-        for i, j in rule.cells:
-            if i < table.shape[0] and j < table.shape[1] and rule.status is not Status.PASS:
-                colours[i, j] = f"background-color: {_COLOURS[rule.status]}33"
-    return table.style.apply(lambda _: colours, axis=None)
+def table_html(table: pd.DataFrame, report: ItemReport) -> str:
+    """The table as HTML with each flagged cell coloured by its worst status.
+
+    Written here rather than with pandas' Styler, which needs jinja2 in the workspace.
+    """
+    worst: dict[tuple[int, int], Status] = {}
+    for rule in report.rules:
+        if rule.status is Status.PASS:
+            continue
+        for cell in rule.cells:
+            if rule.status.rank > worst.get(cell, Status.PASS).rank:
+                worst[cell] = rule.status
+    head = "".join(f"<th>{html.escape(_label(c))}</th>" for c in table.columns)
+    names = " / ".join(_label(n) for n in table.index.names)
+    rows = []
+    for i, (label, values) in enumerate(zip(table.index, table.to_numpy(), strict=True)):
+        cells = []
+        for j, value in enumerate(values):
+            status = worst.get((i, j))
+            style = f" style='background:{_COLOURS[status]}33'" if status else ""
+            title = f" title='{status.value}'" if status else ""
+            text = "" if pd.isna(value) else html.escape(str(value))
+            cells.append(f"<td{style}{title}>{text}</td>")
+        rows.append(f"<tr><th>{html.escape(_label(label))}</th>{''.join(cells)}</tr>")
+    return (
+        f"<table><thead><tr><th>{html.escape(names)}</th>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )

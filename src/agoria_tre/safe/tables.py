@@ -225,7 +225,7 @@ def _finish(
         negative=full(negative, False),
         missing=full(missing, False),
     )
-    write_output(folder, stem, ".csv", table_csv(table), evidence, policy)
+    write_output(folder, stem, ".csv", table_csv(table), evidence, policy, table=table)
     return table
 
 
