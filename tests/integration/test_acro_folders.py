@@ -351,3 +351,31 @@ def test_unknown_structure_is_refused(copy: Path, change: Any, message: str) -> 
         "file.unreadable",
         f"not an ACRO output folder: {message}",
     )
+
+
+def test_agoria_tre_check_reads_an_acro_folder(acro_folder: Path, tmp_path: Path) -> None:
+    """The whole command on ACRO's folder: its outputs under ACRO's records, plus ours."""
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "acro_out"
+    shutil.copytree(acro_folder, folder)
+    agoria = str(Path(sys.executable).with_name("agoria-tre"))
+    done = subprocess.run(
+        [agoria, "check", "--profile", "uk", "--format", "json", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    kinds = {item["kind"] for item in report["items"]}
+    assert "acro.table" in kinds
+    assert "acro.regression" in kinds
+    table = next(i for i in report["items"] if i["kind"] == "acro.table")
+    assert table["children"], "the output's files are checked by our own rules too"
+    assert any(r["rule"] == "acro.threshold" and r["asserted"] for r in table["rules"])
+    assert any(note.startswith("ACRO: ") for note in table["notes"])
+    ours = {r["rule"] for r in table["children"][0]["rules"]}
+    assert {"threshold", "differencing"} <= ours

@@ -125,3 +125,21 @@ def test_the_installed_command(outputs: Path) -> None:
     )
     assert done.returncode == 3
     assert "REVIEW" in done.stdout
+
+
+def test_differencing_against_released_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    released = tmp_path / "released"
+    released.mkdir()
+    (released / "by_sex.csv").write_text("sex,All\nF,146\nM,130\n")
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "by_sex_drug.csv").write_text("sex,A,B,All\nF,95,50,145\nM,80,50,130\n")
+    code, out, _ = run(capsys, str(new))
+    assert code == 0, out
+    code, out, _ = run(capsys, "--released", str(released), str(new))
+    assert code == 3
+    assert "differencing:" in out
+    assert "released:released/by_sex.csv" in out
+    assert "fewer than 11" in out

@@ -91,6 +91,13 @@ def print_report(report: Report) -> None:
 )
 @click.option("--pseudonym-column", help="Column of the Parquet file given to --pseudonyms.")
 @click.option(
+    "--released",
+    "released_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of outputs already released (or in open requests), for differencing. Repeatable.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -104,18 +111,24 @@ def check(
     policy_file: Path | None,
     pseudonyms: Path | None,
     pseudonym_column: str | None,
+    released_dirs: tuple[Path, ...],
     fmt: str,
 ) -> None:
     """Check outputs for disclosure risk: exit 0 all pass, 1 any fail, 3 review, 2 usage.
 
-    PATHS are files or folders (walked). A table's evidence sidecar
-    (NAME.evidence.json beside NAME.csv) is used for its check and never released.
+    PATHS are files or folders (walked); ACRO output folders are recognised. An output's
+    evidence sidecar (NAME.evidence.json beside it) is used for its check and never
+    released. Tables of counts are compared with each other and with --released ones.
     """
     from agoria_tre.disclosure.checker import Context, check_paths  # numpy, scipy, Pillow
+    from agoria_tre.disclosure.rules.differencing import load_released
 
     policy = load_policy_file(policy_file) if policy_file else load_profile(profile)
     known = load_pseudonyms(pseudonyms, pseudonym_column) if pseudonyms else frozenset()
-    report = check_paths(list(paths), Context(policy, known))
+    released, notes = load_released(list(released_dirs), policy.limits)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    report = check_paths(list(paths), Context(policy, known, tuple(released)))
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from agoria_tre.disclosure import evidence as ev
 from agoria_tre.disclosure.policy import Policy
+from agoria_tre.disclosure.readers.acro import is_acro_folder, read_acro_folder
 from agoria_tre.disclosure.readers.html import grid_of, read_html_tables
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
 from agoria_tre.disclosure.readers.table import Table, parse_csv, table_from_grid
 from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed
 from agoria_tre.disclosure.rules import statistics, tables
+from agoria_tre.disclosure.rules.differencing import check_differencing
 from agoria_tre.disclosure.rules.identifiers import scan_table, scan_text
 from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
 from agoria_tre.disclosure.status import Status
@@ -34,16 +36,24 @@ NOTEBOOK_SUFFIXES = (".ipynb",)
 
 @dataclass(frozen=True)
 class Context:
+    """What a check runs with: the policy, the project's pseudonyms, and the count tables
+    already released (or in open requests) that new tables are compared with."""
+
     policy: Policy
     pseudonyms: frozenset[str] = frozenset()
+    released: tuple[tuple[str, Table], ...] = ()
 
 
 @dataclass(frozen=True)
 class Checked:
-    """An item's report and the canonical bytes that were checked (None when refused)."""
+    """An item's report and the canonical bytes that were checked (None when refused).
+
+    ``table`` is the parsed table when the item is a table of counts, for differencing.
+    """
 
     report: ItemReport
     canonical: bytes | None
+    table: Table | None = None
 
 
 def _hash(data: bytes | None) -> str | None:
@@ -413,9 +423,11 @@ def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None 
             return Checked(ItemReport(name, "table", [table]), None)
         canonical = table.canonical_csv()
         rules = check_table(table, ctx, where=name, evidence=parsed_evidence)
+        counts = parsed_evidence is None or parsed_evidence.kind == "frequency"
         return Checked(
             ItemReport(name, "table", rules, sha256=_hash(canonical), notes=[*table.notes, *notes]),
             canonical,
+            table if counts else None,
         )
     if kind == "notebook":
         notebook = read_notebook(data, limits)
@@ -503,9 +515,66 @@ def _walk(paths: Iterable[Path]) -> list[tuple[Path, str]]:
     return found
 
 
+def _refused(label: str, kind: str, rule: str, summary: str) -> ItemReport:
+    return ItemReport(label, kind, [flagged(rule, Status.FAIL, summary)])
+
+
+def _check_file(path: Path, label: str, ctx: Context) -> Checked:
+    """One file, with the evidence sidecar that shares its name; refused unread if too big."""
+    limits = ctx.policy.limits
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        return Checked(
+            _refused(
+                label,
+                _kind_of(path.name),
+                "file.limits",
+                f"the file has {size:,} bytes, over the limit of {limits.max_bytes:,}",
+            ),
+            None,
+        )
+    sidecar = path.with_name(path.name[: -len(path.suffix)] + ev.SUFFIX) if path.suffix else None
+    evidence = None
+    usable = sidecar is not None and sidecar.is_file() and not sidecar.is_symlink()
+    if sidecar is not None and usable and sidecar.stat().st_size <= limits.max_bytes:
+        evidence = sidecar.read_bytes()
+    return check_bytes(label, path.read_bytes(), ctx, evidence=evidence)
+
+
+def _acro_items(folder: Path, label: str, ctx: Context, done: set[Path]) -> list[Checked]:
+    """An ACRO output folder: each output's files, under ACRO's own records of its checks."""
+    outputs = read_acro_folder(folder, ctx.policy.limits)
+    if isinstance(outputs, RuleResult):
+        return [Checked(ItemReport(f"{label}/results.json", "acro", [outputs]), None)]
+    checked: list[Checked] = []
+    for output in outputs:
+        parent = ItemReport(f"{label}/{output.uid}", f"acro.{output.type}")
+        parent.notes.append(f"ACRO: {output.status.value}: {output.summary}")
+        if output.exception:
+            parent.notes.append(f"exception requested: {output.exception}")
+        parent.notes += list(output.comments)
+        rules = list(output.checks)
+        for path in output.files:
+            child = _check_file(path, f"{label}/{path.relative_to(folder).as_posix()}", ctx)
+            done.add(path)
+            shape = child.table.shape if child.table is not None else None
+            if shape is None or not output.cells_apply_to(shape):
+                rules = [replace(r, cells=()) for r in rules]
+            parent.children.append(child.report)
+            checked.append(Checked(child.report, child.canonical, child.table))
+        parent.rules = rules
+        checked.append(Checked(parent, None))
+    return checked
+
+
 def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
-    """Check files and directories (walked). An evidence sidecar feeds the check of the
-    output that shares its name and is never an item: it is disclosive and never released."""
+    """Check files and folders (walked).
+
+    An evidence sidecar feeds the check of the output that shares its name and is never an
+    item: it is disclosive and never released (one without its output fails). A folder
+    written by ACRO is read with ACRO's records of its checks. Tables of counts are then
+    compared with each other and with ``ctx.released`` (differencing).
+    """
     report = Report(ctx.policy)
     files = _walk(paths)
     stems = {
@@ -513,49 +582,38 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
         for p, _ in files
         if not p.name.endswith(ev.SUFFIX)
     }
-    limits = ctx.policy.limits
+    labels = dict(files)
+    done: set[Path] = set()
+    tables: list[tuple[ItemReport, str, Table]] = []
+    for folder in sorted({p.parent for p, _ in files if p.name == "results.json"}):
+        if is_acro_folder(folder):
+            label = labels[folder / "results.json"].rsplit("/", 1)[0]
+            for checked in _acro_items(folder, label, ctx, done):
+                if checked.table is not None:
+                    tables.append((checked.report, checked.report.path, checked.table))
+                if checked.report.kind.startswith("acro") or checked.report.path.endswith(
+                    "results.json"
+                ):
+                    report.items.append(checked.report)
     for path, label in files:
+        if path in done:
+            continue
         if path.name.endswith(ev.SUFFIX):
             if (path.parent, path.name[: -len(ev.SUFFIX)]) not in stems:
                 report.items.append(
-                    ItemReport(
+                    _refused(
                         label,
                         "evidence",
-                        [
-                            flagged(
-                                "file.type",
-                                Status.FAIL,
-                                "an evidence sidecar without its output (never released)",
-                            )
-                        ],
+                        "file.type",
+                        "an evidence sidecar without its output (never released)",
                     )
                 )
             continue
-        sidecar = (
-            path.with_name(path.name[: -len(path.suffix)] + ev.SUFFIX) if path.suffix else None
-        )
-        evidence = (
-            sidecar.read_bytes()
-            if sidecar is not None
-            and sidecar.is_file()
-            and sidecar.stat().st_size <= limits.max_bytes
-            else None
-        )
-        size = path.stat().st_size
-        if size > limits.max_bytes:  # refused before it is read
-            report.items.append(
-                ItemReport(
-                    label,
-                    _kind_of(path.name),
-                    [
-                        flagged(
-                            "file.limits",
-                            Status.FAIL,
-                            f"the file has {size:,} bytes, over the limit of {limits.max_bytes:,}",
-                        )
-                    ],
-                )
-            )
-            continue
-        report.items.append(check_bytes(label, path.read_bytes(), ctx, evidence=evidence).report)
+        checked = _check_file(path, label, ctx)
+        report.items.append(checked.report)
+        if checked.table is not None:
+            tables.append((checked.report, label, checked.table))
+    pool = [(name, table) for _, name, table in tables]
+    for item, name, table in tables:
+        item.rules.append(check_differencing(table, name, [*pool, *ctx.released], ctx.policy))
     return report
