@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from agoria_tre.catalog.models import AuditEvent, AuditHead
@@ -197,9 +198,15 @@ def record(
 def append_anchor_line(path: Path, line: str) -> None:
     """Append one line to the anchor file, durably. Lines are only ever appended."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data = line.encode("ascii")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, line.encode("ascii"))  # one small O_APPEND write: atomic between writers
+        written = os.write(fd, data)  # one small O_APPEND write: atomic between writers
+        while written < len(data):  # a full disk or a file size limit: finish or fail
+            more = os.write(fd, data[written:])
+            if more == 0:
+                raise OSError(f"short write: {written} of {len(data)} bytes")
+            written += more
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -247,6 +254,7 @@ class AnchorReading:
     lasts: list[int] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
     problem: str | None = None
+    incomplete_tail: bool = False  # a line being appended while we read, or a torn write
 
     @property
     def ranges(self) -> list[tuple[int, int, str]]:
@@ -300,6 +308,10 @@ def read_anchor(path: Path) -> AnchorReading:
         return AnchorReading(exists=False)
     except OSError as exc:
         return AnchorReading(exists=False, problem=f"cannot read the anchor file: {exc}")
+    # A writer's append may be half visible (page by page); its line is not there yet.
+    incomplete = bool(raw) and not raw.endswith(b"\n")
+    if incomplete:
+        raw = raw[: raw.rfind(b"\n") + 1]
     lines = raw.count(b"\n")
     text = raw.decode("ascii", errors="replace")
     tokens = text.split()
@@ -324,17 +336,17 @@ def read_anchor(path: Path) -> AnchorReading:
         first_ints = [first_ints[i] for i in order]
         last_ints = [last_ints[i] for i in order]
         digests = [digests[i] for i in order]
-    reading = AnchorReading(True, first_ints, last_ints, digests)
+    reading = AnchorReading(True, first_ints, last_ints, digests, incomplete_tail=incomplete)
     if reading.contiguous():
         return reading
     previous_last = 0
     for first, last in zip(first_ints, last_ints, strict=True):
         if first < 1 or last < first:
             problem = f"anchor file names an empty range {first}-{last}"
-            return AnchorReading(True, first_ints, last_ints, digests, problem)
+            return AnchorReading(True, first_ints, last_ints, digests, problem, incomplete)
         if first <= previous_last:
             problem = f"anchor file lines overlap at event {first}"
-            return AnchorReading(True, first_ints, last_ints, digests, problem)
+            return AnchorReading(True, first_ints, last_ints, digests, problem, incomplete)
         previous_last = last
     return reading
 
@@ -431,6 +443,10 @@ def verify(
     try:
         for row in _rows(session):
             seq, occurred_at, actor, action, target, project, details, stored, prev, digest = row
+            if type(seq) is not int:
+                return broken(
+                    expected, f"event {expected} was altered: its sequence is not a number"
+                )
             if seq != expected:
                 if seq > expected:
                     return broken(
@@ -476,7 +492,10 @@ def verify(
             f"event {last + 1} is missing: the anchor file records events up to"
             f" {anchor.last_seq} but the chain ends at {last} (the newest events were deleted)",
         )
-    head = session.execute(select(AuditHead.seq, AuditHead.hash)).one_or_none()
+    try:
+        head = session.execute(select(AuditHead.seq, AuditHead.hash)).one_or_none()
+    except DBAPIError as exc:
+        return broken(None, f"the audit head cannot be read: {str(exc.orig).splitlines()[0]}")
     if head is None or tuple(head) != (last, prev_hash):
         return broken(
             None,
@@ -485,18 +504,23 @@ def verify(
         )
     gap = anchor.first_uncovered(last)
     deadline = time.monotonic() + settle_seconds
-    while gap is not None and time.monotonic() < deadline:
+    while (gap is not None or anchor.incomplete_tail) and time.monotonic() < deadline:
         time.sleep(0.05)
         later = read_anchor(anchor_path)
         if later.problem:
             return broken(None, later.problem)
-        mismatch = _first_mismatch(session, later, known=anchor, upto=last)
+        try:
+            mismatch = _first_mismatch(session, later, known=anchor, upto=last)
+        except DBAPIError as exc:
+            return broken(None, f"the audit events cannot be read: {str(exc.orig).splitlines()[0]}")
         if mismatch is not None:
             return broken(
                 mismatch, f"event {mismatch} differs from the anchor file: the chain was rewritten"
             )
         anchor = later
         gap = anchor.first_uncovered(last)
+    if anchor.incomplete_tail:
+        return broken(None, "the anchor file ends with an incomplete line (a torn write)")
     if gap is not None:
         return broken(
             gap,

@@ -395,3 +395,47 @@ def test_verify_waits_for_a_late_anchor_and_checks_it(chain: Catalog, honest: bo
     else:
         assert (result.ok, result.broken_seq) == (False, 7)
         assert "differs from the anchor file" in (result.problem or "")
+
+
+@pytest.mark.parametrize("completed", [True, False], ids=["completed", "torn"])
+def test_a_torn_anchor_line_is_waited_for_then_reported(chain: Catalog, completed: bool) -> None:
+    text = chain.anchor_path.read_text()
+    last = text.splitlines(keepends=True)[-1]
+    chain.anchor_path.write_text(text[: -len(last)] + last[:20])  # event 7's line half written
+    if completed:
+        timer = threading.Timer(0.3, lambda: audit.append_anchor_line(chain.anchor_path, last[20:]))
+        timer.start()
+        result = _verify(chain, settle=5.0)
+        timer.join()
+        assert result.ok, result.problem
+    else:
+        result = _verify(chain, settle=0.3)
+        assert not result.ok
+        assert "ends with an incomplete line" in (result.problem or "")
+
+
+def test_a_dropped_head_table_is_reported_not_raised(chain: Catalog) -> None:
+    with chain.engine.begin() as conn:
+        conn.execute(text("DROP TABLE audit_head"))
+    result = _verify(chain)
+    assert not result.ok
+    assert "the audit head cannot be read" in (result.problem or "")
+
+
+def test_ctrl_c_at_commit_is_held_until_the_anchor_is_written(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    original = audit.flush_pending_anchor
+
+    def interrupted(session: object) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # arrives between commit and anchor append
+        original(session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "flush_pending_anchor", interrupted)
+    with pytest.raises(KeyboardInterrupt), catalog.write() as session:
+        audit.record(session, actor="admin-ops", action="test.event", target="x")
+    assert audit.read_anchor(catalog.anchor_path).last_seq == 2
+    assert _verify(catalog).ok

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
@@ -14,10 +15,16 @@ from sqlalchemy.exc import DBAPIError
 
 from agoria_tre.catalog import datasets, grants, projects
 from agoria_tre.catalog.db import Catalog
-from agoria_tre.catalog.migrate import InitResult, head_revision, initialise
+from agoria_tre.catalog.migrate import InitResult, alembic_config, head_revision, initialise
 from agoria_tre.catalog.models import AuditEvent, Base, ProjectStatus, Role
 from agoria_tre.config import Settings
-from agoria_tre.errors import CatalogNotReady, Conflict, InvalidInput, NotFound
+from agoria_tre.errors import (
+    CatalogNotReady,
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+)
 from agoria_tre.names import DatasetRef
 from tests.factories import ADMIN, make_grant, make_project, make_version
 from tests.support import snapshot, table_names
@@ -348,3 +355,24 @@ def test_concurrent_revocations_revoke_once(catalog: Catalog) -> None:
             select(AuditEvent).where(AuditEvent.action == "grant.revoke")
         ).all()
     assert len(revokes) == 1
+
+
+def test_a_new_catalog_refuses_another_catalogs_anchor(settings: Settings) -> None:
+    settings.audit_anchor.parent.mkdir(parents=True)
+    settings.audit_anchor.write_text("1 1 " + "a" * 64 + "\n")
+    fresh = Catalog(settings)
+    with pytest.raises(ConfigurationError, match="already holds another catalog's chain"):
+        initialise(fresh, actor="admin-ops")
+    fresh.dispose()
+
+
+def test_init_completes_a_chain_left_empty_by_an_interrupted_first_run(
+    settings: Settings,
+) -> None:
+    fresh = Catalog(settings)
+    settings.ensure_dirs()
+    command.upgrade(alembic_config(fresh), "head")  # schema created, then the run stopped
+    initialise(fresh, actor="admin-ops")
+    with fresh.read() as session:
+        assert [e.action for e in session.scalars(select(AuditEvent))] == ["catalog.init"]
+    fresh.dispose()

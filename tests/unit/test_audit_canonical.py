@@ -86,7 +86,6 @@ def test_uncovered_events_are_found() -> None:
         (b"1 1 " + b"a" * 63 + b"\n", "line 1 is malformed"),
         (b"1 1 " + b"a" * 64 + b"\nx 1 " + b"a" * 64 + b"\n", "line 2 is malformed"),
         (b"1 1 " + b"A" * 64 + b"\n", "line 1 is malformed"),
-        (b"1 1 " + b"a" * 64, "line 1 is malformed"),  # torn write
         (b"2 1 " + b"a" * 64 + b"\n", "empty range 2-1"),
         (b"1 3 " + b"a" * 64 + b"\n2 4 " + b"b" * 64 + b"\n", "overlap at event 2"),
         (b"0 1 " + b"a" * 64 + b"\n", "empty range 0-1"),
@@ -120,3 +119,12 @@ def test_canonical_bytes_equal_the_json_array_for_any_text() -> None:
         got = audit.canonical_bytes(seq, texts[0], texts[1], texts[2], texts[3], project, '{"k":1}')
         assert got == expected.encode(), texts
         assert json.loads(got)[1] == seq
+
+
+def test_a_line_still_being_appended_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "anchor.log"
+    path.write_bytes(b"1 1 " + b"a" * 64 + b"\n2 2 " + b"b" * 30)
+    reading = audit.read_anchor(path)
+    assert reading.problem is None
+    assert reading.incomplete_tail
+    assert reading.ranges == [(1, 1, "a" * 64)]

@@ -9,6 +9,7 @@ is the audit head row. ``Catalog.snapshot()`` reads one consistent state, for ve
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,17 @@ def _sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the block; they are delivered when it ends."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def make_engine(db_url: str) -> Engine:
@@ -102,19 +114,27 @@ class Catalog:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose changes commit together when the block ends, or not at all."""
+        """A session whose changes commit together when the block ends, or not at all.
+
+        Ctrl-C and SIGTERM are held from the commit until the anchor line is written, so an
+        interrupted command never leaves a committed event unanchored.
+        """
         session = self._write_sessions()
         session.info[audit.ANCHOR_PATH_KEY] = str(self.settings.audit_anchor)
         try:
-            with session.begin():
-                audit.lock_chain(session)
-                yield session
+            session.begin()
+            audit.lock_chain(session)
+            yield session
+            session.flush()
+            with _signals_held():
+                session.commit()
+                audit.flush_pending_anchor(session)
         except BaseException:
+            session.rollback()
             audit.discard_pending_anchor(session)
             raise
         finally:
             session.close()
-        audit.flush_pending_anchor(session)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -130,11 +150,14 @@ class Catalog:
 
     def _embedded_file_missing(self) -> bool:
         url = make_url(self.settings.db_url)
-        return (
-            url.get_backend_name() == "sqlite"
-            and url.database not in (None, "", ":memory:")
-            and not Path(str(url.database)).exists()
-        )
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return False
+        try:
+            return not Path(str(url.database)).exists()
+        except OSError as exc:  # e.g. a data directory this user may not read
+            raise CatalogNotReady(
+                f"cannot open the catalog database {self.url}: {exc.strerror}"
+            ) from exc
 
     def current_revision(self) -> str | None:
         """The Alembic revision the database is at, or None when it was never initialised."""

@@ -8,10 +8,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import select
 
 from agoria_tre import audit
 from agoria_tre.catalog.db import Catalog
-from agoria_tre.errors import CatalogNotReady
+from agoria_tre.catalog.models import AuditHead
+from agoria_tre.errors import CatalogNotReady, ConfigurationError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -53,7 +55,9 @@ def initialise(catalog: Catalog, *, actor: str) -> InitResult:
     """Create the data directory and the schema, or upgrade the schema; audit what changed.
 
     A new catalog's first event is ``catalog.init``; an upgrade records ``catalog.upgrade``.
-    Running it on an up-to-date catalog changes nothing.
+    Running it on an up-to-date catalog changes nothing, except that a chain left empty by
+    an interrupted first run gets its ``catalog.init``. A new catalog refuses an anchor file
+    that already holds a chain: that chain belongs to another catalog.
     """
     catalog.settings.ensure_dirs()
     before = catalog.current_revision()
@@ -62,16 +66,23 @@ def initialise(catalog: Catalog, *, actor: str) -> InitResult:
             f"the catalog at {catalog.url} is at schema revision {before}, newer than this"
             f" version of agoria-tre knows: upgrade agoria-tre"
         )
-    after = head_revision()
-    if before == after:
-        return InitResult(before, after)
-    command.upgrade(alembic_config(catalog), "head")
-    with catalog.write() as session:
-        audit.record(
-            session,
-            actor=actor,
-            action="catalog.init" if before is None else "catalog.upgrade",
-            target="catalog",
-            details={"from_revision": before, "to_revision": after},
+    anchor = catalog.anchor_path
+    if before is None and anchor.exists() and anchor.stat().st_size > 0:
+        raise ConfigurationError(
+            f"the audit anchor {anchor} already holds another catalog's chain: move it away,"
+            " or set AGORIA_AUDIT_ANCHOR to a new file for this catalog"
         )
+    after = head_revision()
+    if before != after:
+        command.upgrade(alembic_config(catalog), "head")
+    with catalog.write() as session:
+        empty = session.scalar(select(AuditHead.seq)) == 0
+        if before != after or empty:
+            audit.record(
+                session,
+                actor=actor,
+                action="catalog.init" if before is None or empty else "catalog.upgrade",
+                target="catalog",
+                details={"from_revision": before, "to_revision": after},
+            )
     return InitResult(before, after)

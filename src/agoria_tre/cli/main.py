@@ -480,7 +480,7 @@ def audit_verify(state: State, as_json: bool) -> None:
 @audit_group.command("show")
 @click.option("--project", "slug", help="Only events of this project.")
 @click.option("--since", help="Only events since a date, date-time (UTC) or age (7d, 12h).")
-@click.option("--limit", type=click.IntRange(min=1), help="Only the newest N events.")
+@click.option("--limit", type=click.IntRange(min=1, max=2**62), help="Only the newest N events.")
 @json_option
 @pass_state
 def audit_show(
