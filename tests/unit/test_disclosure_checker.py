@@ -462,3 +462,87 @@ def test_survival_evidence_counts_distinct_units() -> None:
     found = rules(check("km.csv", table, evidence))
     assert found["survival.at_risk"].cells == ((1, 0),)
     assert found["survival.at_risk"].asserted
+
+
+def test_the_canonical_notebook_holds_exactly_what_was_checked() -> None:
+    encoded = base64.b64encode(png(text_chunk=True, trailing=b"TRAILING")).decode()
+    data = notebook(
+        [
+            {
+                "cell_type": "code",
+                "source": "plot()",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {
+                            "image/png": encoded,
+                            "text/plain": "<Figure>",
+                            "text/html": "<table><tr><td>3</td></tr></table>",
+                            "text/markdown": "paul@orange.fr",
+                        },
+                    },
+                    {
+                        "output_type": "execute_result",
+                        "metadata": {},
+                        "data": {"text/plain": {"x": "paul@orange.fr"}},
+                    },
+                ],
+            }
+        ]
+    )
+    checked = check_bytes("n.ipynb", data, FR)
+    assert checked.canonical is not None
+    document = json.loads(checked.canonical)
+    outputs = document["cells"][0]["outputs"]
+    assert len(outputs) == 1  # the non-text text/plain payload is dropped, not kept unread
+    kept = outputs[0]["data"]
+    assert sorted(kept) == ["image/png", "text/plain"]
+    image = base64.b64decode(kept["image/png"])
+    assert b"TRAILING" not in image
+    assert b"patient" not in image
+    assert b"paul@orange.fr" not in checked.canonical
+    assert any("text/markdown (an image was kept)" in note for note in checked.report.notes)
+
+
+NOT_PASS = {
+    "a text column after the counts": (b"group,n,note\nA,3,ok\nB,50,\n", None),
+    "n (%) cells": (b'group,n\nA,"3 (30%)"\nB,"70 (70%)"\n', None),
+    "thousands separators": (b'group,n\nA,"1,234"\nB,3\n', None),
+    "a count in words": (b"group,n\nA,see note 2\nB,50\n", None),
+    "zero-width space": ("group,n\nA,3\u200b\nB,50\n".encode(), None),
+    "pipe delimited": (b"group|n\nA|3\nB|50\n", None),
+    "count in a label": (b"group,pct\nWomen (n=7),40\nMen (n=93),60\n", None),
+    "events column named like survival": (b"g,events,n\nA,50,3\nB,60,40\n", None),
+    "a '<2' marker": (b"sex,A,B\nF,<2,30\nM,20,40\n", None),
+    "infinite total": (b"sex,A,All\nF,*,1e400\nM,20,40\nAll,25,1e400\n", None),
+    "model sidecar on a table": (b"g,n\nA,3\nB,5\n", {"kind": "model", "model": {"df_resid": 99}}),
+    "frequency sidecar without units": (b"g,n\nA,3\nB,5\n", {"kind": "frequency"}),
+    "percent statistic": (
+        b"g,n\nA,3\nB,5\n",
+        {"kind": "frequency", "statistic": "percent", "units": [[30], [50]]},
+    ),
+    "label_columns hides every column": (
+        b"g,n\nA,3\nB,5\n",
+        {"kind": "frequency", "label_columns": 2, "units": []},
+    ),
+    "not finite units": (b"g,n\nA,3\nB,5\n", None),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_PASS))
+def test_hostile_tables_never_pass(case: str) -> None:
+    data, sidecar = NOT_PASS[case]
+    evidence = None if sidecar is None else {"schema": EVIDENCE_SCHEMA, **sidecar}
+    item = check("t.csv", data, evidence)
+    assert item.status is not Status.PASS, [(r.rule, r.status, r.summary) for r in item.rules]
+
+
+def test_an_infinite_sidecar_is_refused() -> None:
+    sidecar = (
+        b'{"schema": "'
+        + EVIDENCE_SCHEMA.encode()
+        + b'", "kind": "frequency", "units": [[Infinity], [5]]}'
+    )
+    report = check_bytes("t.csv", b"g,n\nA,3\nB,5\n", FR, evidence=sidecar).report
+    assert rules(report)["evidence.consistency"].status is Status.FAIL

@@ -201,3 +201,50 @@ def test_the_notebook_view_highlights_flagged_cells(cohort: pd.DataFrame, tmp_pa
     assert page.count(red) == 2  # drug C for women and men
     assert f"<td style='{red}' title='fail'>5</td>" in page
     assert f"<td style='{red}' title='fail'>7</td>" in page
+
+
+@pytest.mark.parametrize("margins", [False, True])
+def test_means_over_missing_values_pass_their_own_check(tmp_path: Path, margins: bool) -> None:
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame(
+        {
+            "a": rng.choice(["x", "y"], 400),
+            "b": rng.choice(["u", "v"], 400),
+            "v": rng.gamma(2.0, 5.0, 400),
+        }
+    )
+    frame.loc[frame.index % 7 == 0, "v"] = np.nan
+    table = safe.crosstab(
+        frame.a,
+        frame.b,
+        values=frame.v,
+        aggfunc="mean",
+        margins=margins,
+        outputs=tmp_path,
+        name="means",
+    )
+    expected = pd.crosstab(frame.a, frame.b, values=frame.v, aggfunc="mean", margins=margins)
+    pd.testing.assert_frame_equal(table, expected, check_dtype=False)
+    report = verdict(tmp_path, "means")
+    assert "evidence.consistency" not in {r.rule for r in report.rules}
+    assert next(r for r in report.rules if r.rule == "missing_values").status is Status.REVIEW
+
+
+def test_suppressed_zeros_are_not_shown_zeros_under_uk(tmp_path: Path) -> None:
+    uk = load_profile("uk")
+    frame = pd.DataFrame(
+        {
+            "a": ["x"] * 40 + ["y"] * 25 + ["z"] * 30,
+            "b": ["u"] * 20 + ["v"] * 20 + ["u"] * 25 + ["u"] * 15 + ["v"] * 15,
+        }
+    )
+    safe.crosstab(frame.a, frame.b, suppress=True, outputs=tmp_path, name="z", policy=uk)
+    text = (tmp_path / "z.csv").read_text()
+    assert "*" in text  # y/v is a zero: hidden, and marked as hidden
+    report = check_bytes(
+        "z.csv",
+        (tmp_path / "z.csv").read_bytes(),
+        Context(uk),
+        evidence=(tmp_path / "z.evidence.json").read_bytes(),
+    ).report
+    assert [r.rule for r in report.rules if r.status is Status.FAIL] == []

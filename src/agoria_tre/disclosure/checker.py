@@ -8,6 +8,7 @@ sidecars beside tables feed the check and are never items of their own.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 from agoria_tre.disclosure import evidence as ev
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.acro import is_acro_folder, read_acro_folder
-from agoria_tre.disclosure.readers.html import grid_of, read_html_tables
+from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html_tables
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
 from agoria_tre.disclosure.readers.table import Table, parse_csv, table_from_grid
@@ -29,6 +30,7 @@ from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
 from agoria_tre.disclosure.status import Status
 
 TABLE_SUFFIXES = (".csv", ".tsv")
+MAX_HIDDEN_FOR_LP = 200  # two small linear programmes per hidden cell
 TEXT_SUFFIXES = (".txt", ".md", ".log", ".json")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 NOTEBOOK_SUFFIXES = (".ipynb",)
@@ -67,23 +69,55 @@ def _identifier_rules(found: list[RuleResult]) -> list[RuleResult]:
 # --- tables ----------------------------------------------------------------------------
 
 
+def _markers(table: Table, policy: Policy) -> list[RuleResult]:
+    """A "<N" marker hides the counts 1 to N-1; with N under the threshold it hides too few
+    ("<2" says the count is 1)."""
+    upper = table.upper_bounds
+    narrow = ~np.isnan(upper) & (upper < policy.threshold - 1)
+    if not narrow.any():
+        return []
+    cells = [(int(i), int(j)) for i, j in np.argwhere(narrow)]
+    return [
+        flagged(
+            "suppression.markers",
+            Status.FAIL,
+            f"{len(cells)} suppression markers hide fewer values than the threshold"
+            f" ({policy.threshold}): '<N' must cover every count from 1 to"
+            f" {policy.threshold - 1}",
+            cells,
+        )
+    ]
+
+
 def _secondary(table: Table, policy: Policy) -> list[RuleResult]:
     hidden = table.suppressed
     if not hidden.any():
         return []
+    results = _markers(table, policy)
     rows, cols = list(table.margin_rows), list(table.margin_columns)
     if not rows and not cols:
         return [
+            *results,
             passed(
                 "secondary_suppression",
                 "suppressed cells, and no margins they could be recomputed from",
-            )
+            ),
         ]
     keep_r = [i for i in range(table.shape[0]) if i not in rows]
     keep_c = [j for j in range(table.shape[1]) if j not in cols]
     values, upper = table.values, table.upper_bounds
     interior = values[np.ix_(keep_r, keep_c)]
     interior_hidden = hidden[np.ix_(keep_r, keep_c)]
+    if int(interior_hidden.sum()) > MAX_HIDDEN_FOR_LP:
+        return [
+            *results,
+            flagged(
+                "secondary_suppression",
+                Status.REVIEW,
+                f"{int(interior_hidden.sum())} hidden cells: more than the"
+                f" {MAX_HIDDEN_FOR_LP} whose ranges are computed; check by eye",
+            ),
+        ]
     row_totals = values[keep_r, cols[-1]] if cols else None
     col_totals = values[rows[-1], keep_c] if rows else None
     grand = float(values[rows[-1], cols[-1]]) if rows and cols else None
@@ -91,7 +125,7 @@ def _secondary(table: Table, policy: Policy) -> list[RuleResult]:
     bounds[:, :, 1] = np.inf
     below = upper[np.ix_(keep_r, keep_c)]
     marked = ~np.isnan(below)
-    bounds[marked, 0] = 1.0  # "<11" hides a count of 1 to 10
+    bounds[marked, 0] = np.minimum(1.0, below[marked])  # "<11" hides a count of 1 to 10
     bounds[marked, 1] = below[marked]
     result = check_secondary_suppression(
         interior,
@@ -103,7 +137,10 @@ def _secondary(table: Table, policy: Policy) -> list[RuleResult]:
         policy=policy,
     )
     cells = tuple((keep_r[i], keep_c[j]) for i, j in result.cells)
-    return [RuleResult(result.rule, result.status, result.summary, cells, result.asserted)]
+    return [
+        *results,
+        RuleResult(result.rule, result.status, result.summary, cells, result.asserted),
+    ]
 
 
 def check_table(
@@ -129,18 +166,35 @@ def check_table(
     results += statistics.extremes_and_quantiles(
         names + ([evidence.statistic] if evidence else []), where=where
     )
+    results += _label_counts(names, policy, where=where)
+    unparsed = table.unparsed
+    if unparsed.any():
+        i, j = (int(x) for x in np.argwhere(unparsed)[0])
+        results.append(
+            flagged(
+                "table.unparsed",
+                Status.REVIEW,
+                f"{int(unparsed.sum())} cells hold numbers the checker cannot read"
+                f" (such as {table.cells[i][j][:30]!r}): check them by eye",
+                [(int(a), int(b)) for a, b in np.argwhere(unparsed)],
+            )
+        )
     if evidence is not None and evidence.kind == "survival":
-        if evidence.units is not None and evidence.units.shape != table.shape:
+        if evidence.units is None or evidence.units.shape != table.shape:
             return [*results, _inconsistent(where, "'units' does not match the table's shape")]
         return results + statistics.survival_columns(
             table, policy, units=evidence.units, asserted=True
         )
-    survival = statistics.survival_columns(table, policy)
-    if survival:
-        return results + survival
     if evidence is not None:
         return results + _from_evidence(table, evidence, policy, where=where)
-    if not table.header or not (~np.isnan(table.values)).any():
+    # Kaplan-Meier columns get their own rule, on top of what every table gets.
+    results += statistics.survival_columns(table, policy)
+    if not (~np.isnan(table.values)).any() and not unparsed.any():
+        if any(c.isdigit() for row in table.cells for c in "".join(row)):
+            return [
+                *results,
+                flagged("table.values", Status.REVIEW, "numbers in a form the checker cannot read"),
+            ]
         return [*results, passed("table.values", "no numbers: nothing to count")]
     counts = table.values
     if table.all_integer() and not (counts[~np.isnan(counts)] < 0).any():
@@ -164,7 +218,32 @@ def check_table(
             " contributors and their shares are unknown",
         )
     )
+    results += _secondary(table, policy)
     return results
+
+
+_LABEL_COUNT = re.compile(r"\b[nN]\s*=\s*(\d+)")
+
+
+def _label_counts(names: Sequence[str], policy: Policy, *, where: str) -> list[RuleResult]:
+    """Counts written into labels and headers ("Women (n=7)") face the threshold too."""
+    small = sorted(
+        {
+            name
+            for name in names
+            for match in _LABEL_COUNT.finditer(name)
+            if 0 < int(match.group(1)) < policy.threshold
+        }
+    )
+    if not small:
+        return []
+    return [
+        flagged(
+            "threshold.labels",
+            Status.FAIL,
+            f"{where}: a label shows a count under {policy.threshold}: {small[0][:40]!r}",
+        )
+    ]
 
 
 def _inconsistent(where: str, problem: str) -> RuleResult:
@@ -226,11 +305,22 @@ def _from_evidence(
             )
         ]
     results: list[RuleResult] = []
+    statistic = evidence.statistic.split(",")[0].strip()
+    if evidence.kind == "magnitude" and statistic not in ev.CHECKED_STATISTICS:
+        results.append(
+            flagged(
+                "evidence.statistic",
+                Status.REVIEW,
+                f"the evidence cannot confirm the {statistic!r} values shown:"
+                " only counts, sums and means are cross-checked",
+                asserted=True,
+            )
+        )
     # Hidden cells are not published: the secondary suppression rule covers them. An empty
     # cell with no units is no suppression, though: it shows a zero.
     hidden = table.suppressed
     if evidence.units is not None:
-        hidden = hidden & (evidence.units != 0)
+        hidden = hidden & ~(table.empty & (evidence.units == 0))
     units = None if evidence.units is None else np.where(hidden, np.nan, evidence.units)
     if units is not None:
         results.append(tables.threshold(units, policy, asserted=True))
@@ -242,6 +332,16 @@ def _from_evidence(
                 margin_columns=table.margin_columns,
                 asserted=True,
             )
+    if evidence.top is not None and evidence.top.shape[2] < policy.dominance_n:
+        return [
+            *results,
+            _inconsistent(
+                where,
+                f"the evidence lists {evidence.top.shape[2]}"
+                " contributions per cell; the policy's dominance"
+                f" rule needs {policy.dominance_n}",
+            ),
+        ]
     if evidence.kind == "magnitude" and evidence.totals is not None and evidence.top is not None:
         negative = (
             evidence.negative
@@ -309,19 +409,14 @@ def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
 def _check_output(output: Output, ctx: Context) -> ItemReport:
     where = output.where
     item = ItemReport(path=where, kind=output.mime)
-    if output.image is not None:
-        image = canonical_image(output.image, ctx.policy.limits, name=where)
-        item.sha256 = _hash(image.canonical)
-        if image.failure is not None:
-            item.rules.append(image.failure)
-        else:
-            item.rules.append(
-                flagged(
-                    "image.unchecked",
-                    Status.REVIEW,
-                    "a plot cannot be checked automatically: read it",
-                )
+    if output.mime.startswith("image/"):
+        item.sha256 = _hash(output.image)
+        item.rules.append(
+            output.failure
+            or flagged(
+                "image.unchecked", Status.REVIEW, "a plot cannot be checked automatically: read it"
             )
+        )
         if output.text:
             item.rules += check_text(output.text, ctx, where=where)
         return item
@@ -329,9 +424,19 @@ def _check_output(output: Output, ctx: Context) -> ItemReport:
     item.sha256 = _hash(text.encode())
     item.rules += check_text(text, ctx, where=where)
     if output.html:
-        for number, html_table in enumerate(
-            read_html_tables(output.html, max_cells=ctx.policy.limits.max_cells), start=1
-        ):
+        try:
+            found = read_html_tables(output.html, max_cells=ctx.policy.limits.max_cells)
+        except MalformedHtml as exc:
+            item.rules.append(
+                flagged(
+                    "table.structure",
+                    Status.REVIEW,
+                    f"{where}: HTML a browser would repair ({exc}): its tables"
+                    " cannot be checked cell by cell",
+                )
+            )
+            found = []
+        for number, html_table in enumerate(found, start=1):
             label = f"{where} / table {number}"
             if html_table.too_large:
                 item.rules.append(
@@ -365,7 +470,33 @@ def _check_output(output: Output, ctx: Context) -> ItemReport:
 
 
 def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None = None) -> Checked:
-    """Check one file's content. Never raises on bad input: refusals are failing rules."""
+    """Check one file's content. Never raises on bad input: refusals are failing rules.
+
+    Every reader validates what it reads; should one still trip on an input nobody foresaw,
+    the item fails ("the checker could not read it") instead of the whole check crashing.
+    """
+    try:
+        return _check_bytes(name, data, ctx, evidence=evidence)
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        AssertionError,
+        ArithmeticError,
+        RecursionError,
+        UnicodeError,
+        MemoryError,
+    ) as exc:
+        summary = f"the checker could not read this file ({type(exc).__name__}): not released"
+        return Checked(
+            ItemReport(name, _kind_of(name), [flagged("file.unreadable", Status.FAIL, summary)]),
+            None,
+        )
+
+
+def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None) -> Checked:
     kind = _kind_of(name)
     limits = ctx.policy.limits
     if len(data) > limits.max_bytes:

@@ -24,6 +24,16 @@ from agoria_tre.disclosure.readers.table import Table
 
 EVIDENCE_SCHEMA = "urn:agoria-tre:evidence:1"
 KINDS = ("frequency", "magnitude", "model", "histogram", "survival")
+# What each kind must carry: a sidecar can add evidence, never remove a check.
+REQUIRED = {
+    "frequency": ("units",),
+    "magnitude": ("units", "totals", "top"),
+    "model": ("model",),
+    "histogram": ("units", "histogram"),
+    "survival": ("units",),
+}
+TABLE_KINDS = ("frequency", "magnitude", "histogram", "survival")
+CHECKED_STATISTICS = ("count", "sum", "mean")
 SUFFIX = ".evidence.json"
 
 
@@ -44,6 +54,7 @@ class Evidence:
     missing: NDArray[np.bool_] | None
     model: dict[str, Any] | None
     histogram: dict[str, Any] | None
+    n_values: NDArray[np.float64] | None = None  # non-missing values per cell (for means)
 
 
 def _matrix(data: dict[str, Any], key: str, dims: int) -> NDArray[np.float64] | None:
@@ -56,6 +67,8 @@ def _matrix(data: dict[str, Any], key: str, dims: int) -> NDArray[np.float64] | 
         raise EvidenceError(f"'{key}' must be a matrix of numbers") from None
     if array.ndim != dims:
         raise EvidenceError(f"'{key}' must have {dims} dimensions, has {array.ndim}")
+    if not np.isfinite(array).all():
+        raise EvidenceError(f"'{key}' holds a value that is not a finite number")
     return array
 
 
@@ -82,14 +95,16 @@ def parse_evidence(raw: bytes) -> Evidence:
     if kind not in KINDS:
         raise EvidenceError(f"unknown kind {kind!r}")
     label_columns = data.get("label_columns")
-    if label_columns is not None and (not isinstance(label_columns, int) or label_columns < 0):
+    if label_columns is not None and (
+        isinstance(label_columns, bool) or not isinstance(label_columns, int) or label_columns < 0
+    ):
         raise EvidenceError("'label_columns' must be a whole number")
     model, histogram = data.get("model"), data.get("histogram")
     if model is not None and not isinstance(model, dict):
         raise EvidenceError("'model' must be an object")
     if histogram is not None and not isinstance(histogram, dict):
         raise EvidenceError("'histogram' must be an object")
-    return Evidence(
+    evidence = Evidence(
         kind=kind,
         statistic=str(data.get("statistic", "count")),
         unit=data.get("unit") if isinstance(data.get("unit"), str) else None,
@@ -101,7 +116,14 @@ def parse_evidence(raw: bytes) -> Evidence:
         missing=_mask(data, "missing"),
         model=model,
         histogram=histogram,
+        n_values=_matrix(data, "n_values", 2),
     )
+    missing_keys = [key for key in REQUIRED[kind] if getattr(evidence, key) is None]
+    if missing_keys:
+        raise EvidenceError(f"a {kind} sidecar needs {', '.join(missing_keys)}")
+    if evidence.top is not None and evidence.top.shape[2] < 2:
+        raise EvidenceError("'top' must list at least the two largest contributions per cell")
+    return evidence
 
 
 def _close(shown: float, expected: float) -> bool:
@@ -115,6 +137,10 @@ def cross_check(evidence: Evidence, table: Table) -> list[str]:
     """Contradictions between the sidecar and the table it describes (empty: consistent)."""
     problems: list[str] = []
     shape = table.shape
+    if evidence.kind not in TABLE_KINDS:
+        return [f"a {evidence.kind} sidecar cannot describe a table"]
+    if shape[1] == 0:
+        return ["the sidecar leaves no data column in the table"]
     for name in ("units", "totals", "negative", "missing"):
         array = getattr(evidence, name)
         if array is not None and array.shape != shape:
@@ -130,6 +156,9 @@ def cross_check(evidence: Evidence, table: Table) -> list[str]:
     units = evidence.units
     if units is not None and (np.any(units < 0) or np.any(units != np.round(units))):
         problems.append("unit counts must be whole and non-negative")
+    statistic = evidence.statistic.split(",")[0].strip()
+    if evidence.kind == "frequency" and units is not None and statistic != "count":
+        problems.append(f"a frequency table's statistic must be a count, not {statistic!r}")
     if evidence.kind == "frequency" and units is not None and evidence.statistic == "count":
         wrong = visible & (shown != units)
         if wrong.any():
@@ -147,11 +176,17 @@ def cross_check(evidence: Evidence, table: Table) -> list[str]:
         if not descending:
             problems.append("'top' contributions must be in descending order")
         nonnegative = evidence.negative is None or not evidence.negative.any()
-        if nonnegative and np.any(np.nan_to_num(top[:, :, :2]).sum(axis=2) > totals + 1e-9):
+        if nonnegative and np.any(top[:, :, :2].sum(axis=2) > totals + 1e-9):
             problems.append("the two largest contributions exceed the cell's total")
-        statistic = evidence.statistic
+        if nonnegative and np.any(top < 0):
+            problems.append("negative contributions, while 'negative' says there are none")
+        if nonnegative and np.any(totals > units * top[:, :, 0] * (1 + 1e-9) + 1e-9):
+            problems.append("a total exceeds its units times the largest contribution")
+        if nonnegative and np.any((units > 0) & (totals > 0) & (top[:, :, 0] <= 0)):
+            problems.append("a cell with a total has no largest contribution")
+        counted = evidence.n_values if evidence.n_values is not None else units
         for i, j in zip(*np.nonzero(visible), strict=True):
-            value, total, n = shown[i, j], totals[i, j], units[i, j]
+            value, total, n = shown[i, j], totals[i, j], counted[i, j]
             expected = (
                 total if statistic == "sum" else (total / n if statistic == "mean" and n else None)
             )

@@ -65,9 +65,16 @@ def _label(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def table_csv(table: pd.DataFrame) -> bytes:
-    """The table as the checker's canonical CSV: one header row, labels first, UTF-8."""
+def table_csv(table: pd.DataFrame, hidden: np.ndarray[Any, Any] | None = None) -> bytes:
+    """The table as the checker's canonical CSV: one header row, labels first, UTF-8.
+
+    ``hidden`` cells (suppressed) are written ``*``, so that they are never mistaken for
+    empty cells, which show a zero.
+    """
     flat = table.copy()
+    if hidden is not None and hidden.any():
+        flat = flat.astype(object)
+        flat[pd.DataFrame(hidden, index=flat.index, columns=flat.columns)] = "*"
     flat.columns = [_label(c) for c in flat.columns]
     names = [_label(n) for n in flat.index.names]
     flat.index = flat.index.set_names(names)
@@ -93,6 +100,7 @@ def evidence_document(
     missing: np.ndarray[Any, Any] | None = None,
     model: dict[str, Any] | None = None,
     histogram: dict[str, Any] | None = None,
+    n_values: np.ndarray[Any, Any] | None = None,
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         "schema": EVIDENCE_SCHEMA,
@@ -108,6 +116,7 @@ def evidence_document(
         "missing": _matrix(missing),
         "model": model,
         "histogram": histogram,
+        "n_values": _matrix(n_values),
     }
     return {k: v for k, v in document.items() if v is not None}
 

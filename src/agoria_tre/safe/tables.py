@@ -24,7 +24,7 @@ import pandas as pd
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.rules.suppression import choose_secondary
 from agoria_tre.disclosure.status import Status
-from agoria_tre.safe.aggregate import Cells, aggregate, line_units
+from agoria_tre.safe.aggregate import TOP_K, Cells, aggregate, line_units
 from agoria_tre.safe.outputs import (
     active_policy,
     evidence_document,
@@ -35,6 +35,7 @@ from agoria_tre.safe.outputs import (
 )
 
 FAST_AGGREGATES = ("sum", "mean", "count")
+Array = np.ndarray[Any, Any]
 
 
 def _series_list(value: Any, names: Sequence[str] | None, prefix: str) -> list[pd.Series]:
@@ -103,6 +104,10 @@ def _magnitude(cells: Cells) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]
     return cells.totals, cells.top
 
 
+def _values_counted(cells: Cells) -> np.ndarray[Any, Any]:
+    return cells.n_values if cells.n_values is not None else cells.n_rows
+
+
 def _counted(cells: Cells) -> np.ndarray[Any, Any]:
     counts = cells.n_values if cells.n_values is not None else cells.n_rows
     return np.where(counts == 0, np.nan, counts)
@@ -117,9 +122,9 @@ def _with_margins(
     cells: Cells,
     statistic: str,
     margins_name: str,
-) -> tuple[pd.DataFrame, np.ndarray[Any, Any], np.ndarray[Any, Any] | None,
-           np.ndarray[Any, Any] | None]:  # fmt: skip
-    """Add pandas-style margins; return the table and the margins' evidence."""
+) -> tuple[pd.DataFrame, Array, Array | None, Array | None, Array | None]:
+    """Add pandas-style margins; return the table and the margins' evidence
+    (units, totals, top contributions, values counted)."""
     one = [pd.Series(np.zeros(len(index[0]), dtype=np.int8), name="_all")]
     by_row = aggregate(index, one, values=values, unit=unit)
     by_col = aggregate(one, columns, values=values, unit=unit)
@@ -171,7 +176,14 @@ def _with_margins(
         raise ValueError(f"margins are supported for count, sum and mean, not {statistic}")
     shown[margins_name] = row_margin
     shown.loc[margins_name] = [*col_margin, grand]
-    return shown, units, totals, top
+    n_values = None
+    if cells.n_values is not None:
+        n_values = np.zeros(units.shape)
+        n_values[:-1, :-1] = cells.n_values
+        n_values[:-1, -1] = _values_counted(by_row).reshape(-1)
+        n_values[-1, :-1] = _values_counted(by_col).reshape(-1)
+        n_values[-1, -1] = _values_counted(overall)[0, 0]
+    return shown, units, totals, top, n_values
 
 
 def _finish(
@@ -185,6 +197,7 @@ def _finish(
     top: np.ndarray[Any, Any] | None,
     negative: np.ndarray[Any, Any] | None,
     missing: np.ndarray[Any, Any] | None,
+    n_values: np.ndarray[Any, Any] | None,
     margins: bool,
     suppress: bool,
     policy: Policy,
@@ -204,6 +217,8 @@ def _finish(
                 units.astype(float), primary, threshold=policy.threshold, with_margins=False
             )
         table = table.mask(mask)
+    else:
+        mask = None
     folder = outputs_dir(outputs)
 
     def full(array: np.ndarray[Any, Any] | None, fill: object) -> np.ndarray[Any, Any] | None:
@@ -224,8 +239,9 @@ def _finish(
         top=top,
         negative=full(negative, False),
         missing=full(missing, False),
+        n_values=n_values if statistic.startswith("mean") else None,
     )
-    write_output(folder, stem, ".csv", table_csv(table), evidence, policy, table=table)
+    write_output(folder, stem, ".csv", table_csv(table, mask), evidence, policy, table=table)
     return table
 
 
@@ -251,6 +267,11 @@ def crosstab(
     if (values is None) != (aggfunc is None):
         raise ValueError("values and aggfunc go together, as in pandas.crosstab")
     policy = active_policy(policy)
+    if values is not None and policy.dominance_n > TOP_K:
+        raise ValueError(
+            f"policy {policy.name!r} asks for dominance over the largest {policy.dominance_n}"
+            f" contributions; these helpers record the largest {TOP_K}"
+        )
     rows = _series_list(index, rownames, "row")
     cols = _series_list(columns, colnames, "col")
     value_series = None if values is None else pd.Series(np.asarray(values, dtype=np.float64))
@@ -268,9 +289,9 @@ def crosstab(
         )
     if dropna and cells.totals is not None:
         table = table.dropna(axis=1, how="all")
-    units, totals, top = cells.units, cells.totals, cells.top
+    units, totals, top, n_values = cells.units, cells.totals, cells.top, cells.n_values
     if margins:
-        table, units, totals, top = _with_margins(
+        table, units, totals, top, n_values = _with_margins(
             table, rows, cols, value_series, unit_series, cells, statistic, margins_name
         )
     if normalize is not False:
@@ -295,6 +316,7 @@ def crosstab(
         top=top,
         negative=cells.negative,
         missing=cells.missing,
+        n_values=n_values,
         margins=margins,
         suppress=suppress,
         policy=policy,

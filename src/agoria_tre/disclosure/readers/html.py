@@ -7,6 +7,7 @@ the body cannot be checked cell by cell and are reported, not guessed.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -32,10 +33,12 @@ class _Parser(HTMLParser):
         self._cell: list[str] | None = None
         self._cell_meta: tuple[str, int, int] = ("td", 1, 1)
         self._rows: list[tuple[str, list[tuple[str, str, int, int]]]] = []
+        self.nested = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
             self._depth += 1
+            self.nested |= self._depth > 1
             if self._depth == 1:
                 self._rows = []
                 self._section = "tbody"
@@ -92,7 +95,7 @@ def _assemble(
     for section, cells in rows:
         out: list[tuple[str, str]] = []
         column = 0
-        queue = list(cells)
+        queue = deque(cells)
         while queue or column in pending:
             if column in pending:
                 text, remaining = pending.pop(column)
@@ -101,7 +104,7 @@ def _assemble(
                     pending[column] = (text, remaining - 1)
                 column += 1
                 continue
-            kind, text, colspan, rowspan = queue.pop(0)
+            kind, text, colspan, rowspan = queue.popleft()
             if section != "thead" and kind == "td" and (colspan > 1 or rowspan > 1):
                 table.merged_body_cells = True
             for offset in range(colspan):
@@ -123,10 +126,30 @@ def _assemble(
     return table
 
 
+class MalformedHtml(ValueError):
+    """HTML whose structure cannot be read reliably; the caller reports it for review."""
+
+
 def read_html_tables(html: str, *, max_cells: int) -> list[HtmlTable]:
+    """The tables of ``html``. Raises :class:`MalformedHtml` on markup a browser would
+    repair in ways this reader cannot follow: unbalanced angle brackets (which also make
+    Python's parser quadratic), tables or rows left open, tables nested in cells."""
+    if html.count("<") > html.count(">"):
+        raise MalformedHtml("unbalanced '<' and '>'")
+    lower = html.lower()
+    opened, closed = lower.count("<table"), lower.count("</table")
+    if opened != closed:
+        raise MalformedHtml("a table is not closed")
+    if lower.count("<tr") != lower.count("</tr"):
+        raise MalformedHtml("a row is not closed")
     parser = _Parser(max_cells)
-    parser.feed(html)
-    parser.close()
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError as exc:  # html.parser's own refusals (e.g. "<![x")
+        raise MalformedHtml(str(exc) or "unreadable markup") from None
+    if parser.nested:
+        raise MalformedHtml("a table is nested inside another")
     return parser.tables
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agoria_tre.disclosure.policy import Limits
+from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.report import RuleResult, flagged
 from agoria_tre.disclosure.status import Status
 
@@ -33,8 +34,12 @@ class Output:
     index: int
     mime: str
     text: str | None = None
-    image: bytes | None = None
+    image: bytes | None = None  # the re-encoded image: what is kept and released
     html: str | None = None
+    primary: str | None = None  # the kept representation, as text
+    plain: str = ""  # the kept text/plain companion
+    kind: str = "display"
+    failure: RuleResult | None = None  # the image could not be re-encoded
 
     @property
     def where(self) -> str:
@@ -103,7 +108,11 @@ def load_json(data: bytes, limits: Limits, *, what: str) -> Any | RuleResult:
 
 
 def _outputs(cell: dict[str, Any], number: int, dropped: list[str]) -> Iterator[dict[str, Any]]:
-    for index, output in enumerate(cell.get("outputs") or [], start=1):
+    outputs = cell.get("outputs") or []
+    if not isinstance(outputs, list):
+        dropped.append(f"cell {number}: outputs that are not a list")
+        return
+    for index, output in enumerate(outputs, start=1):
         if not isinstance(output, dict):
             dropped.append(f"cell {number} / output {index}: not an output")
             continue
@@ -115,7 +124,10 @@ def _outputs(cell: dict[str, Any], number: int, dropped: list[str]) -> Iterator[
                 "text": _text(output.get("text")),
             }
         elif kind == "error":
-            traceback = "\n".join(_text(line) for line in output.get("traceback") or [])
+            lines = output.get("traceback") or []
+            traceback = "\n".join(
+                _text(line) for line in (lines if isinstance(lines, list) else [lines])
+            )
             yield {
                 "output_type": "error",
                 "ename": _text(output.get("ename")),
@@ -137,6 +149,12 @@ def _outputs(cell: dict[str, Any], number: int, dropped: list[str]) -> Iterator[
 
 
 def read_notebook(data: bytes, limits: Limits) -> Notebook | RuleResult:
+    """Parse a notebook and rebuild it from exactly what will be checked.
+
+    Each output keeps one representation, the one the checker reads (an image, else HTML,
+    JSON, Markdown or plain text), plus its plain-text form when that is text; images are
+    replaced by their re-encoded pixels. So the canonical notebook holds nothing unchecked.
+    """
     value = load_json(data, limits, what="notebook")
     if isinstance(value, RuleResult):
         return value
@@ -161,16 +179,20 @@ def read_notebook(data: bytes, limits: Limits) -> Notebook | RuleResult:
             dropped.append(f"cell {number}: attachments")
         canonical_cell: dict[str, Any] = {"cell_type": cell_type, "source": source}
         if cell_type == "code":
-            kept = list(_outputs(cell, number, dropped))
-            canonical_cell["outputs"] = kept
-            for index, output in enumerate(kept, start=1):
+            canonical_outputs: list[dict[str, Any]] = []
+            for index, output in enumerate(_outputs(cell, number, dropped), start=1):
                 if len(outputs) >= limits.max_outputs:
                     return flagged(
                         "file.limits",
                         Status.FAIL,
                         f"the notebook has more than {limits.max_outputs:,} outputs",
                     )
-                outputs.extend(_as_outputs(output, number, index))
+                checked = _as_output(output, number, index, limits, dropped)
+                if checked is None:
+                    continue
+                outputs.append(checked)
+                canonical_outputs.append(_canonical_output(checked))
+            canonical_cell["outputs"] = canonical_outputs
         cells_out.append(canonical_cell)
     canonical = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells_out}
     return Notebook(
@@ -181,32 +203,71 @@ def read_notebook(data: bytes, limits: Limits) -> Notebook | RuleResult:
     )
 
 
-def _as_outputs(output: dict[str, Any], cell: int, index: int) -> Iterator[Output]:
+def _canonical_output(output: Output) -> dict[str, Any]:
+    if output.kind == "stream":
+        return {"output_type": "stream", "name": "stdout", "text": output.text or ""}
+    data: dict[str, Any] = {}
+    if output.image is not None:
+        data[output.mime] = base64.b64encode(output.image).decode("ascii")
+    elif output.primary is not None:
+        data[output.mime] = output.primary
+    if output.plain:
+        data["text/plain"] = output.plain
+    return {"output_type": "display_data", "data": data}
+
+
+def _as_output(
+    output: dict[str, Any], cell: int, index: int, limits: Limits, dropped: list[str]
+) -> Output | None:
+    """The one representation of ``output`` that is checked, and kept."""
     kind = output["output_type"]
     if kind == "stream":
-        yield Output(cell, index, "text/plain", text=output["text"])
-        return
+        return Output(cell, index, "text/plain", text=output["text"], kind="stream")
     if kind == "error":
         text = f"{output['ename']}: {output['evalue']}\n{output['traceback']}"
-        yield Output(cell, index, "text/plain", text=text)
-        return
+        return Output(cell, index, "text/plain", text=text, kind="stream")
     data = output["data"]
-    # One item per output: the richest form the checker understands.
+    raw_plain = data.get("text/plain")
+    plain = _text(raw_plain) if isinstance(raw_plain, str | list) else ""
     for mime in ("image/png", "image/jpeg"):
         if mime in data:
+            others = sorted(set(data) - {mime, "text/plain"})
+            dropped += [f"cell {cell} / output {index}: {m} (an image was kept)" for m in others]
             try:
-                image = base64.b64decode(_text(data[mime]), validate=False)
+                raw = base64.b64decode(_text(data[mime]), validate=False)
             except (binascii.Error, ValueError):
-                image = b""
-            yield Output(cell, index, mime, image=image, text=_text(data.get("text/plain")))
-            return
-    for mime in ("text/html", "application/json", "text/markdown", "text/plain"):
-        if mime in data:
-            raw = data[mime]
-            text = raw if mime != "application/json" or isinstance(raw, str) else json.dumps(raw)
-            plain = _text(data.get("text/plain")) if mime != "text/plain" else ""
-            html = _text(raw) if mime == "text/html" else None
-            yield Output(
-                cell, index, mime, text=_text(text) + ("\n" + plain if plain else ""), html=html
+                raw = b""
+            image = canonical_image(raw, limits, name=f"cell {cell} / output {index}")
+            return Output(
+                cell,
+                index,
+                mime,
+                image=image.canonical,
+                text=plain,
+                plain=plain,
+                failure=image.failure,
             )
-            return
+    for mime in ("text/html", "application/json", "text/markdown", "text/plain"):
+        if mime not in data:
+            continue
+        others = sorted(set(data) - {mime, "text/plain"})
+        dropped += [f"cell {cell} / output {index}: {m} ({mime} was kept)" for m in others]
+        raw = data[mime]
+        if mime == "application/json":
+            primary = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False)
+        elif isinstance(raw, str | list):
+            primary = _text(raw)
+        else:
+            dropped.append(f"cell {cell} / output {index}: {mime} that is not text")
+            continue
+        keep_plain = plain if mime != "text/plain" else ""
+        return Output(
+            cell,
+            index,
+            mime,
+            text=primary + ("\n" + keep_plain if keep_plain else ""),
+            html=primary if mime == "text/html" else None,
+            primary=primary,
+            plain=keep_plain,
+        )
+    return None

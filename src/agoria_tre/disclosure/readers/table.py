@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,24 @@ DECIMAL_COMMA_RE = re.compile(r"[+-]?\d+,\d+")
 BELOW_RE = re.compile(r"(<=?|≤)\s*(\d+)")
 MARKER_RE = re.compile(r"\*+|[xXc]|\.\.|-|—|n/?a|NA|N/A|s|S")
 MISSING_WORDS = {"nan", "NaN", "NAN", "None", "null", "NULL", "<NA>", "NaT"}
-MARGIN_LABELS = {"all", "total", "totals", "ensemble", "total général", "sum", "overall"}
+# "1 234", "1,234" (a quoted field), "1 234": thousands separators.
+THOUSANDS_RE = re.compile(r"[+-]?\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?:\.\d+)?")
+# "3 (30%)", "12 (4.5 %)": the clinical "n (%)" form; the count is what matters.
+COUNT_PERCENT_RE = re.compile(r"(\d+)\s*\(\s*\d+(?:[.,]\d+)?\s*%?\s*\)")
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+MARGIN_LABELS = {
+    "all",
+    "total",
+    "totals",
+    "grand total",
+    "ensemble",
+    "total général",
+    "total general",
+    "totaux",
+    "somme",
+    "sum",
+    "overall",
+}
 
 
 def _fail(rule: str, summary: str) -> RuleResult:
@@ -50,22 +68,28 @@ class Table:
         return (len(self.cells), len(self.header))
 
     @cached_property
-    def _parsed(self) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]:
+    def _parsed(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64], NDArray[np.bool_]]:
         rows, cols = self.shape
         values = np.full((rows, cols), np.nan)
         hidden = np.zeros((rows, cols), dtype=bool)
         below = np.full((rows, cols), np.nan)
+        unparsed = np.zeros((rows, cols), dtype=bool)
         for i, row in enumerate(self.cells):
             for j, text in enumerate(row):
-                if NUMBER_RE.fullmatch(text):
-                    values[i, j] = float(text)
+                number = _number(text)
+                if number is not None:
+                    values[i, j] = number
                 elif text == "" or MARKER_RE.fullmatch(text):
                     hidden[i, j] = True
                 elif match := BELOW_RE.fullmatch(text):
                     hidden[i, j] = True
                     limit = float(match.group(2))
-                    below[i, j] = limit if match.group(1) != "<" else limit - 1
-        return values, hidden, below
+                    below[i, j] = max(0.0, limit if match.group(1) != "<" else limit - 1)
+                elif any(c.isdigit() for c in text):
+                    unparsed[i, j] = True
+        return values, hidden, below, unparsed
 
     @property
     def values(self) -> NDArray[np.float64]:
@@ -83,8 +107,16 @@ class Table:
         return self._parsed[2]
 
     @property
-    def text_cells(self) -> NDArray[np.bool_]:
-        return np.isnan(self.values) & ~self.suppressed
+    def empty(self) -> NDArray[np.bool_]:
+        """Cells left empty (as opposed to hidden behind a marker such as ``*``)."""
+        return np.array([[text == "" for text in row] for row in self.cells], dtype=bool).reshape(
+            self.shape
+        )
+
+    @property
+    def unparsed(self) -> NDArray[np.bool_]:
+        """Cells holding digits that are not a number the checker can read ("3 cases")."""
+        return self._parsed[3]
 
     @cached_property
     def margin_rows(self) -> tuple[int, ...]:
@@ -114,8 +146,21 @@ class Table:
         return out.getvalue().encode("utf-8")
 
 
+def _number(text: str) -> float | None:
+    """The count or measure a cell shows, in the forms tables use; None if it shows none."""
+    if NUMBER_RE.fullmatch(text):
+        value = float(text)
+    elif THOUSANDS_RE.fullmatch(text):
+        value = float(re.sub(r"[ ,\u00a0\u202f]", "", text))
+    elif match := COUNT_PERCENT_RE.fullmatch(text):
+        value = float(match.group(1))
+    else:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _normalise_cell(text: str, decimal_comma: bool) -> str:
-    cleaned = text.strip()
+    cleaned = text.translate(INVISIBLE).strip()
     if cleaned in MISSING_WORDS:
         return ""
     if decimal_comma and DECIMAL_COMMA_RE.fullmatch(cleaned):
@@ -126,7 +171,7 @@ def _normalise_cell(text: str, decimal_comma: bool) -> str:
 def _is_value(text: str) -> bool:
     return (
         text == ""
-        or NUMBER_RE.fullmatch(text) is not None
+        or _number(text) is not None
         or MARKER_RE.fullmatch(text) is not None
         or BELOW_RE.fullmatch(text) is not None
     )
@@ -148,11 +193,11 @@ def table_from_grid(
     header, body = grid[0], grid[1:]
     width = len(header)
     if label_columns is None:
+        # Labels are the leading columns of text; a text cell further right is data that the
+        # checker could not read, never a reason to stop checking the columns before it.
         label_columns = 0
-        for j in range(width):
-            if any(not _is_value(row[j]) for row in body):
-                label_columns = j + 1
-        label_columns = min(label_columns, width)
+        while label_columns < width - 1 and any(not _is_value(row[label_columns]) for row in body):
+            label_columns += 1
     return Table(
         label_names=tuple(header[:label_columns]),
         header=tuple(header[label_columns:]),
@@ -165,7 +210,7 @@ def table_from_grid(
 def _sniff_delimiter(first_line: str, name: str) -> str:
     if name.lower().endswith(".tsv"):
         return "\t"
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 

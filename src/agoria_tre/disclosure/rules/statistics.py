@@ -58,8 +58,18 @@ IDENTIFIER_WORDS = {
     "person_id",
     "num_patient",
 }
-AT_RISK_WORDS = {"at risk", "at_risk", "n_risk", "n.risk", "number at risk", "à risque"}
-EVENT_WORDS = {"events", "event", "n_event", "n.event", "observed", "died", "deaths"}
+AT_RISK_WORDS = {
+    "at risk",
+    "at_risk",
+    "n_risk",
+    "n.risk",
+    "number at risk",
+    "n at risk",
+    "à risque",
+    "exposés au risque",
+    "effectif à risque",
+}
+EVENT_WORDS = {"events", "n_event", "n.event", "n events", "événements", "evenements"}
 
 
 def _words(text: str) -> set[str]:
@@ -156,7 +166,7 @@ def survival_columns(
     for j, name in enumerate(table.header):
         key = name.strip().lower()
         column = counts[:, j : j + 1].copy()
-        if key in AT_RISK_WORDS or "at risk" in key or "risque" in key:
+        if key in AT_RISK_WORDS:
             what = "step's number at risk"
         elif key in EVENT_WORDS:
             what = "step's event count"
