@@ -143,3 +143,11 @@ def test_differencing_against_released_outputs(
     assert "differencing:" in out
     assert "released:released/by_sex.csv" in out
     assert "fewer than 11" in out
+
+
+def test_an_empty_folder_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, str(tmp_path))
+    assert code == 2
+    assert "nothing to check" in err

@@ -546,3 +546,26 @@ def test_an_infinite_sidecar_is_refused() -> None:
     )
     report = check_bytes("t.csv", b"g,n\nA,3\nB,5\n", FR, evidence=sidecar).report
     assert rules(report)["evidence.consistency"].status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("a.json", b'{"contact": "jean.dupont\\u0040gmail.com"}'),
+        ("a.md", b"contact: jean&#64;gmail.com"),
+        ("a.md", b"contact: jean<span></span>@gmail.com"),
+    ],
+)
+def test_identifiers_hidden_by_encoding_are_found(name: str, data: bytes) -> None:
+    assert rules(check(name, data))["identifier.email"].status is Status.FAIL
+
+
+def test_links_and_empty_folders(tmp_path: Path) -> None:
+    (tmp_path / "real.csv").write_text("g,n\nA,30\nB,50\n")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "real.csv")
+    report = check_paths([tmp_path], FR)
+    link = next(i for i in report.items if i.path.endswith("link.csv"))
+    assert rules(link)["file.type"].status is Status.FAIL
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert check_paths([empty], FR).items == []

@@ -129,6 +129,8 @@ def check(
     for note in notes:
         click.echo(f"note: {note}", err=True)
     report = check_paths(list(paths), Context(policy, known, tuple(released)))
+    if not report.items:
+        raise click.UsageError("nothing to check: no files under the paths given")
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -8,8 +8,9 @@ sidecars beside tables feed the check and are never items of their own.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -246,6 +247,34 @@ def _label_counts(names: Sequence[str], policy: Policy, *, where: str) -> list[R
     ]
 
 
+def _plot_evidence(raw: bytes, policy: Policy, *, where: str) -> list[RuleResult]:
+    """A plot's sidecar (a histogram's bins): the counts behind the picture face the rules."""
+    try:
+        evidence = ev.parse_evidence(raw)
+    except ev.EvidenceError as exc:
+        return [_inconsistent(where, f"the sidecar is unusable: {exc}")]
+    results: list[RuleResult] = []
+    if evidence.units is not None:
+        results.append(tables.threshold(evidence.units, policy, what="bin", asserted=True))
+    if evidence.kind == "histogram" and evidence.histogram is not None:
+        if evidence.histogram.get("bounded") is True:
+            results.append(
+                passed(
+                    "histogram.edges", "the researcher bounded the outer bin edges", asserted=True
+                )
+            )
+        else:
+            results.append(
+                flagged(
+                    "histogram.edges",
+                    Status.REVIEW,
+                    "the outer bin edges are the data's extremes (minimum and maximum)",
+                    asserted=True,
+                )
+            )
+    return results
+
+
 def _inconsistent(where: str, problem: str) -> RuleResult:
     return flagged(
         "evidence.consistency",
@@ -400,10 +429,37 @@ def _decode_text(data: bytes) -> str | None:
             return None
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _decoded_forms(text: str) -> str:
+    """What a reader sees of markup: HTML without tags and with entities decoded
+    (``jean&#64;chu.fr``, ``jean<span></span>@chu.fr``)."""
+    if "<" not in text and "&" not in text:
+        return ""
+    return html.unescape(_TAG.sub("", text))
+
+
 def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
-    results = _identifier_rules(scan_text(text, where=where, pseudonyms=ctx.pseudonyms))
+    """Identifiers and model summaries in a text, as written and as a browser renders it."""
+    scanned = text + "\n" + _decoded_forms(text)
+    results = _identifier_rules(scan_text(scanned, where=where, pseudonyms=ctx.pseudonyms))
     results += statistics.model_summary(text, ctx.policy, where=where)
     return results
+
+
+def _json_strings(value: object) -> Iterator[str]:
+    """Every string of a JSON document, decoded (``\\u0040`` is an ``@``), keys included."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _check_output(output: Output, ctx: Context) -> ItemReport:
@@ -528,6 +584,8 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                 "image.unchecked", Status.REVIEW, "a plot cannot be checked automatically: read it"
             )
         )
+        if evidence is not None and image.failure is None:
+            item.rules += _plot_evidence(evidence, ctx.policy, where=name)
         return Checked(item, image.canonical)
     if kind == "table":
         parsed_evidence: ev.Evidence | None = None
@@ -580,10 +638,12 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
         item.children = [_check_output(output, ctx) for output in notebook.outputs]
         return Checked(item, notebook.canonical)
     if kind == "text":
+        decoded = ""
         if name.lower().endswith(".json"):
             value = load_json(data, limits, what="JSON document")
             if isinstance(value, RuleResult):
                 return Checked(ItemReport(name, "text", [value]), None)
+            decoded = "\n".join(_json_strings(value))
         text = _decode_text(data)
         if text is None:
             return Checked(
@@ -601,7 +661,7 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                 None,
             )
         canonical = text.replace("\r\n", "\n").encode("utf-8")
-        rules = check_text(text, ctx, where=name)
+        rules = check_text(text + ("\n" + decoded if decoded else ""), ctx, where=name)
         if evidence is not None:
             try:
                 parsed = ev.parse_evidence(evidence)
@@ -633,13 +693,14 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
 
 
 def _walk(paths: Iterable[Path]) -> list[tuple[Path, str]]:
+    """Regular files under ``paths``; links and special files are listed too, to be refused."""
     found: list[tuple[Path, str]] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             found += [
                 (p, str(p.relative_to(path.parent)))
                 for p in sorted(path.rglob("*"))
-                if p.is_file() and not p.is_symlink()
+                if p.is_symlink() or not p.is_dir()
             ]
         else:
             found.append((path, str(path.name if path.is_absolute() else path)))
@@ -739,6 +800,16 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
                         "an evidence sidecar without its output (never released)",
                     )
                 )
+            continue
+        if path.is_symlink() or not path.is_file():
+            report.items.append(
+                _refused(
+                    label,
+                    "other",
+                    "file.type",
+                    "a link or special file: only regular files may leave",
+                )
+            )
             continue
         checked = _check_file(path, label, ctx)
         report.items.append(checked.report)
