@@ -248,3 +248,23 @@ def test_suppressed_zeros_are_not_shown_zeros_under_uk(tmp_path: Path) -> None:
         evidence=(tmp_path / "z.evidence.json").read_bytes(),
     ).report
     assert [r.rule for r in report.rules if r.status is Status.FAIL] == []
+
+
+def test_misaligned_series_are_refused(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    shifted = cohort.drug.copy()
+    shifted.index = shifted.index + 1
+    with pytest.raises(ValueError, match="different indexes"):
+        safe.crosstab(cohort.sex, shifted, outputs=tmp_path)
+
+
+def test_an_unnamed_aggregation_goes_to_review(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    safe.crosstab(
+        cohort.sex,
+        cohort.drug,
+        values=cohort.dose,
+        aggfunc=lambda v: v.max(),
+        outputs=tmp_path,
+        name="custom",
+    )
+    report = verdict(tmp_path, "custom")
+    assert next(r for r in report.rules if r.rule == "evidence.statistic").status is Status.REVIEW

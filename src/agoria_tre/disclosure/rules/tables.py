@@ -8,7 +8,7 @@ Every number a summary prints comes from the policy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -204,7 +204,3 @@ def missing_values(missing: BoolArray, policy: Policy, *, asserted: bool = False
         _cells(missing),
         asserted=asserted,
     )
-
-
-def worst_first(results: Iterable[RuleResult]) -> list[RuleResult]:
-    return sorted(results, key=lambda r: -r.status.rank)
