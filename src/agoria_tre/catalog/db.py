@@ -10,6 +10,7 @@ is the audit head row. ``Catalog.snapshot()`` reads one consistent state, for ve
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,13 +53,28 @@ def _sqlite_engine(url: URL) -> Engine:
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM for the block; they are delivered when it ends."""
-    signals = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    """Hold Ctrl-C and SIGTERM for the block, then deliver them as they would have been.
+
+    Done with Python handlers, not the thread signal mask: a process-directed signal may be
+    taken by any thread, and Python runs handlers in the main thread whichever received it.
+    Outside the main thread (where handlers cannot be set) the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    previous = {number: signal.signal(number, hold) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if received:
+            signal.raise_signal(received[0])
 
 
 def make_engine(db_url: str) -> Engine:
