@@ -569,3 +569,33 @@ def test_links_and_empty_folders(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert check_paths([empty], FR).items == []
+
+
+def test_notebook_tables_take_part_in_differencing(tmp_path: Path) -> None:
+    (tmp_path / "by_sex.csv").write_text("sex,n\nF,120\nM,130\n")
+    html = (
+        "<table><thead><tr><th>sex</th><th>n</th></tr></thead><tbody>"
+        "<tr><th>F</th><td>117</td></tr><tr><th>M</th><td>130</td></tr></tbody></table>"
+    )
+    (tmp_path / "a.ipynb").write_bytes(
+        notebook(
+            [
+                {
+                    "cell_type": "code",
+                    "source": "t",
+                    "outputs": [
+                        {
+                            "output_type": "execute_result",
+                            "metadata": {},
+                            "data": {"text/html": html},
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    report = check_paths([tmp_path], FR)
+    notebook_item = next(i for i in report.items if i.path.endswith("a.ipynb"))
+    table = notebook_item.children[0].children[0]
+    assert rules(table)["differencing"].status is Status.REVIEW
+    assert "by_sex.csv" in rules(table)["differencing"].summary

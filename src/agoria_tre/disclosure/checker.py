@@ -57,6 +57,7 @@ class Checked:
     report: ItemReport
     canonical: bytes | None
     table: Table | None = None
+    inner_tables: tuple[tuple[ItemReport, Table], ...] = ()  # tables inside a notebook
 
 
 def _hash(data: bytes | None) -> str | None:
@@ -462,7 +463,9 @@ def _json_strings(value: object) -> Iterator[str]:
             stack.extend(item)
 
 
-def _check_output(output: Output, ctx: Context) -> ItemReport:
+def _check_output(
+    output: Output, ctx: Context, tables_found: list[tuple[ItemReport, Table]]
+) -> ItemReport:
     where = output.where
     item = ItemReport(path=where, kind=output.mime)
     if output.mime.startswith("image/"):
@@ -514,14 +517,14 @@ def _check_output(output: Output, ctx: Context) -> ItemReport:
                 )
                 continue
             table = table_from_grid(grid, label_columns=html_table.label_columns)
-            item.children.append(
-                ItemReport(
-                    path=label,
-                    kind="table",
-                    rules=check_table(table, ctx, where=label),
-                    sha256=_hash(table.canonical_csv()),
-                )
+            child = ItemReport(
+                path=label,
+                kind="table",
+                rules=check_table(table, ctx, where=label),
+                sha256=_hash(table.canonical_csv()),
             )
+            item.children.append(child)
+            tables_found.append((child, table))
     return item
 
 
@@ -635,8 +638,9 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
             item.rules += found
         if not item.rules:
             item.rules.append(passed("identifiers", "no identifier in the cells' sources"))
-        item.children = [_check_output(output, ctx) for output in notebook.outputs]
-        return Checked(item, notebook.canonical)
+        inner: list[tuple[ItemReport, Table]] = []
+        item.children = [_check_output(output, ctx, inner) for output in notebook.outputs]
+        return Checked(item, notebook.canonical, inner_tables=tuple(inner))
     if kind == "text":
         decoded = ""
         if name.lower().endswith(".json"):
@@ -815,6 +819,8 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
         report.items.append(checked.report)
         if checked.table is not None:
             tables.append((checked.report, label, checked.table))
+        for child, table in checked.inner_tables:
+            tables.append((child, f"{label}: {child.path}", table))
     pool = [(name, table) for _, name, table in tables]
     for item, name, table in tables:
         item.rules.append(check_differencing(table, name, [*pool, *ctx.released], ctx.policy))
