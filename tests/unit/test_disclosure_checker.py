@@ -599,3 +599,14 @@ def test_notebook_tables_take_part_in_differencing(tmp_path: Path) -> None:
     table = notebook_item.children[0].children[0]
     assert rules(table)["differencing"].status is Status.REVIEW
     assert "by_sex.csv" in rules(table)["differencing"].summary
+
+
+def test_a_sidecar_cannot_hide_a_failing_summary_printed_beside_a_good_one() -> None:
+    text = (
+        b"OLS Regression Results\nDep. Variable: y\nNo. Observations: 7\nDf Residuals:   4\n"
+        b"OLS Regression Results\nDep. Variable: y\nNo. Observations: 503\n"
+        b"Df Residuals:   500\n"
+    )
+    evidence = {"schema": EVIDENCE_SCHEMA, "kind": "model", "model": {"df_resid": 500}}
+    item = check("m.txt", text, evidence)
+    assert Status.FAIL in {r.status for r in item.rules if r.rule == "model.dof"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from agoria_tre.disclosure.policy import load_profile
@@ -188,3 +189,23 @@ def test_row_level_listings_fail() -> None:
     assert statistics.row_level(indicators)[0].status is Status.FAIL
     aggregate = _table("sex,n\nF,54\nM,61\n")
     assert statistics.row_level(aggregate)[0].status is Status.PASS
+
+
+def _small_frame(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=rows), "z": rng.normal(size=rows)})
+    frame["y"] = frame.x + rng.normal(size=rows)
+    frame["g"] = np.arange(rows) // 2
+    return frame
+
+
+def test_summary2_and_mixed_models_are_read() -> None:
+    import statsmodels.formula.api as smf
+
+    small = _small_frame(8)
+    summary2 = str(smf.ols("y ~ x + z", small).fit().summary2())
+    assert {r.status for r in statistics.model_summary(summary2, FR, where="s")} == {Status.FAIL}
+    mixed = str(smf.mixedlm("y ~ x", small, groups=small.g).fit().summary())
+    assert Status.FAIL in {r.status for r in statistics.model_summary(mixed, FR, where="m")}
+    large = str(smf.ols("y ~ x + z", _small_frame(200)).fit().summary2())
+    assert [r.status for r in statistics.model_summary(large, FR, where="l")] == [Status.PASS]

@@ -191,7 +191,8 @@ _NOBS = re.compile(r"No\.\s+Observations:\s+(\d+)")
 _DF_RESID = re.compile(r"Df Residuals:\s+(\d+)")
 _MODEL = re.compile(
     r"(OLS|WLS|GLS|Logit|Probit|GLM|Generalized Linear Model|MNLogit|Poisson|QuantReg)"
-    r"\s+Regression Results|Dep\. Variable:"
+    r"\s+Regression Results|Dep\. Variable:|Dependent Variable:|Results: [A-Z]"
+    r"|Mixed Linear Model Regression Results|No\. Observations:"
 )
 
 
@@ -206,6 +207,16 @@ def model_summary(text: str, policy: Policy, *, where: str) -> list[RuleResult]:
     if not _MODEL.search(text):
         return []
     results: list[RuleResult] = []
+    small = [int(n) for n in _NOBS.findall(text) if int(n) <= policy.min_dof]
+    if small:
+        results.append(
+            flagged(
+                "model.dof",
+                Status.FAIL,
+                f"{where}: a model fitted on {min(small)} observations, so fewer"
+                f" than {policy.min_dof} residual degrees of freedom",
+            )
+        )
     for dof_text in _DF_RESID.findall(text) or [None]:
         if dof_text is None:
             nobs = _NOBS.search(text)
