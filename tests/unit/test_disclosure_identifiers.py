@@ -385,7 +385,7 @@ def test_pseudonyms_in_text_are_found_as_whole_tokens() -> None:
     assert result[PSEUDONYM].status is Status.FAIL
     assert result[PSEUDONYM].summary == (
         "row-level data: a pseudonym of the project's datasets appears;"
-        " 2 occurrences in cell 3 / output 1"
+        " 3 occurrences in cell 3 / output 1"  # the lower-case copy counts too
     )
     assert PSEUDONYM not in found("nothing here", pseudonyms=pseudonyms)
     assert PSEUDONYM not in found(f"id={pid}")
@@ -649,3 +649,18 @@ def test_a_decimal_is_not_a_nir() -> None:
     groups = [number[0], number[1:3], number[3:5], number[5:7], number[7:10], number[10:]]
     dotted = ".".join([*groups, f"{key:02d}"])
     assert [r.rule for r in scan_text(f"NIR {dotted}", where="t")] == ["identifier.nir"]
+
+
+def test_pseudonyms_cut_short_by_pandas_or_in_another_case_are_found() -> None:
+    pseudonym = "3f9a0c7b2d4e4f1a8b6c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c"
+    shown = pseudonym[:46] + "..."
+    found = scan_text(
+        f"   who  age\n0  {shown}  54\n", where="t", pseudonyms=frozenset({pseudonym})
+    )
+    assert [r.rule for r in found] == ["identifier.pseudonym"]
+    upper = scan_text(f"id {pseudonym.upper()}", where="t", pseudonyms=frozenset({pseudonym}))
+    assert [r.rule for r in upper] == ["identifier.pseudonym"]
+    unrelated = scan_text(
+        "0  aaaaaaaaaaaaaaaaaaaaaaaa...  54", where="t", pseudonyms=frozenset({pseudonym})
+    )
+    assert unrelated == []

@@ -226,6 +226,9 @@ class _PseudonymIndex:
     simple: frozenset[str]
     compound: dict[str, tuple[tuple[str, int], ...]]
     firsts: frozenset[str]
+    folded: frozenset[str] = frozenset()  # simple pseudonyms, lower case
+    heads: frozenset[str] = frozenset()  # their first _HEAD characters, lower case
+    ordered: tuple[str, ...] = ()  # folded, sorted: for prefix look-ups
 
 
 @functools.lru_cache(maxsize=8)
@@ -242,11 +245,41 @@ def _pseudonym_index(pseudonyms: frozenset[str]) -> _PseudonymIndex:
         first = _TOKEN.search(p)
         if first is not None:
             compound.setdefault(first.group(), []).append((p, first.start()))
+    folded = frozenset(p.lower() for p in simple)
     return _PseudonymIndex(
         simple=pseudonyms if len(simple) == len(pseudonyms) else frozenset(simple),
         compound={k: tuple(v) for k, v in compound.items()},
         firsts=frozenset(compound),
+        folded=folded,
+        heads=frozenset(p[:_HEAD] for p in folded if len(p) >= _HEAD),
+        ordered=tuple(sorted(folded)),
     )
+
+
+# pandas shortens long strings ("3f9a0c…" or "3f9a0c..."): a shown prefix of this many
+# characters or more is enough to name one pseudonym.
+_HEAD = 12
+_TRUNCATED = re.compile(r"([A-Za-z0-9]{12,})(?:\.\.\.|…)")
+
+
+def _find_altered_pseudonyms(text: str, index: _PseudonymIndex) -> list[_Hit]:
+    """Pseudonyms shown in another case, or cut short with an ellipsis."""
+    if not index.folded:
+        return []
+    hits: list[_Hit] = []
+    lowered = text.lower()
+    if not index.folded.isdisjoint(_TOKEN.findall(lowered)):
+        for m in _TOKEN.finditer(lowered):
+            if m.group() in index.folded and text[m.start() : m.end()] not in index.simple:
+                hits.append(_Hit(m.start(), m.end()))
+    for m in _TRUNCATED.finditer(lowered):
+        shown = m.group(1)
+        if shown[:_HEAD] not in index.heads:
+            continue
+        position = bisect.bisect_left(index.ordered, shown)
+        if position < len(index.ordered) and index.ordered[position].startswith(shown):
+            hits.append(_Hit(m.start(), m.end()))
+    return hits
 
 
 def _alnum(text: str, i: int) -> bool:
@@ -524,7 +557,10 @@ def scan_text(
         for hit in hits:
             tallies[rule].count += 1
             tallies[rule].add_example(hit.example)
-    pseudonym_hits = _find_pseudonyms(text, _pseudonym_index(pseudonyms))
+    pseudonym_index = _pseudonym_index(pseudonyms)
+    pseudonym_hits = _find_pseudonyms(text, pseudonym_index) + _find_altered_pseudonyms(
+        text, pseudonym_index
+    )
     tallies[PSEUDONYM].count = len(pseudonym_hits)
 
     dates = _find_dates(text)
@@ -720,7 +756,8 @@ def scan_table(
 
     pseudonym_rows: set[int] = set()
     pseudonym_in_header = False
-    for hit in _find_pseudonyms(text, _pseudonym_index(pseudonyms)):
+    index = _pseudonym_index(pseudonyms)
+    for hit in _find_pseudonyms(text, index) + _find_altered_pseudonyms(text, index):
         n = table.segment(hit.start)
         tallies[PSEUDONYM].count += 1
         table.flag(tallies[PSEUDONYM], n)
