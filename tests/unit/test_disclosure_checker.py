@@ -610,3 +610,29 @@ def test_a_sidecar_cannot_hide_a_failing_summary_printed_beside_a_good_one() -> 
     evidence = {"schema": EVIDENCE_SCHEMA, "kind": "model", "model": {"df_resid": 500}}
     item = check("m.txt", text, evidence)
     assert Status.FAIL in {r.status for r in item.rules if r.rule == "model.dof"}
+
+
+def test_tables_printed_as_text_are_checked() -> None:
+    import pandas as pd
+
+    frame = pd.crosstab(
+        pd.Series(["F", "M"] * 20, name="sex"), pd.Series(["A"] * 36 + ["C"] * 4, name="drug")
+    )
+    printed = check("out.txt", str(frame).encode())
+    table = printed.children[0]
+    assert table.path == "out.txt / printed table 1"
+    assert rules(table)["threshold"].cells == ((0, 1), (1, 1))
+    markdown = check("out.md", b"| sex | n |\n|---|---|\n| F | 3 |\n| M | 40 |\n")
+    assert rules(markdown.children[0])["threshold"].cells == ((0, 0),)
+    stream = notebook(
+        [
+            {
+                "cell_type": "code",
+                "source": "print(t)",
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": str(frame)}],
+            }
+        ]
+    )
+    assert check("n.ipynb", stream).status is Status.FAIL
+    prose = check("notes.md", b"We saw 3 cases in 2024.\nNothing else.\n")
+    assert prose.children == []

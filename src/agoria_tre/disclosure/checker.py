@@ -23,6 +23,7 @@ from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
 from agoria_tre.disclosure.readers.table import Table, parse_csv, table_from_grid
+from agoria_tre.disclosure.readers.texttables import find_text_tables
 from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed
 from agoria_tre.disclosure.rules import statistics, tables
 from agoria_tre.disclosure.rules.differencing import check_differencing
@@ -449,6 +450,25 @@ def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
     return results
 
 
+def text_tables(text: str, ctx: Context, *, where: str) -> list[ItemReport]:
+    """Tables printed in a text (Markdown, ``print(df)``), each checked as a table."""
+    if statistics.model_summary(text, ctx.policy, where=where):
+        return []  # a model summary's own grids are its coefficients, judged by model.dof
+    found = []
+    for number, grid in enumerate(find_text_tables(text), start=1):
+        label = f"{where} / printed table {number}"
+        table = table_from_grid(grid, label_columns=1)
+        found.append(
+            ItemReport(
+                label,
+                "table",
+                check_table(table, ctx, where=label),
+                sha256=_hash(table.canonical_csv()),
+            )
+        )
+    return found
+
+
 def _json_strings(value: object) -> Iterator[str]:
     """Every string of a JSON document, decoded (``\\u0040`` is an ``@``), keys included."""
     stack = [value]
@@ -482,6 +502,8 @@ def _check_output(
     text = output.text or ""
     item.sha256 = _hash(text.encode())
     item.rules += check_text(text, ctx, where=where)
+    if not output.html:
+        item.children += text_tables(text, ctx, where=where)
     if output.html:
         try:
             found = read_html_tables(output.html, max_cells=ctx.policy.limits.max_cells)
@@ -676,7 +698,9 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                     # The sidecar adds evidence; a failure the printed text shows stays.
                     rules = [r for r in rules if r.rule != "model.dof" or r.status is Status.FAIL]
                     rules += _model_evidence(text, parsed, ctx.policy, where=name)
-        return Checked(ItemReport(name, "text", rules, sha256=_hash(canonical)), canonical)
+        item = ItemReport(name, "text", rules, sha256=_hash(canonical))
+        item.children = text_tables(text, ctx, where=name)
+        return Checked(item, canonical)
     return Checked(
         ItemReport(
             name,
