@@ -146,6 +146,12 @@ def _secondary(table: Table, policy: Policy) -> list[RuleResult]:
     ]
 
 
+def suppression_holds(table: Table, policy: Policy) -> bool:
+    """Whether no hidden cell of ``table`` can be recomputed, by the same rule the check
+    applies (for the researcher-side ``suppress=True``)."""
+    return all(r.status is not Status.FAIL for r in _secondary(table, policy))
+
+
 def check_table(
     table: Table, ctx: Context, *, where: str, evidence: ev.Evidence | None = None
 ) -> list[RuleResult]:

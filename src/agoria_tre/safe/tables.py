@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from agoria_tre.disclosure.checker import suppression_holds
 from agoria_tre.disclosure.policy import Policy
+from agoria_tre.disclosure.readers.table import Table, parse_csv
 from agoria_tre.disclosure.rules.suppression import choose_secondary
 from agoria_tre.disclosure.status import Status
 from agoria_tre.safe.aggregate import TOP_K, Cells, aggregate, line_units
@@ -231,6 +233,7 @@ def _finish(
             )
             mask = primary.copy()
             mask[:-1, :-1] = interior
+            mask = _protect_margins(table, mask, policy)
         else:
             mask = choose_secondary(
                 units.astype(float), primary, threshold=policy.threshold, with_margins=False
@@ -262,6 +265,37 @@ def _finish(
     )
     write_output(folder, stem, ".csv", table_csv(table, mask), evidence, policy, table=table)
     return table
+
+
+def _protect_margins(table: pd.DataFrame, mask: Array, policy: Policy) -> Array:
+    """A hidden margin can be rebuilt from the grand total and the other margins: hide more,
+    step by step, until the checker's own linear programme finds nothing to recompute."""
+    if not mask[-1, :].any() and not mask[:, -1].any():
+        return mask
+    steps = []
+    grand = np.zeros(mask.shape, dtype=bool)
+    grand[-1, -1] = True
+    steps.append(mask | grand)
+    lines = mask.copy()
+    if mask[-1, :-1].any():
+        lines[-1, :] = True
+    if mask[:-1, -1].any():
+        lines[:, -1] = True
+    steps.append(lines | grand)
+    everything = mask.copy()
+    everything[-1, :] = True
+    everything[:, -1] = True
+    steps.append(everything)
+    for candidate in steps:
+        parsed = parse_csv(
+            table_csv(table.mask(candidate), candidate),
+            policy.limits,
+            name="t.csv",
+            label_columns=table.index.nlevels,
+        )
+        if isinstance(parsed, Table) and suppression_holds(parsed, policy):
+            return candidate
+    return steps[-1]
 
 
 def crosstab(
