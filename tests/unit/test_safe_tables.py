@@ -268,3 +268,22 @@ def test_an_unnamed_aggregation_goes_to_review(cohort: pd.DataFrame, tmp_path: P
     )
     report = verdict(tmp_path, "custom")
     assert next(r for r in report.rules if r.rule == "evidence.statistic").status is Status.REVIEW
+
+
+def test_pivot_fill_value_is_what_is_written(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"a": ["x"] * 30 + ["y"] * 30, "b": ["u"] * 30 + ["v"] * 30, "v": np.arange(60.0)}
+    )
+    table = safe.pivot_table(
+        frame,
+        values="v",
+        index="a",
+        columns="b",
+        aggfunc="sum",
+        fill_value=0,
+        outputs=tmp_path,
+        name="filled",
+    )
+    expected = frame.pivot_table(values="v", index="a", columns="b", aggfunc="sum", fill_value=0)
+    pd.testing.assert_frame_equal(table, expected, check_dtype=False, check_names=False)
+    assert (tmp_path / "filled.csv").read_text().splitlines()[1:] == ["x,435.0,0.0", "y,0.0,1335.0"]

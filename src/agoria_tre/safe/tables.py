@@ -224,7 +224,10 @@ def _finish(
     policy: Policy,
     stem: str,
     outputs: str | os.PathLike[str] | None,
+    fill_value: Any = None,
 ) -> pd.DataFrame:
+    if fill_value is not None:
+        table = table.fillna(fill_value)
     if suppress:
         primary = _policy_mask(units, totals, top, policy)
         if margins:
@@ -298,7 +301,7 @@ def _protect_margins(table: pd.DataFrame, mask: Array, policy: Policy) -> Array:
     return steps[-1]
 
 
-def crosstab(
+def _tabulate(
     index: Any,
     columns: Any,
     values: Any = None,
@@ -315,8 +318,10 @@ def crosstab(
     name: str | None = None,
     outputs: str | os.PathLike[str] | None = None,
     policy: Policy | None = None,
+    fill_value: Any = None,
 ) -> pd.DataFrame:
-    """``pandas.crosstab``, writing the table and its evidence; see the module docstring."""
+    """The work of ``crosstab`` and ``pivot_table`` (``fill_value`` is pivot_table's: it
+    fills empty combinations before the table is written, as pandas fills them)."""
     if (values is None) != (aggfunc is None):
         raise ValueError("values and aggfunc go together, as in pandas.crosstab")
     policy = active_policy(policy)
@@ -373,9 +378,48 @@ def crosstab(
         n_values=n_values,
         margins=margins,
         suppress=suppress,
+        fill_value=fill_value,
         policy=policy,
         stem=stem,
         outputs=outputs,
+    )
+
+
+def crosstab(
+    index: Any,
+    columns: Any,
+    values: Any = None,
+    rownames: Sequence[str] | None = None,
+    colnames: Sequence[str] | None = None,
+    aggfunc: str | Callable[..., Any] | None = None,
+    margins: bool = False,
+    margins_name: str = "All",
+    dropna: bool = True,
+    normalize: bool | str = False,
+    *,
+    unit: Any = None,
+    suppress: bool = False,
+    name: str | None = None,
+    outputs: str | os.PathLike[str] | None = None,
+    policy: Policy | None = None,
+) -> pd.DataFrame:
+    """``pandas.crosstab``, writing the table and its evidence; see the module docstring."""
+    return _tabulate(
+        index,
+        columns,
+        values,
+        rownames,
+        colnames,
+        aggfunc,
+        margins,
+        margins_name,
+        dropna,
+        normalize,
+        unit=unit,
+        suppress=suppress,
+        name=name,
+        outputs=outputs,
+        policy=policy,
     )
 
 
@@ -423,7 +467,7 @@ def pivot_table(
         raise ValueError("pivot_table here needs values, index and columns")
     index_names = [index] if isinstance(index, str) else list(index)
     column_names = [columns] if isinstance(columns, str) else list(columns)
-    table = crosstab(
+    return _tabulate(
         [data[c] for c in index_names],
         [data[c] for c in column_names],
         values=data[values].rename(values),
@@ -439,7 +483,5 @@ def pivot_table(
         ),
         outputs=outputs,
         policy=policy,
+        fill_value=fill_value,
     )
-    if fill_value is not None:
-        table = table.fillna(fill_value)
-    return table
