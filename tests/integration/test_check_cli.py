@@ -151,3 +151,19 @@ def test_an_empty_folder_is_a_usage_error(
     code, _, err = run(capsys, str(tmp_path))
     assert code == 2
     assert "nothing to check" in err
+
+
+def test_released_tables_that_cannot_be_compared_are_noted_in_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    released = tmp_path / "released"
+    released.mkdir()
+    (released / "broken.csv").write_text('a,b\n1,"2\n')
+    new = tmp_path / "t.csv"
+    new.write_text("sex,n\nF,120\nM,130\n")
+    code, out, _ = run(capsys, "--format", "json", "--released", str(released), str(new))
+    document = json.loads(out)
+    jsonschema.validate(document, SCHEMA)
+    assert code == 0
+    assert len(document["notes"]) == 1
+    assert document["notes"][0].startswith("released:released/broken.csv not compared:")

@@ -60,6 +60,8 @@ def print_report(report: Report) -> None:
         f" ({policy.dominance_n}, {policy.dominance_k}), p% {policy.p_percent:.0%},"
         f" dof {policy.min_dof}"
     )
+    for note in report.notes:
+        click.echo(f"note: {note}")
     for item in report.items:
         _print_item(item)
     counts = {s: sum(1 for i in report.items if i.status is s) for s in Status}
@@ -126,9 +128,8 @@ def check(
     policy = load_policy_file(policy_file) if policy_file else load_profile(profile)
     known = load_pseudonyms(pseudonyms, pseudonym_column) if pseudonyms else frozenset()
     released, notes = load_released(list(released_dirs), policy.limits)
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
     report = check_paths(list(paths), Context(policy, known, tuple(released)))
+    report.notes += notes
     if not report.items:
         raise click.UsageError("nothing to check: no files under the paths given")
     if fmt == "json":

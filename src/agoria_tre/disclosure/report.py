@@ -90,6 +90,7 @@ class ItemReport:
 class Report:
     policy: Policy
     items: list[ItemReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the check as a whole
 
     @property
     def status(self) -> Status:
@@ -101,6 +102,7 @@ class Report:
             "status": self.status.value,
             "checker": {"name": "agoria-tre", "version": __version__},
             "policy": self.policy.as_dict(),
+            "notes": list(self.notes),
             "items": [i.as_dict() for i in self.items],
         }
 
