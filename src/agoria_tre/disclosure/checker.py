@@ -701,9 +701,16 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                 rules.append(_inconsistent(name, f"the sidecar is unusable: {exc}"))
             else:
                 if parsed.kind == "model":
-                    # The sidecar adds evidence; a failure the printed text shows stays.
-                    rules = [r for r in rules if r.rule != "model.dof" or r.status is Status.FAIL]
-                    rules += _model_evidence(text, parsed, ctx.policy, where=name)
+                    # The sidecar adds evidence; a failure the printed text shows stays,
+                    # unless the sidecar's own verdict already fails.
+                    from_evidence = _model_evidence(text, parsed, ctx.policy, where=name)
+                    keep_text_failures = all(r.status is not Status.FAIL for r in from_evidence)
+                    rules = [
+                        r
+                        for r in rules
+                        if r.rule != "model.dof" or (keep_text_failures and r.status is Status.FAIL)
+                    ]
+                    rules += from_evidence
         item = ItemReport(name, "text", rules, sha256=_hash(canonical))
         item.children = text_tables(text, ctx, where=name)
         return Checked(item, canonical)

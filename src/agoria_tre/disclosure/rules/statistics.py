@@ -208,7 +208,7 @@ def model_summary(text: str, policy: Policy, *, where: str) -> list[RuleResult]:
         return []
     results: list[RuleResult] = []
     small = [int(n) for n in _NOBS.findall(text) if int(n) <= policy.min_dof]
-    if small:
+    if small and not _DF_RESID.search(text):  # mixed models print no residual dof
         results.append(
             flagged(
                 "model.dof",
