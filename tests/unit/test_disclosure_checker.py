@@ -636,3 +636,31 @@ def test_tables_printed_as_text_are_checked() -> None:
     assert check("n.ipynb", stream).status is Status.FAIL
     prose = check("notes.md", b"We saw 3 cases in 2024.\nNothing else.\n")
     assert prose.children == []
+
+
+def test_magnitude_tables_are_compared_on_their_unit_counts(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from agoria_tre import safe
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], 300),
+            "arm": rng.choice(["a", "b"], 300),
+            "cost": rng.gamma(2.0, 10.0, 300),
+        }
+    )
+    safe.crosstab(
+        frame.sex, frame.arm, values=frame.cost, aggfunc="sum", outputs=tmp_path, name="all"
+    )
+    fewer = frame.drop(index=frame.index[(frame.sex == "F") & (frame.arm == "a")][:3])
+    safe.crosstab(
+        fewer.sex, fewer.arm, values=fewer.cost, aggfunc="sum", outputs=tmp_path, name="fewer"
+    )
+    report = check_paths([tmp_path], FR)
+    by_name = {Path(i.path).name: i for i in report.items}
+    result = rules(by_name["all.csv"])["differencing"]
+    assert (result.status, result.cells) == (Status.REVIEW, ((0, 0),))
+    assert "3 units" in result.summary
+    assert "fewer.csv" in result.summary

@@ -59,6 +59,7 @@ class Checked:
     canonical: bytes | None
     table: Table | None = None
     inner_tables: tuple[tuple[ItemReport, Table], ...] = ()  # tables inside a notebook
+    magnitude: tuple[Table, ev.Evidence] | None = None  # a magnitude table and its evidence
 
 
 def _hash(data: bytes | None) -> str | None:
@@ -644,10 +645,12 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
         canonical = table.canonical_csv()
         rules = check_table(table, ctx, where=name, evidence=parsed_evidence)
         counts = parsed_evidence is None or parsed_evidence.kind == "frequency"
+        magnitude = parsed_evidence is not None and parsed_evidence.kind == "magnitude"
         return Checked(
             ItemReport(name, "table", rules, sha256=_hash(canonical), notes=[*table.notes, *notes]),
             canonical,
             table if counts else None,
+            magnitude=(table, parsed_evidence) if magnitude and parsed_evidence else None,
         )
     if kind == "notebook":
         notebook = read_notebook(data, limits)
@@ -819,6 +822,7 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
     labels = dict(files)
     done: set[Path] = set()
     tables: list[tuple[ItemReport, str, Table]] = []
+    magnitudes: list[tuple[ItemReport, str, Table, ev.Evidence]] = []
     for folder in sorted({p.parent for p, _ in files if p.name == "results.json"}):
         if is_acro_folder(folder):
             label = labels[folder / "results.json"].rsplit("/", 1)[0]
@@ -859,7 +863,64 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
             tables.append((checked.report, label, checked.table))
         for child, table in checked.inner_tables:
             tables.append((child, f"{label}: {child.path}", table))
+        if checked.magnitude is not None:
+            magnitudes.append((checked.report, label, *checked.magnitude))
     pool = [(name, table) for _, name, table in tables]
     for item, name, table in tables:
         item.rules.append(check_differencing(table, name, [*pool, *ctx.released], ctx.policy))
+    for item, name, table, evidence in magnitudes:
+        others = [(n, t, e) for _, n, t, e in magnitudes if n != name]
+        item.rules.append(magnitude_differencing(table, evidence, name, others, ctx.policy))
     return report
+
+
+def _cell_keys(table: Table) -> dict[tuple[tuple[str, ...], str], tuple[int, int]]:
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    return {
+        (tuple(norm(label) for label in labels), norm(column)): (i, j)
+        for i, labels in enumerate(table.row_labels)
+        for j, column in enumerate(table.header)
+    }
+
+
+def magnitude_differencing(
+    table: Table,
+    evidence: ev.Evidence,
+    name: str,
+    others: Sequence[tuple[str, Table, ev.Evidence]],
+    policy: Policy,
+) -> RuleResult:
+    """Two magnitude tables of the same cells: where their unit counts differ by 1 to
+    threshold - 1 and their totals differ, subtracting them reveals the total of those few
+    units. Cells are matched on labels; both sides' evidence gives the unit counts."""
+    if evidence.units is None or evidence.totals is None:
+        return passed("differencing", "no unit counts to compare")
+    keys = _cell_keys(table)
+    flagged_cells: list[tuple[int, int]] = []
+    first = ""
+    for other_name, other, other_evidence in others:
+        if other_evidence.units is None or other_evidence.totals is None:
+            continue
+        for key, (i, j) in _cell_keys(other).items():
+            mine = keys.get(key)
+            if mine is None:
+                continue
+            a, b = mine
+            units = abs(evidence.units[a, b] - other_evidence.units[i, j])
+            totals = abs(evidence.totals[a, b] - other_evidence.totals[i, j])
+            if 0 < units < policy.threshold and totals > 0:
+                flagged_cells.append(mine)
+                first = first or (
+                    f"cell ({', '.join(key[0])}, {key[1]}) counts {int(units)} units fewer or"
+                    f" more than in table {other_name!r}: subtracting the two reveals the total"
+                    f" of fewer than {policy.threshold} units"
+                )
+    if not flagged_cells:
+        return passed(
+            "differencing",
+            f"compared with {len(others)} magnitude tables: no"
+            f" difference isolates fewer than {policy.threshold} units",
+        )
+    return flagged("differencing", Status.REVIEW, first, flagged_cells, asserted=True)
