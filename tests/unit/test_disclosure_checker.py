@@ -620,7 +620,7 @@ def test_tables_printed_as_text_are_checked() -> None:
     )
     printed = check("out.txt", str(frame).encode())
     table = printed.children[0]
-    assert table.path == "out.txt / printed table 1"
+    assert table.path == "out.txt / table 1"
     assert rules(table)["threshold"].cells == ((0, 1), (1, 1))
     markdown = check("out.md", b"| sex | n |\n|---|---|\n| F | 3 |\n| M | 40 |\n")
     assert rules(markdown.children[0])["threshold"].cells == ((0, 0),)
@@ -664,3 +664,22 @@ def test_magnitude_tables_are_compared_on_their_unit_counts(tmp_path: Path) -> N
     assert (result.status, result.cells) == (Status.REVIEW, ((0, 0),))
     assert "3 units" in result.summary
     assert "fewer.csv" in result.summary
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"F": 3, "M": 50},
+        {"A": {"F": 3, "M": 50}, "B": {"F": 40, "M": 60}},
+        [{"sex": "F", "n": 3}, {"sex": "M", "n": 50}],
+        {"results": {"by_sex": {"F": 3, "M": 50}}},
+    ],
+)
+def test_json_objects_of_counts_are_checked_as_tables(document: object) -> None:
+    item = check("counts.json", json.dumps(document).encode())
+    assert item.status is Status.FAIL
+    assert any(
+        rules(child).get("threshold") is not None
+        and rules(child)["threshold"].status is Status.FAIL
+        for child in item.children
+    )

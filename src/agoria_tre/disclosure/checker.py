@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
 from agoria_tre.disclosure.readers.table import Table, parse_csv, table_from_grid
-from agoria_tre.disclosure.readers.texttables import find_text_tables
+from agoria_tre.disclosure.readers.texttables import find_json_tables, find_text_tables
 from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed
 from agoria_tre.disclosure.rules import statistics, tables
 from agoria_tre.disclosure.rules.differencing import check_differencing
@@ -461,9 +462,13 @@ def text_tables(text: str, ctx: Context, *, where: str) -> list[ItemReport]:
     """Tables printed in a text (Markdown, ``print(df)``), each checked as a table."""
     if statistics.model_summary(text, ctx.policy, where=where):
         return []  # a model summary's own grids are its coefficients, judged by model.dof
+    return _grids_checked(find_text_tables(text), ctx, where=where)
+
+
+def _grids_checked(grids: list[list[list[str]]], ctx: Context, *, where: str) -> list[ItemReport]:
     found = []
-    for number, grid in enumerate(find_text_tables(text), start=1):
-        label = f"{where} / printed table {number}"
+    for number, grid in enumerate(grids, start=1):
+        label = f"{where} / table {number}"
         table = table_from_grid(grid, label_columns=1)
         found.append(
             ItemReport(
@@ -509,7 +514,13 @@ def _check_output(
     text = output.text or ""
     item.sha256 = _hash(text.encode())
     item.rules += check_text(text, ctx, where=where)
-    if not output.html:
+    if output.mime == "application/json" and output.primary:
+        try:
+            parsed = json.loads(output.primary)
+        except (ValueError, RecursionError):
+            parsed = None
+        item.children += _grids_checked(find_json_tables(parsed), ctx, where=where)
+    elif not output.html:
         item.children += text_tables(text, ctx, where=where)
     if output.html:
         try:
@@ -716,6 +727,8 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                     rules += from_evidence
         item = ItemReport(name, "text", rules, sha256=_hash(canonical))
         item.children = text_tables(text, ctx, where=name)
+        if name.lower().endswith(".json"):
+            item.children += _grids_checked(find_json_tables(value), ctx, where=name)
         return Checked(item, canonical)
     return Checked(
         ItemReport(

@@ -64,3 +64,50 @@ def find_text_tables(text: str) -> list[list[list[str]]]:
         if grid is not None:
             grids.append(grid)
     return grids
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def find_json_tables(value: object) -> list[list[list[str]]]:
+    """Grids in a JSON document: ``{"A": 3, "B": 50}`` (one row), ``{"col": {"row": n}}``
+    (pandas' ``to_json()``), and lists of records ``[{"a": 1, "b": 2}, ...]``."""
+    grids: list[list[list[str]]] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict) and item:
+            if all(_is_number(v) for v in item.values()):
+                grids.append([["", *map(str, item)], ["", *(str(v) for v in item.values())]])
+                continue
+            if all(isinstance(v, dict) for v in item.values()):
+                columns = list(map(str, item))
+                rows = list(dict.fromkeys(str(r) for v in item.values() for r in v))
+                inner = [{str(k): x for k, x in v.items()} for v in item.values()]
+                if all(_is_number(x) for v in inner for x in v.values()):
+                    grids.append(
+                        [
+                            ["", *columns],
+                            *[[row, *(str(v.get(row, "")) for v in inner)] for row in rows],
+                        ]
+                    )
+                    continue
+            stack.extend(item.values())
+        elif isinstance(item, list) and item:
+            if all(isinstance(r, dict) for r in item):
+                keys = list(dict.fromkeys(str(k) for r in item for k in r))
+                records = [{str(k): v for k, v in r.items()} for r in item]
+                if any(_is_number(v) for r in records for v in r.values()):
+                    grids.append(
+                        [
+                            ["", *keys],
+                            *[
+                                [str(i), *(str(r.get(k, "")) for k in keys)]
+                                for i, r in enumerate(records)
+                            ],
+                        ]
+                    )
+                    continue
+            stack.extend(item)
+    return grids
