@@ -683,3 +683,73 @@ def test_json_objects_of_counts_are_checked_as_tables(document: object) -> None:
         and rules(child)["threshold"].status is Status.FAIL
         for child in item.children
     )
+
+
+SECOND_REVIEW = {
+    "single-column print": ("a.txt", b"    n\nF   3\nM  45\n"),
+    "value_counts": ("a.txt", b"sex\nM    45\nF     3\nName: count, dtype: int64\n"),
+    "label with spaces": ("a.txt", b"                n\nIle de France   3\nBretagne       45\n"),
+    "NaN cell": ("a.txt", b"    A     B\nF   3   NaN\nM  45  60.0\n"),
+    "title above": ("a.txt", b"Counts by sex\n    n\nF   3\nM  45\n"),
+    "summary beside a table": (
+        "a.md",
+        b"Dep. Variable: y\nDf Residuals: 500\n\n| sex | n |\n|---|---|\n| F | 3 |\n| M | 40 |\n",
+    ),
+    "HTML in markdown": (
+        "a.md",
+        b"<table><tr><th>sex</th><th>n</th></tr><tr><td>F</td><td>3</td></tr>"
+        b"<tr><td>M</td><td>40</td></tr></table>\n",
+    ),
+    "one text cell in a count column": (
+        "t.csv",
+        b"groupe,effectif,cout\nA,3,15000\nB,45,30000\nC,inconnu,12000\n",
+    ),
+    "ANSI-coloured NIR": ("a.log", b"\x1b[1m185057800608491\x1b[0m"),
+    "NIR as a float": ("t.csv", b"x,y\nA,185057800608491.0\nB,100\n"),
+    "NIR with tabs": ("a.txt", b"NIR du patient : 1\t85\t05\t78\t006\t084\t91"),
+    "phone with slashes": ("a.txt", b"tel: 06/12/34/56/78"),
+}
+
+
+@pytest.mark.parametrize("case", list(SECOND_REVIEW))
+def test_second_review_cases_never_pass(case: str) -> None:
+    name, data = SECOND_REVIEW[case]
+    item = check(name, data)
+    assert item.status is not Status.PASS, [(r.rule, r.status) for r in item.rules]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [{"cell_type": "markdown", "source": "| sex | n |\n|---|---|\n| F | 3 |\n| M | 45 |\n"}],
+        [{"cell_type": "markdown", "source": "Contact: jean.dupont&#64;chu-lyon.fr"}],
+        [
+            {
+                "cell_type": "code",
+                "source": "t",
+                "outputs": [
+                    {
+                        "output_type": "execute_result",
+                        "data": {
+                            "text/html": "<b>counts</b>",
+                            "text/plain": "    n   m\nF   3  50\nM  45  60",
+                        },
+                    }
+                ],
+            }
+        ],
+    ],
+)
+def test_notebook_sources_and_companions_are_checked(cells: list[dict[str, Any]]) -> None:
+    assert check("n.ipynb", notebook(cells)).status is not Status.PASS
+
+
+def test_sidecars_cannot_remove_checks() -> None:
+    table = b"sex,n\nF,3\nM,45\n"
+    for sidecar in (
+        {"kind": "survival", "units": [[3], [45]]},
+        {"kind": "histogram", "units": [[50], [45]], "histogram": {"bounded": True}},
+        {"kind": "frequency", "statistic": "count, normalised", "units": [[50], [45]]},
+    ):
+        item = check("t.csv", table, {"schema": EVIDENCE_SCHEMA, **sidecar})
+        assert item.status is not Status.PASS, sidecar

@@ -664,3 +664,11 @@ def test_pseudonyms_cut_short_by_pandas_or_in_another_case_are_found() -> None:
         "0  aaaaaaaaaaaaaaaaaaaaaaaa...  54", where="t", pseudonyms=frozenset({pseudonym})
     )
     assert unrelated == []
+
+
+def test_uuid_pseudonyms_in_another_case_or_without_hyphens_are_found() -> None:
+    uuid = "3f9a0c12-4b5c-4d6e-8f90-a1b2c3d4e5f6"
+    for shown in (uuid.upper(), uuid.replace("-", ""), uuid):
+        found = scan_text(f"id {shown}", where="t", pseudonyms=frozenset({uuid}))
+        assert [r.rule for r in found] == ["identifier.pseudonym"], shown
+        assert found[0].summary.endswith("1 occurrence in t")

@@ -173,6 +173,9 @@ def check_table(
             pseudonyms=ctx.pseudonyms,
         )
     )
+    variant = _variants("\n".join(" ; ".join(row) for row in table.cells))
+    if variant:  # identifiers printed as floats, spaced by tabs…: no cell positions, a verdict
+        results += scan_text(variant, where=where, pseudonyms=ctx.pseudonyms)
     results += statistics.row_level(table)
     results += statistics.extremes_and_quantiles(
         names + ([evidence.statistic] if evidence else []), where=where
@@ -193,8 +196,23 @@ def check_table(
     if evidence is not None and evidence.kind == "survival":
         if evidence.units is None or evidence.units.shape != table.shape:
             return [*results, _inconsistent(where, "'units' does not match the table's shape")]
-        return results + statistics.survival_columns(
-            table, policy, units=evidence.units, asserted=True
+        survival = statistics.survival_columns(table, policy, units=evidence.units, asserted=True)
+        if not survival:
+            return [
+                *results,
+                _inconsistent(
+                    where, "a survival sidecar on a table without at-risk or events columns"
+                ),
+            ]
+        return results + survival
+    if evidence is not None and "normalised" in evidence.statistic:
+        results.append(
+            flagged(
+                "evidence.statistic",
+                Status.REVIEW,
+                "proportions cannot be cross-checked against unit counts",
+                asserted=True,
+            )
         )
     if evidence is not None:
         return results + _from_evidence(table, evidence, policy, where=where)
@@ -450,9 +468,21 @@ def _decoded_forms(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_FLOAT_ID = re.compile(r"\b(\d{13,15})\.0+\b")
+_WIDE_GAPS = re.compile(r"(?<=\d)(?:[ \t]{2,}|\t|/)(?=\d)")
+
+
+def _variants(text: str) -> str:
+    """Other readings of the same text: without terminal colour codes, identifiers printed
+    as floats (``185057800608491.0``), digits spaced by tabs, double spaces or slashes."""
+    variant = _WIDE_GAPS.sub(" ", _FLOAT_ID.sub(r"\1", _ANSI.sub("", text)))
+    return variant if variant != text else ""
+
+
 def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
     """Identifiers and model summaries in a text, as written and as a browser renders it."""
-    scanned = text + "\n" + _decoded_forms(text)
+    scanned = text + "\n" + _decoded_forms(text) + "\n" + _variants(text)
     results = _identifier_rules(scan_text(scanned, where=where, pseudonyms=ctx.pseudonyms))
     results += statistics.model_summary(text, ctx.policy, where=where)
     return results
@@ -460,15 +490,55 @@ def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
 
 def text_tables(text: str, ctx: Context, *, where: str) -> list[ItemReport]:
     """Tables printed in a text (Markdown, ``print(df)``), each checked as a table."""
-    if statistics.model_summary(text, ctx.policy, where=where):
-        return []  # a model summary's own grids are its coefficients, judged by model.dof
-    return _grids_checked(find_text_tables(text), ctx, where=where)
+    grids = find_text_tables(_ANSI.sub("", text))
+    if _HTML_TABLE.search(text):
+        try:
+            found = read_html_tables(text, max_cells=ctx.policy.limits.max_cells)
+        except MalformedHtml:
+            found = []
+        grids += [g for g in (grid_of(t) for t in found) if g is not None]
+    return _grids_checked(grids, ctx, where=where)
+
+
+_HTML_TABLE = re.compile(r"<table", re.IGNORECASE)
+MAX_TABLES_PER_ITEM = 200
+MAX_TABLES_COMPARED = 400  # differencing compares every pair
 
 
 def _grids_checked(grids: list[list[list[str]]], ctx: Context, *, where: str) -> list[ItemReport]:
+    limits = ctx.policy.limits
+    if len(grids) > MAX_TABLES_PER_ITEM:
+        return [
+            ItemReport(
+                f"{where} / tables",
+                "table",
+                [
+                    flagged(
+                        "file.limits",
+                        Status.FAIL,
+                        f"{where} holds more than {MAX_TABLES_PER_ITEM} tables",
+                    )
+                ],
+            )
+        ]
     found = []
     for number, grid in enumerate(grids, start=1):
         label = f"{where} / table {number}"
+        if sum(len(row) for row in grid) > limits.max_cells:
+            found.append(
+                ItemReport(
+                    label,
+                    "table",
+                    [
+                        flagged(
+                            "file.limits",
+                            Status.FAIL,
+                            f"{label} has more than {limits.max_cells:,} cells",
+                        )
+                    ],
+                )
+            )
+            continue
         table = table_from_grid(grid, label_columns=1)
         found.append(
             ItemReport(
@@ -522,6 +592,8 @@ def _check_output(
         item.children += _grids_checked(find_json_tables(parsed), ctx, where=where)
     elif not output.html:
         item.children += text_tables(text, ctx, where=where)
+    else:  # the plain-text companion kept beside HTML is released too: its tables count
+        item.children += text_tables(output.plain, ctx, where=f"{where} (text/plain)")
     if output.html:
         try:
             found = read_html_tables(output.html, max_cells=ctx.policy.limits.max_cells)
@@ -532,6 +604,15 @@ def _check_output(
                     Status.REVIEW,
                     f"{where}: HTML a browser would repair ({exc}): its tables"
                     " cannot be checked cell by cell",
+                )
+            )
+            found = []
+        if len(found) > MAX_TABLES_PER_ITEM:
+            item.rules.append(
+                flagged(
+                    "file.limits",
+                    Status.FAIL,
+                    f"{where} holds more than {MAX_TABLES_PER_ITEM} tables",
                 )
             )
             found = []
@@ -673,15 +754,18 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
             sha256=_hash(notebook.canonical),
             notes=[f"dropped: {d}" for d in notebook.dropped[:20]],
         )
+        source_tables: list[ItemReport] = []
         for number, cell_type, source in notebook.sources:
-            found = scan_text(
-                source, where=f"cell {number} ({cell_type})", pseudonyms=ctx.pseudonyms
-            )
-            item.rules += found
+            where = f"cell {number} ({cell_type})"
+            scanned = source + "\n" + _decoded_forms(source) + "\n" + _variants(source)
+            item.rules += scan_text(scanned, where=where, pseudonyms=ctx.pseudonyms)
+            if cell_type != "code":  # a Markdown cell can hold a table as well as an output
+                source_tables += text_tables(source, ctx, where=where)
         if not item.rules:
             item.rules.append(passed("identifiers", "no identifier in the cells' sources"))
         inner: list[tuple[ItemReport, Table]] = []
         item.children = [_check_output(output, ctx, inner) for output in notebook.outputs]
+        item.children += source_tables
         return Checked(item, notebook.canonical, inner_tables=tuple(inner))
     if kind == "text":
         decoded = ""
@@ -879,8 +963,19 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
         if checked.magnitude is not None:
             magnitudes.append((checked.report, label, *checked.magnitude))
     pool = [(name, table) for _, name, table in tables]
+    compared = len(pool) + len(ctx.released)
     for item, name, table in tables:
-        item.rules.append(check_differencing(table, name, [*pool, *ctx.released], ctx.policy))
+        if compared > MAX_TABLES_COMPARED:
+            item.rules.append(
+                flagged(
+                    "differencing",
+                    Status.REVIEW,
+                    f"{compared} tables are more than the {MAX_TABLES_COMPARED}"
+                    " compared pairwise: look for differencing by eye",
+                )
+            )
+        else:
+            item.rules.append(check_differencing(table, name, [*pool, *ctx.released], ctx.policy))
     for item, name, table, evidence in magnitudes:
         others = [(n, t, e) for _, n, t, e in magnitudes if n != name]
         item.rules.append(magnitude_differencing(table, evidence, name, others, ctx.policy))

@@ -159,7 +159,7 @@ def cross_check(evidence: Evidence, table: Table) -> list[str]:
     statistic = evidence.statistic.split(",")[0].strip()
     if evidence.kind == "frequency" and units is not None and statistic != "count":
         problems.append(f"a frequency table's statistic must be a count, not {statistic!r}")
-    if evidence.kind == "frequency" and units is not None and evidence.statistic == "count":
+    if evidence.kind in ("frequency", "histogram") and units is not None and statistic == "count":
         wrong = visible & (shown != units)
         if wrong.any():
             i, j = (int(x) for x in np.argwhere(wrong)[0])

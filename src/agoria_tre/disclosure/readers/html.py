@@ -120,9 +120,11 @@ def _assemble(
     table.header_rows = [[text for _, text in row] for row in header]
     table.body_rows = [[text for _, text in row] for row in body]
     if body:
-        table.label_columns = min(
+        width = max(len(row) for row in body)
+        leading = [
             next((i for i, (kind, _) in enumerate(row) if kind != "th"), len(row)) for row in body
-        )
+        ]
+        table.label_columns = max(0, min(width - 1, *leading))
     return table
 
 

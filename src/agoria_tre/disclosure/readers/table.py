@@ -196,7 +196,9 @@ def table_from_grid(
         # Labels are the leading columns of text; a text cell further right is data that the
         # checker could not read, never a reason to stop checking the columns before it.
         label_columns = 0
-        while label_columns < width - 1 and any(not _is_value(row[label_columns]) for row in body):
+        while label_columns < width - 1 and 2 * sum(
+            not _is_value(row[label_columns]) for row in body
+        ) >= len(body):  # half or more text: a label column; mostly numbers: data
             label_columns += 1
     return Table(
         label_names=tuple(header[:label_columns]),

@@ -26,23 +26,52 @@ def _markdown(block: list[str]) -> list[list[str]] | None:
     return rows
 
 
+_VALUE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|nan|<NA>|None")
+_FOOTER = re.compile(r"(Name: .*dtype: \w+|dtype: \w+|\[\d+ rows x \d+ columns\]|Length: \d+.*)")
+_ELLIPSIS = re.compile(r"(\.\.\.?|…)")
+
+
+def _cell(token: str) -> str:
+    return "" if token in ("NaN", "nan", "<NA>", "None") else token
+
+
+def _rows_with(lines: list[list[str]], width: int) -> list[list[str]] | None:
+    """Each line as (label, the last ``width`` values), or None if a line does not fit."""
+    rows = []
+    for tokens in lines:
+        if all(_ELLIPSIS.fullmatch(t) for t in tokens):
+            continue  # pandas' "..  .." for rows it did not print
+        if len(tokens) < width + 1 or not all(_VALUE.fullmatch(t) for t in tokens[-width:]):
+            return None
+        rows.append([" ".join(tokens[:-width]), *(_cell(t) for t in tokens[-width:])])
+    return rows or None
+
+
 def _aligned(block: list[str]) -> list[list[str]] | None:
-    """pandas' ``to_string``: a header of column names, then label + values per line."""
-    lines = [line.split() for line in block]
-    lines = [tokens for tokens in lines if tokens]
-    while lines and len(lines[0]) == 1 and len(lines) > 2:
-        lines = lines[1:]  # an index name printed on its own line ("sex")
-    if len(lines) < 2:
-        return None
-    header, body = lines[0], [t for t in lines[1:] if len(t) != 1]
-    if body and len(header) >= 2 and all(len(row) == len(header) for row in body):
-        header = header[1:]  # the columns' name printed before them ("drug  A  B")
-    width = len(header)
-    if width < 1 or not body or any(len(row) != width + 1 for row in body):
-        return None
-    if not all(_NUMBER.fullmatch(value) for row in body for value in row[1:]):
-        return None
-    return [["", *header], *body]
+    """pandas' ``print(df)`` and ``print(series)``: label words, then one value per column.
+
+    A header of column names comes first for a frame (possibly preceded by the columns'
+    name, and followed by the index name alone on its line); a series has no header and a
+    ``Name: …, dtype: …`` footer. One line of title above the table is tolerated.
+    """
+    lines = [line.split() for line in block if line.strip() and not _FOOTER.fullmatch(line.strip())]
+    for start in (0, 1):  # a title line directly above the table
+        candidate = lines[start:]
+        if len(candidate) < 2:
+            return None
+        header = candidate[0]
+        body = [t for t in candidate[1:] if not (len(t) == 1 and not _VALUE.fullmatch(t[0]))]
+        if header and _VALUE.fullmatch(header[-1]):  # no header: a series
+            rows = _rows_with(candidate, 1)
+            if rows is not None:
+                return [["", "value"], *rows]
+            continue
+        for names in (header, header[1:]):  # header[0] may be the columns' name
+            if names:
+                rows = _rows_with(body, len(names))
+                if rows is not None:
+                    return [["", *names], *rows]
+    return None
 
 
 def find_text_tables(text: str) -> list[list[list[str]]]:

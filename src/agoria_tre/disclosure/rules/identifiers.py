@@ -229,6 +229,7 @@ class _PseudonymIndex:
     folded: frozenset[str] = frozenset()  # simple pseudonyms, lower case
     heads: frozenset[str] = frozenset()  # their first _HEAD characters, lower case
     ordered: tuple[str, ...] = ()  # folded, sorted: for prefix look-ups
+    exact: frozenset[str] = frozenset()  # every pseudonym as given
 
 
 @functools.lru_cache(maxsize=8)
@@ -245,7 +246,14 @@ def _pseudonym_index(pseudonyms: frozenset[str]) -> _PseudonymIndex:
         first = _TOKEN.search(p)
         if first is not None:
             compound.setdefault(first.group(), []).append((p, first.start()))
-    folded = frozenset(p.lower() for p in simple)
+    # Lower case, and without hyphens for compound ones (a UUID printed as uuid.hex).
+    folded = frozenset(
+        p.lower() for p in pseudonyms if isinstance(p, str) and p and _TOKEN.fullmatch(p)
+    ) | frozenset(
+        _UNHYPHEN.sub("", p.lower())
+        for p in pseudonyms
+        if isinstance(p, str) and p and not _TOKEN.fullmatch(p)
+    )
     return _PseudonymIndex(
         simple=pseudonyms if len(simple) == len(pseudonyms) else frozenset(simple),
         compound={k: tuple(v) for k, v in compound.items()},
@@ -253,12 +261,15 @@ def _pseudonym_index(pseudonyms: frozenset[str]) -> _PseudonymIndex:
         folded=folded,
         heads=frozenset(p[:_HEAD] for p in folded if len(p) >= _HEAD),
         ordered=tuple(sorted(folded)),
+        exact=frozenset(p for p in pseudonyms if isinstance(p, str)),
     )
 
 
 # pandas shortens long strings ("3f9a0c…" or "3f9a0c..."): a shown prefix of this many
 # characters or more is enough to name one pseudonym.
 _HEAD = 12
+_UNHYPHEN = re.compile(r"(?<=[0-9a-z])[-_](?=[0-9a-z])")
+_JOINED = re.compile(r"[0-9a-z]+(?:[-_][0-9a-z]+)*")
 _TRUNCATED = re.compile(r"([A-Za-z0-9]{12,})(?:\.\.\.|…)")
 
 
@@ -267,11 +278,11 @@ def _find_altered_pseudonyms(text: str, index: _PseudonymIndex) -> list[_Hit]:
     if not index.folded:
         return []
     hits: list[_Hit] = []
-    lowered = text.lower()
-    if not index.folded.isdisjoint(_TOKEN.findall(lowered)):
-        for m in _TOKEN.finditer(lowered):
-            if m.group() in index.folded and text[m.start() : m.end()] not in index.simple:
-                hits.append(_Hit(m.start(), m.end()))
+    lowered = text.lower()  # same length as text: positions stay right
+    for m in _JOINED.finditer(lowered):
+        key = _UNHYPHEN.sub("", m.group())
+        if key in index.folded and text[m.start() : m.end()] not in index.exact:
+            hits.append(_Hit(m.start(), m.end()))
     for m in _TRUNCATED.finditer(lowered):
         shown = m.group(1)
         if shown[:_HEAD] not in index.heads:
