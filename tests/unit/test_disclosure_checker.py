@@ -753,3 +753,11 @@ def test_sidecars_cannot_remove_checks() -> None:
     ):
         item = check("t.csv", table, {"schema": EVIDENCE_SCHEMA, **sidecar})
         assert item.status is not Status.PASS, sidecar
+
+
+def test_phone_numbers_that_lost_their_leading_zero() -> None:
+    item = check("t.csv", b"patient_group,tel\nA,612345678\nB,145678901\n")
+    assert rules(item)["identifier.phone"].cells == ((0, 0), (1, 0))
+    readings = check("t.csv", b"group,telemetry readings\nA,612345678\n")
+    assert "identifier.phone" not in rules(readings)
+    assert "identifier.phone" in rules(check("t.csv", b"group,num_tel\nA,612345678\n"))

@@ -148,6 +148,34 @@ def _secondary(table: Table, policy: Policy) -> list[RuleResult]:
     ]
 
 
+_PHONE_HEADER = re.compile(
+    r"(?<![a-z])(t[ée]l|t[ée]l[ée]phone|phone|portable|mobile|gsm)(?![a-z])", re.IGNORECASE
+)
+_PHONE_DIGITS = re.compile(r"(?:\+?33|0)?[1-9]\d{8}(?:\.0+)?")
+
+
+def _phone_columns(table: Table) -> list[RuleResult]:
+    """Phone numbers that a spreadsheet turned into numbers (leading zero lost) in a column
+    named for them."""
+    cells = [
+        (i, j)
+        for j, name in enumerate(table.header)
+        if _PHONE_HEADER.search(name)
+        for i, row in enumerate(table.cells)
+        if _PHONE_DIGITS.fullmatch(row[j].replace(" ", ""))
+    ]
+    if not cells:
+        return []
+    return [
+        flagged(
+            "identifier.phone",
+            Status.FAIL,
+            f"{len(cells)} phone numbers in a column named for them (their leading zero lost)",
+            cells,
+        )
+    ]
+
+
 def suppression_holds(table: Table, policy: Policy) -> bool:
     """Whether no hidden cell of ``table`` can be recomputed, by the same rule the check
     applies (for the researcher-side ``suppress=True``)."""
@@ -173,6 +201,7 @@ def check_table(
             pseudonyms=ctx.pseudonyms,
         )
     )
+    results += _phone_columns(table)
     variant = _variants("\n".join(" ; ".join(row) for row in table.cells))
     if variant:  # identifiers printed as floats, spaced by tabs…: no cell positions, a verdict
         results += scan_text(variant, where=where, pseudonyms=ctx.pseudonyms)
