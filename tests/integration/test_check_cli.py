@@ -167,3 +167,15 @@ def test_released_tables_that_cannot_be_compared_are_noted_in_the_report(
     assert code == 0
     assert len(document["notes"]) == 1
     assert document["notes"][0].startswith("released:released/broken.csv not compared:")
+
+
+def test_a_pseudonyms_file_with_a_byte_order_mark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "pseudonyms.txt"
+    source.write_bytes(b"\xef\xbb\xbfFIRST01AAAA\nSECOND02BBBB\n")
+    leak = tmp_path / "out.txt"
+    leak.write_text("outlier: FIRST01AAAA\n")
+    code, out, _ = run(capsys, "--pseudonyms", str(source), str(leak))
+    assert code == 1
+    assert "identifier.pseudonym" in out

@@ -761,3 +761,39 @@ def test_phone_numbers_that_lost_their_leading_zero() -> None:
     readings = check("t.csv", b"group,telemetry readings\nA,612345678\n")
     assert "identifier.phone" not in rules(readings)
     assert "identifier.phone" in rules(check("t.csv", b"group,num_tel\nA,612345678\n"))
+
+
+THIRD_REVIEW = {
+    "LaTeX": (
+        "a.txt",
+        b"\\begin{tabular}{lrr}\n\\toprule\nsmk & n & y \\\\\nsex &  &  \\\\\n"
+        b"\\midrule\nF & 2 & 1 \\\\\nM & 19 & 15 \\\\\n\\bottomrule\n\\end{tabular}\n",
+    ),
+    "grid": (
+        "a.txt",
+        b"+-------+-----+-----+\n| sex   |   n |   y |\n+=======+=====+=====+\n"
+        b"| F     |   2 |   1 |\n+-------+-----+-----+\n| M     |  19 |  15 |\n"
+        b"+-------+-----+-----+\n",
+    ),
+    "psql": (
+        "a.txt",
+        b" sex | no | yes \n-----+----+-----\n F   |  2 |   1\n M   | 19 |  15\n(2 rows)\n",
+    ),
+    "box drawing": (
+        "a.txt",
+        "\u2502 sex \u2502 no \u2502 yes \u2502\n\u2502 F \u2502 2 \u2502 1 \u2502\n"
+        "\u2502 M \u2502 19 \u2502 15 \u2502\n".encode(),
+    ),
+    "json split": ("a.json", b'{"columns":["no","yes"],"index":["F","M"],"data":[[2,1],[19,15]]}'),
+    "json values": ("a.json", b"[[2,1],[19,15]]"),
+    "count in prose": ("a.txt", b"Cohort (n = 7): mean age 54.2\n"),
+    "df.info()": ("a.txt", b"RangeIndex: 7 entries, 0 to 6\n"),
+    "savetxt NIR": ("a.txt", b"1.850578006084910000e+14,3.000000000000000000e+00\n"),
+}
+
+
+@pytest.mark.parametrize("case", list(THIRD_REVIEW))
+def test_third_review_cases_never_pass(case: str) -> None:
+    name, data = THIRD_REVIEW[case]
+    item = check(name, data)
+    assert item.status is not Status.PASS, [(r.rule, r.status) for r in item.rules]

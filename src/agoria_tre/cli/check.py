@@ -25,7 +25,7 @@ def load_pseudonyms(path: Path, column: str | None) -> frozenset[str]:
 
             table = pq.read_table(path, columns=[column])
             return frozenset(str(v) for v in table.column(column).to_pylist() if v is not None)
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except InvalidInput:
         raise
     except (OSError, UnicodeError, KeyError, ValueError) as exc:

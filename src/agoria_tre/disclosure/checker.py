@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -502,11 +503,45 @@ _FLOAT_ID = re.compile(r"\b(\d{13,15})\.0+\b")
 _WIDE_GAPS = re.compile(r"(?<=\d)(?:[ \t]{2,}|\t|/)(?=\d)")
 
 
+_FIELD_COMMA = re.compile(r"(?<=\d{9}),(?=\d)")
+_SCIENTIFIC = re.compile(r"\b\d\.\d{12,}[eE]\+\d{2}\b")
+
+
+def _expand(match: re.Match[str]) -> str:
+    try:
+        return str(int(Decimal(match.group())))
+    except (InvalidOperation, ValueError, OverflowError):
+        return match.group()
+
+
 def _variants(text: str) -> str:
     """Other readings of the same text: without terminal colour codes, identifiers printed
-    as floats (``185057800608491.0``), digits spaced by tabs, double spaces or slashes."""
-    variant = _WIDE_GAPS.sub(" ", _FLOAT_ID.sub(r"\1", _ANSI.sub("", text)))
+    as floats (``185057800608491.0``, ``1.850578006084910000e+14``), digits spaced by tabs,
+    double spaces or slashes."""
+    variant = _ANSI.sub("", text)
+    variant = _SCIENTIFIC.sub(_expand, variant)
+    variant = _WIDE_GAPS.sub(" ", _FLOAT_ID.sub(r"\1", variant))
+    variant = _FIELD_COMMA.sub(", ", variant)  # "185057800608491,3": a field, not a decimal
     return variant if variant != text else ""
+
+
+_TEXT_COUNT = re.compile(r"\b[nN]\s*=\s*(\d+)\b|\b(\d+)\s+(?:entries|non-null)\b")
+
+
+def _counts_in_prose(text: str, policy: Policy, *, where: str) -> list[RuleResult]:
+    """Counts written in sentences ("Cohort (n = 7)") or in pandas' df.info() face the threshold."""
+    small = [
+        int(a or b) for a, b in _TEXT_COUNT.findall(text) if 0 < int(a or b) < policy.threshold
+    ]
+    if not small:
+        return []
+    return [
+        flagged(
+            "threshold.text",
+            Status.FAIL,
+            f"{where} states a count under {policy.threshold} ({len(small)} such mentions)",
+        )
+    ]
 
 
 def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
@@ -514,6 +549,7 @@ def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
     scanned = text + "\n" + _decoded_forms(text) + "\n" + _variants(text)
     results = _identifier_rules(scan_text(scanned, where=where, pseudonyms=ctx.pseudonyms))
     results += statistics.model_summary(text, ctx.policy, where=where)
+    results += _counts_in_prose(text, ctx.policy, where=where)
     return results
 
 
@@ -531,6 +567,7 @@ def text_tables(text: str, ctx: Context, *, where: str) -> list[ItemReport]:
 
 _HTML_TABLE = re.compile(r"<table", re.IGNORECASE)
 MAX_TABLES_PER_ITEM = 200
+MAX_TABLES_PER_NOTEBOOK = 2_000
 MAX_TABLES_COMPARED = 400  # differencing compares every pair
 
 
@@ -633,6 +670,15 @@ def _check_output(
                     Status.REVIEW,
                     f"{where}: HTML a browser would repair ({exc}): its tables"
                     " cannot be checked cell by cell",
+                )
+            )
+            found = []
+        if len(found) + len(tables_found) > MAX_TABLES_PER_NOTEBOOK:
+            item.rules.append(
+                flagged(
+                    "file.limits",
+                    Status.FAIL,
+                    f"the notebook holds more than {MAX_TABLES_PER_NOTEBOOK} tables",
                 )
             )
             found = []
@@ -790,6 +836,7 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
             item.rules += scan_text(scanned, where=where, pseudonyms=ctx.pseudonyms)
             if cell_type != "code":  # a Markdown cell can hold a table as well as an output
                 source_tables += text_tables(source, ctx, where=where)
+                item.rules += _counts_in_prose(source, ctx.policy, where=where)
         if not item.rules:
             item.rules.append(passed("identifiers", "no identifier in the cells' sources"))
         inner: list[tuple[ItemReport, Table]] = []

@@ -74,6 +74,38 @@ def _aligned(block: list[str]) -> list[list[str]] | None:
     return None
 
 
+_RULE_LINE = re.compile(r"[\s+\-=|:─━│┃┼╋├┤┌┐└┘┬┴╞╡╪═╒╕╘╛╤╧]*")
+_LATEX_NOISE = re.compile(r"\\(toprule|midrule|bottomrule|hline|begin\{.*|end\{.*)|\\\\\s*$")
+
+
+def _delimited(block: list[str]) -> list[list[str]] | None:
+    """Tables drawn with separators: pipes (Markdown, psql, tabulate grids), box-drawing
+    characters (DuckDB), or LaTeX's ``&`` (``df.to_latex()``)."""
+    latex = any("&" in line for line in block) and any("\\\\" in line for line in block)
+    rows: list[list[str]] = []
+    for line in block:
+        if _RULE_LINE.fullmatch(line):
+            continue
+        if latex:
+            line = _LATEX_NOISE.sub("", line).strip()
+            if "&" not in line:
+                continue
+            cells = [c.strip() for c in line.rstrip("\\").split("&")]
+        elif "|" in line or "│" in line:
+            cells = [c.strip() for c in re.split(r"[|│┃]", line.strip().strip("|│┃"))]
+        else:
+            continue  # a caption or "(2 rows)"
+        rows.append(cells)
+    if len(rows) < 2:
+        return None
+    width = len(rows[0])
+    rows = [r for r in rows if len(r) == width]
+    body = [r for r in rows[1:] if any(_VALUE.fullmatch(c) for c in r[1:])]
+    if width < 2 or not body:
+        return None
+    return [["", *rows[0][1:]], *[[r[0], *(_cell(c) for c in r[1:])] for r in body]]
+
+
 def find_text_tables(text: str) -> list[list[list[str]]]:
     """Grids (first row = header, first column = labels) found in ``text``."""
     lines = text.splitlines()[:MAX_LINES]
@@ -90,6 +122,8 @@ def find_text_tables(text: str) -> list[list[list[str]]]:
     grids: list[list[list[str]]] = []
     for block in blocks:
         grid = _markdown(block) if block[0].lstrip().startswith("|") else _aligned(block)
+        if grid is None and any(c in "".join(block) for c in "|│&"):
+            grid = _delimited(block)
         if grid is not None:
             grids.append(grid)
     return grids
@@ -106,6 +140,34 @@ def find_json_tables(value: object) -> list[list[list[str]]]:
     stack = [value]
     while stack:
         item = stack.pop()
+        if isinstance(item, dict) and {"columns", "data"} <= set(item):  # orient="split"
+            columns, data = item["columns"], item["data"]
+            index = item.get("index") or list(range(len(data) if isinstance(data, list) else 0))
+            if (
+                isinstance(columns, list)
+                and isinstance(data, list)
+                and all(isinstance(r, list) and len(r) == len(columns) for r in data)
+            ):
+                grids.append(
+                    [
+                        ["", *map(str, columns)],
+                        *[[str(i), *map(str, r)] for i, r in zip(index, data, strict=False)],
+                    ]
+                )
+                continue
+        if (
+            isinstance(item, list)
+            and item
+            and all(isinstance(r, list) and r and all(_is_number(x) for x in r) for r in item)
+        ):  # orient="values": rows of numbers
+            width = max(len(r) for r in item)
+            grids.append(
+                [
+                    ["", *(str(j) for j in range(width))],
+                    *[[str(i), *(str(x) for x in r)] for i, r in enumerate(item)],
+                ]
+            )
+            continue
         if isinstance(item, dict) and item:
             if all(_is_number(v) for v in item.values()):
                 grids.append([["", *map(str, item)], ["", *(str(v) for v in item.values())]])
