@@ -672,3 +672,22 @@ def test_uuid_pseudonyms_in_another_case_or_without_hyphens_are_found() -> None:
         found = scan_text(f"id {shown}", where="t", pseudonyms=frozenset({uuid}))
         assert [r.rule for r in found] == ["identifier.pseudonym"], shown
         assert found[0].summary.endswith("1 occurrence in t")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(+33) 6 12 34 56 78",
+        "33612345678",
+        "+33-6-12-34-56-78",
+        "+33.6.12.34.56.78",
+        "+33 612 345 678",
+    ],
+)
+def test_international_phone_forms(text: str) -> None:
+    assert [r.rule for r in scan_text(f"tel {text}", where="t")] == ["identifier.phone"]
+
+
+@pytest.mark.parametrize("text", ["mean 33.612345678", "total 1233612345678", "12 345 678 units"])
+def test_numbers_that_are_not_phones(text: str) -> None:
+    assert scan_text(text, where="t") == []

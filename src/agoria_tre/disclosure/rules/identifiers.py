@@ -130,8 +130,10 @@ _GENERIC_TLDS = frozenset((
 
 _PHONE = re.compile(
     rf"(?<![^\W_])(?<!\+)(?:"
-    rf"(?P<intl>(?:\+|00)33[{_SPACES}]?(?:\(0\)[{_SPACES}]?)?(?P<i1>[1-9])(?P<s1>{_SEP}?)"
-    rf"[0-9]{{2}}(?:(?P=s1)[0-9]{{2}}){{3}})"
+    rf"(?P<intl>(?:\([{_SPACES}]?)?(?:\+|00)?33(?:[{_SPACES}]?\))?{_SEP}?"
+    rf"(?:\(0\)[{_SPACES}]?)?(?P<i1>[1-9])"
+    rf"(?:(?P<s1>{_SEP}?)[0-9]{{2}}(?:(?P=s1)[0-9]{{2}}){{3}}"
+    rf"|[0-9]{{2}}(?P<s3>{_SEP}?)[0-9]{{3}}(?P=s3)[0-9]{{3}}))"
     rf"|(?P<nat>0(?P<n1>[1-9])(?P<s2>{_SEP}?)[0-9]{{2}}(?:(?P=s2)[0-9]{{2}}){{3}})"
     rf")(?![^\W_])"
 )
@@ -358,7 +360,11 @@ def _find_phones(text: str) -> list[_Hit]:
         start, end = m.span()
         if _embedded(text, start, end, ".,"):
             continue
-        if (m.group("s1") or m.group("s2")) and _embedded(text, start, end, _SEPARATORS):
+        if m.group().count(".") == 1:
+            continue  # one dot among the digits is a decimal point (33.612345678)
+        if (m.group("s1") or m.group("s2") or m.group("s3")) and _embedded(
+            text, start, end, _SEPARATORS
+        ):
             continue
         if m.group("intl") is not None:
             example = f"+33 {m.group('i1')} ** ** ** **"
