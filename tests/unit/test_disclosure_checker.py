@@ -797,3 +797,15 @@ def test_third_review_cases_never_pass(case: str) -> None:
     name, data = THIRD_REVIEW[case]
     item = check(name, data)
     assert item.status is not Status.PASS, [(r.rule, r.status) for r in item.rules]
+
+
+def test_a_count_column_in_a_table_of_measures_faces_the_threshold() -> None:
+    item = check("t.csv", b"group,mean age,count\nA,54.2,3\nB,61.5,45\n")
+    assert rules(item)["threshold"].cells == ((0, 1),)
+    assert item.status is Status.FAIL
+
+
+def test_numeric_pseudonyms_that_lost_their_leading_zeros() -> None:
+    ctx = Context(load_profile("fr"), frozenset({"000123456"}))
+    report = check_bytes("o.txt", b"Outlier: subject 123456 has BMI 61.2\n", ctx).report
+    assert rules(report)["identifier.pseudonym"].status is Status.FAIL

@@ -277,8 +277,29 @@ def check_table(
             " contributors and their shares are unknown",
         )
     )
+    results += _count_columns(table, policy)
     results += _secondary(table, policy)
     return results
+
+
+_COUNT_HEADER = re.compile(
+    r"(?:^|[\s_/(])(count|n|nb|size|effectif|effectifs|nombre|patients|cases)(?:$|[\s_/)])",
+    re.IGNORECASE,
+)
+
+
+def _count_columns(table: Table, policy: Policy) -> list[RuleResult]:
+    """In a table of measures, a column named as a count (``groupby().agg(['mean',
+    'count'])``) still counts units: it faces the threshold."""
+    counts = np.full(table.shape, np.nan)
+    for j, name in enumerate(table.header):
+        column = table.values[:, j]
+        shown = column[~np.isnan(column)]
+        if _COUNT_HEADER.search(name) and shown.size and np.all(shown == np.round(shown)):
+            counts[:, j] = column
+    if np.isnan(counts).all():
+        return []
+    return [tables.threshold(counts, policy, what="count")]
 
 
 _LABEL_COUNT = re.compile(r"\b[nN]\s*=\s*(\d+)")

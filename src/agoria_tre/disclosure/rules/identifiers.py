@@ -248,13 +248,23 @@ def _pseudonym_index(pseudonyms: frozenset[str]) -> _PseudonymIndex:
         first = _TOKEN.search(p)
         if first is not None:
             compound.setdefault(first.group(), []).append((p, first.start()))
-    # Lower case, and without hyphens for compound ones (a UUID printed as uuid.hex).
-    folded = frozenset(
-        p.lower() for p in pseudonyms if isinstance(p, str) and p and _TOKEN.fullmatch(p)
-    ) | frozenset(
-        _UNHYPHEN.sub("", p.lower())
+    # Lower case, and without hyphens for compound ones (a UUID printed as uuid.hex); numeric
+    # pseudonyms also without their leading zeros (read back as numbers, they lose them).
+    unpadded = frozenset(
+        p.lstrip("0")
         for p in pseudonyms
-        if isinstance(p, str) and p and not _TOKEN.fullmatch(p)
+        if isinstance(p, str) and p.isdigit() and p.startswith("0") and len(p.lstrip("0")) >= 6
+    )
+    folded = (
+        unpadded
+        | frozenset(
+            p.lower() for p in pseudonyms if isinstance(p, str) and p and _TOKEN.fullmatch(p)
+        )
+        | frozenset(
+            _UNHYPHEN.sub("", p.lower())
+            for p in pseudonyms
+            if isinstance(p, str) and p and not _TOKEN.fullmatch(p)
+        )
     )
     return _PseudonymIndex(
         simple=pseudonyms if len(simple) == len(pseudonyms) else frozenset(simple),
