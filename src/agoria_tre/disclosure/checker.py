@@ -24,7 +24,7 @@ from agoria_tre.disclosure.readers.acro import is_acro_folder, read_acro_folder
 from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html_tables
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
-from agoria_tre.disclosure.readers.table import Table, parse_csv, table_from_grid
+from agoria_tre.disclosure.readers.table import TABLE_SUFFIXES, Table, parse_csv, table_from_grid
 from agoria_tre.disclosure.readers.texttables import find_json_tables, find_text_tables
 from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed
 from agoria_tre.disclosure.rules import statistics, tables
@@ -33,7 +33,6 @@ from agoria_tre.disclosure.rules.identifiers import scan_table, scan_text
 from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
 from agoria_tre.disclosure.status import Status
 
-TABLE_SUFFIXES = (".csv", ".tsv")
 MAX_HIDDEN_FOR_LP = 200  # two small linear programmes per hidden cell
 TEXT_SUFFIXES = (".txt", ".md", ".log", ".json")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

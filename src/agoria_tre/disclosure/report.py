@@ -45,6 +45,11 @@ class RuleResult:
         }
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 cell``, ``2 cells``: the count and the word that agrees with it."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def passed(rule: str, summary: str, *, asserted: bool = False) -> RuleResult:
     return RuleResult(rule, Status.PASS, summary, asserted=asserted)
 

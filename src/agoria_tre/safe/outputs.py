@@ -59,6 +59,15 @@ def short_numbers(values: Any) -> list[str]:
     return [repr(value) for value in numbers]
 
 
+def unit_name(unit: Any) -> str | None:
+    """What the evidence calls the unit: a column name, a Series' name, or "unit"."""
+    if unit is None:
+        return None
+    if isinstance(unit, str):
+        return unit  # a column of data=
+    return str(getattr(unit, "name", None) or "unit")
+
+
 def _label(value: object) -> str:
     if isinstance(value, tuple):
         return " / ".join(str(v) for v in value)

@@ -43,6 +43,7 @@ from agoria_tre.safe.outputs import (
     outputs_dir,
     short_numbers,
     table_csv,
+    unit_name,
     write_output,
 )
 
@@ -125,14 +126,6 @@ def _column_names(datasets: int, label: Any) -> list[str]:
     return [f"count {i}" for i in range(1, datasets + 1)]
 
 
-def _unit_name(unit: Any) -> str | None:
-    if unit is None:
-        return None
-    if isinstance(unit, str):
-        return unit  # a column of data=
-    return str(getattr(unit, "name", None) or "unit")
-
-
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
@@ -183,7 +176,7 @@ def hist(
         output=f"{stem}.csv",
         kind="histogram",
         statistic="count",
-        unit=_unit_name(unit),
+        unit=unit_name(unit),
         label_columns=1,
         units=units,
         histogram={

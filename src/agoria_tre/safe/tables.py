@@ -33,6 +33,7 @@ from agoria_tre.safe.outputs import (
     output_name,
     outputs_dir,
     table_csv,
+    unit_name,
     write_output,
 )
 
@@ -369,7 +370,7 @@ def _tabulate(
         table,
         kind=kind,
         statistic=statistic,
-        unit_name=_unit_name(unit),
+        unit_name=unit_name(unit),
         units=units,
         totals=totals,
         top=top,
@@ -421,12 +422,6 @@ def crosstab(
         outputs=outputs,
         policy=policy,
     )
-
-
-def _unit_name(unit: Any) -> str | None:
-    if unit is None:
-        return None
-    return str(getattr(unit, "name", None) or "unit")
 
 
 def _normalised(

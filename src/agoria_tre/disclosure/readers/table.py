@@ -23,6 +23,7 @@ from agoria_tre.disclosure.policy import Limits
 from agoria_tre.disclosure.report import RuleResult, flagged
 from agoria_tre.disclosure.status import Status
 
+TABLE_SUFFIXES = (".csv", ".tsv")  # the names of files read as tables
 NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 DECIMAL_COMMA_RE = re.compile(r"[+-]?\d+,\d+")
 # "<11", "< 11", "<=10", "≤10": the cell is below the number; "*", "x", "c", "..": hidden.

@@ -53,8 +53,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agoria_tre.disclosure.policy import Limits, Policy
-from agoria_tre.disclosure.readers.table import MARGIN_LABELS, Table, parse_csv
-from agoria_tre.disclosure.report import Cell, RuleResult, flagged, passed
+from agoria_tre.disclosure.readers.table import MARGIN_LABELS, TABLE_SUFFIXES, Table, parse_csv
+from agoria_tre.disclosure.report import Cell, RuleResult, flagged, passed, plural
 from agoria_tre.disclosure.status import Status
 
 RULE = "differencing"
@@ -298,10 +298,6 @@ def _compatible(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
     return all(a == b or not a or not b for a, b in zip(mine, theirs, strict=True))
 
 
-def _plural(count: int, one: str) -> str:
-    return f"{count} {one if count == 1 else one + 's'}"
-
-
 @dataclass(frozen=True)
 class _First:
     """The finding the summary names: the earliest by (other table, family, cell)."""
@@ -316,7 +312,7 @@ class _First:
     def describe(self, threshold: int) -> str:
         here_what, there_what = self.here.what[self.x], self.there.what[self.y]
         a, b = self.here.values[self.x], self.there.values[self.y]
-        gap = _plural(round(abs(a - b)), "unit")
+        gap = plural(round(abs(a - b)), "unit")
         if self.here.interior[self.x] and self.there.interior[self.y] and here_what == there_what:
             return (
                 f"{here_what} differs from table '{self.other}' by {gap}:"
@@ -391,19 +387,16 @@ def check_differencing(
     if first is None:
         return passed(
             RULE,
-            f"compared with {_plural(compared, 'table')}: no difference isolates fewer than"
+            f"compared with {plural(compared, 'table')}: no difference isolates fewer than"
             f" {threshold} units",
         )
     summary = first.describe(threshold)
     if count > 1:
         summary += (
             f" (and {count - 1} more such difference{'' if count == 2 else 's'},"
-            f" with {_plural(len(involved), 'table')})"
+            f" with {plural(len(involved), 'table')})"
         )
     return flagged(RULE, Status.REVIEW, summary, flagged_cells)
-
-
-TABLE_SUFFIXES = (".csv", ".tsv")
 
 
 def load_released(

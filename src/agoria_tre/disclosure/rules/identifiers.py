@@ -64,7 +64,7 @@ from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from agoria_tre.disclosure.report import Cell, RuleResult, flagged
+from agoria_tre.disclosure.report import Cell, RuleResult, flagged, plural
 from agoria_tre.disclosure.status import Status
 
 NIR = "identifier.nir"
@@ -454,10 +454,6 @@ class _Tally:
             self.examples.append(example)
 
 
-def _plural(n: int, singular: str, plural: str) -> str:
-    return f"{n} {singular if n == 1 else plural}"
-
-
 def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
@@ -465,18 +461,18 @@ def _join(parts: list[str]) -> str:
 def _table_places(t: _Tally) -> str:
     parts: list[str] = []
     if t.data_cells:
-        parts.append(_plural(len(t.data_cells), "data cell", "data cells"))
+        parts.append(plural(len(t.data_cells), "data cell", "data cells"))
     if t.label_rows:
         rows = len(t.label_rows)
         flag = "its whole row" if rows == 1 else "their whole rows"
-        parts.append(f"the labels of {_plural(rows, 'row', 'rows')} ({flag} flagged)")
+        parts.append(f"the labels of {plural(rows, 'row', 'rows')} ({flag} flagged)")
     if t.header_columns:
         columns = len(t.header_columns)
         flag = "its whole column" if columns == 1 else "their whole columns"
-        headers = _plural(columns, "column header", "column headers")
+        headers = plural(columns, "column header", "column headers")
         parts.append(f"{headers} ({flag} flagged)")
     if t.label_names:
-        parts.append(f"the names of {_plural(len(t.label_names), 'label column', 'label columns')}")
+        parts.append(f"the names of {plural(len(t.label_names), 'label column', 'label columns')}")
     return "in " + _join(parts) if parts else ""
 
 
@@ -499,17 +495,17 @@ def _results(tallies: dict[str, _Tally], places: Callable[[_Tally], str]) -> lis
                 detail.append(f"{keyed} with a valid key")
             if t.keyless:
                 detail.append(f"{t.keyless} without key, beside a word naming it")
-            numbers = _plural(
+            numbers = plural(
                 t.count, "French social security number", "French social security numbers"
             )
             summary = f"{numbers} (NIR: {', '.join(detail)}){at}"
             results.append(flagged(rule, Status.FAIL, summary, t.cells))
         elif rule == EMAIL:
-            summary = f"{_plural(t.count, 'e-mail address', 'e-mail addresses')}{_examples(t)}{at}"
+            summary = f"{plural(t.count, 'e-mail address', 'e-mail addresses')}{_examples(t)}{at}"
             results.append(flagged(rule, Status.FAIL, summary, t.cells))
         elif rule == PHONE:
             summary = (
-                f"{_plural(t.count, 'French phone number', 'French phone numbers')}"
+                f"{plural(t.count, 'French phone number', 'French phone numbers')}"
                 f"{_examples(t)}{at}"
             )
             results.append(flagged(rule, Status.FAIL, summary, t.cells))
@@ -518,14 +514,14 @@ def _results(tallies: dict[str, _Tally], places: Callable[[_Tally], str]) -> lis
         else:
             summary = (
                 "row-level data: a pseudonym of the project's datasets appears;"
-                f" {_plural(t.count, 'occurrence', 'occurrences')}{at}"
+                f" {plural(t.count, 'occurrence', 'occurrences')}{at}"
             )
             results.append(flagged(rule, Status.FAIL, summary, t.cells))
     return results
 
 
 def _date_result(t: _Tally, at: str) -> RuleResult:
-    dates = _plural(t.count, "full date", "full dates")
+    dates = plural(t.count, "full date", "full dates")
     failing = t.birth + t.beside_pseudonym
     if failing:
         why: list[str] = []

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agoria_tre.disclosure.policy import Policy
-from agoria_tre.disclosure.report import Cell, RuleResult, flagged, passed
+from agoria_tre.disclosure.report import Cell, RuleResult, flagged, passed, plural
 from agoria_tre.disclosure.status import Status
 
 FloatArray = NDArray[np.float64]
@@ -23,10 +23,6 @@ BoolArray = NDArray[np.bool_]
 
 def _cells(mask: BoolArray) -> list[Cell]:
     return [(int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)]
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def threshold(
@@ -49,7 +45,7 @@ def threshold(
     return flagged(
         "threshold",
         Status.FAIL,
-        f"{_plural(int(small.sum()), what)} count fewer than {policy.threshold} units{zeros}",
+        f"{plural(int(small.sum()), what)} count fewer than {policy.threshold} units{zeros}",
         _cells(small),
         asserted=asserted,
     )
@@ -80,7 +76,7 @@ def zeros_and_class_disclosure(
                 flagged(
                     "zeros",
                     policy.zeros,
-                    f"{_plural(int(zero.sum()), 'zero cell')}: a zero says something about"
+                    f"{plural(int(zero.sum()), 'zero cell')}: a zero says something about"
                     " everyone in its group",
                     _cells(zero),
                     asserted=asserted,
@@ -146,7 +142,7 @@ def dominance(
     return flagged(
         "dominance",
         Status.FAIL,
-        f"in {_plural(int(dominated.sum()), 'cell')} the largest {n} contributors make"
+        f"in {plural(int(dominated.sum()), 'cell')} the largest {n} contributors make"
         f" {policy.dominance_k:.0%} or more of the total",
         _cells(dominated),
         asserted=asserted,
@@ -173,7 +169,7 @@ def p_percent(
     return flagged(
         "p_percent",
         Status.FAIL,
-        f"in {_plural(int(unsafe.sum()), 'cell')} the second contributor could estimate the"
+        f"in {plural(int(unsafe.sum()), 'cell')} the second contributor could estimate the"
         f" largest to within {policy.p_percent:.0%}",
         _cells(unsafe),
         asserted=asserted,
@@ -186,7 +182,7 @@ def negative_values(negative: BoolArray, policy: Policy, *, asserted: bool = Fal
     return flagged(
         "negative_values",
         policy.negative_values,
-        f"{_plural(int(negative.sum()), 'cell')} have negative contributions: dominance and"
+        f"{plural(int(negative.sum()), 'cell')} have negative contributions: dominance and"
         " p% are not defined there",
         _cells(negative),
         asserted=asserted,
@@ -199,7 +195,7 @@ def missing_values(missing: BoolArray, policy: Policy, *, asserted: bool = False
     return flagged(
         "missing_values",
         policy.missing_values,
-        f"{_plural(int(missing.sum()), 'cell')} were computed over missing values, which hide"
+        f"{plural(int(missing.sum()), 'cell')} were computed over missing values, which hide"
         " their denominators",
         _cells(missing),
         asserted=asserted,
