@@ -271,9 +271,22 @@ def test_html_table_with_merged_body_cells_is_a_verdict_not_a_crash() -> None:
             }
         ]
     )
-    child = check("h.ipynb", data).children[0]
-    assert rules(child)["table.structure"].status is Status.REVIEW
-    assert "merged" in rules(child)["table.structure"].summary
+    output = check("h.ipynb", data).children[0]
+    assert output.status is Status.REVIEW
+    (table,) = output.children
+    assert table.path == "cell 1 / output 1 / table 1"
+    assert rules(table)["table.structure"].status is Status.REVIEW
+    assert "merged" in rules(table)["table.structure"].summary
+
+
+def test_html_table_with_merged_cells_in_a_text_file_is_reviewed_not_skipped() -> None:
+    html = (
+        "<table><tr><th>site</th><th>cases</th></tr><tr><td colspan='2'>Lyon 3</td></tr>"
+        "<tr><td>Nice</td><td>40</td></tr></table>"
+    )
+    item = check("cases.md", html.encode())
+    assert item.status is Status.REVIEW
+    assert any(rules(c).get("table.structure") for c in item.children)
 
 
 def test_pandas_multiindex_header_spans_are_expanded() -> None:
@@ -809,3 +822,55 @@ def test_numeric_pseudonyms_that_lost_their_leading_zeros() -> None:
     ctx = Context(load_profile("fr"), frozenset({"000123456"}))
     report = check_bytes("o.txt", b"Outlier: subject 123456 has BMI 61.2\n", ctx).report
     assert rules(report)["identifier.pseudonym"].status is Status.FAIL
+
+
+def test_tables_printed_as_text_in_a_notebook_are_compared_with_each_other(
+    tmp_path: Path,
+) -> None:
+    import pandas as pd
+
+    def printed(cases: int) -> dict[str, Any]:
+        frame = pd.DataFrame(
+            {"drug A": [cases, 98], "drug B": [64, 71]}, index=pd.Index(["F", "M"], name="sex")
+        )
+        return {"output_type": "stream", "name": "stdout", "text": frame.to_string() + "\n"}
+
+    cell = {"cell_type": "code", "source": "print(t)", "outputs": [printed(120), printed(118)]}
+    (tmp_path / "n.ipynb").write_bytes(notebook([cell]))
+    report = check_paths([tmp_path], FR)
+    (item,) = report.items
+    assert item.status is Status.REVIEW
+    found = [
+        r for c in item.children for t in c.children for r in t.rules if r.rule == "differencing"
+    ]
+    assert found
+    assert found[0].status is Status.REVIEW
+    assert "by 2 units" in found[0].summary
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # pandas: column names with spaces, read by their aligned positions
+        "     drug A  drug B\nsex                \nF         3      64\nM        98      71\n",
+        # hand-aligned badly: the number the words would put in the label is a value
+        "sex  drug A  drug B\nF        3      64\nM         98      71\n",
+        "A 3 64\nB 98 71\n",
+    ],
+)
+def test_counts_in_printed_tables_never_hide_in_labels(text: str) -> None:
+    item = check("t.txt", text.encode())
+    (table,) = item.children
+    assert rules(table)["threshold"].status is Status.FAIL
+    assert rules(table)["threshold"].cells == ((0, 0),)
+
+
+def test_aligned_labels_with_numbers_stay_labels() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"drug A": [45, 30], "drug B": [64, 71]},
+        index=pd.Index(["Grade 3", "Grade 4"], name="grade"),
+    )
+    (table,) = check("t.txt", frame.to_string().encode()).children
+    assert rules(table)["threshold"].status is Status.PASS

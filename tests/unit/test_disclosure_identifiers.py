@@ -666,6 +666,23 @@ def test_pseudonyms_cut_short_by_pandas_or_in_another_case_are_found() -> None:
     assert unrelated == []
 
 
+@pytest.mark.parametrize("length", [12, 13, 20, 25])
+def test_bare_prefixes_of_pseudonyms_are_found(length: int) -> None:
+    pseudonym = "K7Q2M9X4T1B8Z3R5W6Y0P2N4AC"  # base32, as the platform's pseudonyms
+    for shown in (pseudonym[:length], pseudonym[:length].lower()):
+        found = scan_text(
+            f"patient {shown} had 3 events", where="t", pseudonyms=frozenset({pseudonym})
+        )
+        assert [r.rule for r in found] == ["identifier.pseudonym"], shown
+        assert found[0].summary.endswith("1 occurrence in t")
+
+
+def test_short_or_unrelated_prefixes_are_not_pseudonyms() -> None:
+    pseudonym = "K7Q2M9X4T1B8Z3R5W6Y0P2N4AC"
+    for text in ("K7Q2M9X4T1B", "K7Q2M9X4T1B9", "XK7Q2M9X4T1B8Z", "k7q2m9x4t1b8z3r5w6y0p2n4acz"):
+        assert scan_text(f"id {text}", where="t", pseudonyms=frozenset({pseudonym})) == [], text
+
+
 def test_uuid_pseudonyms_in_another_case_or_without_hyphens_are_found() -> None:
     uuid = "3f9a0c12-4b5c-4d6e-8f90-a1b2c3d4e5f6"
     for shown in (uuid.upper(), uuid.replace("-", ""), uuid):

@@ -209,3 +209,29 @@ def test_summary2_and_mixed_models_are_read() -> None:
     assert Status.FAIL in {r.status for r in statistics.model_summary(mixed, FR, where="m")}
     large = str(smf.ols("y ~ x + z", _small_frame(200)).fit().summary2())
     assert [r.status for r in statistics.model_summary(large, FR, where="l")] == [Status.PASS]
+
+
+@pytest.mark.parametrize("profile", ["fr", "uk"])
+def test_primary_mask_is_the_union_of_the_rules_cells(profile: str) -> None:
+    """``safe``'s suppression and the checker use one definition of a failing cell,
+    negative and zero contributions included."""
+    policy = load_profile(profile)
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        shape = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        counts = rng.integers(0, 25, size=shape).astype(float)
+        top = np.sort(rng.normal(50, 80, size=(*shape, 2)), axis=2)[:, :, ::-1]
+        total = top.sum(axis=2) + rng.normal(100, 150, size=shape)
+        expected = np.zeros(shape, dtype=bool)
+        for result in (
+            tables.threshold(counts, policy),
+            tables.dominance(total, top, policy),
+            tables.p_percent(total, top, policy),
+        ):
+            for row, col in result.cells:
+                expected[row, col] = True
+        mask = tables.primary_mask(counts, total, top, policy)
+        assert (mask == expected).all()
+        assert (
+            tables.primary_mask(counts, None, None, policy) == tables.threshold_mask(counts, policy)
+        ).all()

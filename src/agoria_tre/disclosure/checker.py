@@ -573,16 +573,59 @@ def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
     return results
 
 
-def text_tables(text: str, ctx: Context, *, where: str) -> list[ItemReport]:
-    """Tables printed in a text (Markdown, ``print(df)``), each checked as a table."""
-    grids = find_text_tables(_ANSI.sub("", text))
-    if _HTML_TABLE.search(text):
-        try:
-            found = read_html_tables(text, max_cells=ctx.policy.limits.max_cells)
-        except MalformedHtml:
-            found = []
-        grids += [g for g in (grid_of(t) for t in found) if g is not None]
-    return _grids_checked(grids, ctx, where=where)
+@dataclass(frozen=True)
+class FoundTable:
+    """A table found inside an item: its grid (header row first), or None when merged or
+    ragged cells keep it from being read cell by cell."""
+
+    grid: list[list[str]] | None
+    label_columns: int = 1
+    too_large: bool = False
+
+
+def _html_tables(html: str, ctx: Context) -> list[FoundTable] | str:
+    """The tables of an HTML fragment, or why they cannot be read."""
+    try:
+        found = read_html_tables(html, max_cells=ctx.policy.limits.max_cells)
+    except MalformedHtml as exc:
+        return str(exc)
+    return [
+        FoundTable(
+            None if t.merged_body_cells else grid_of(t),
+            label_columns=t.label_columns,
+            too_large=t.too_large,
+        )
+        for t in found
+    ]
+
+
+def text_tables(
+    text: str, ctx: Context, *, where: str, collect: list[tuple[ItemReport, Table]] | None = None
+) -> list[ItemReport]:
+    """Tables printed in a text (Markdown, ``print(df)``, HTML), each checked as a table."""
+    found = [FoundTable(grid) for grid in find_text_tables(_ANSI.sub("", text))]
+    html: list[FoundTable] | str = _html_tables(text, ctx) if _HTML_TABLE.search(text) else []
+    if isinstance(html, str):
+        return [
+            *_tables_checked(found, ctx, where=where, collect=collect),
+            _unrepaired(where, html),
+        ]
+    return _tables_checked(found + html, ctx, where=where, collect=collect)
+
+
+def _unrepaired(where: str, why: str) -> ItemReport:
+    return ItemReport(
+        f"{where} / HTML",
+        "table",
+        [
+            flagged(
+                "table.structure",
+                Status.REVIEW,
+                f"{where}: HTML a browser would repair ({why}): its tables"
+                " cannot be checked cell by cell",
+            )
+        ],
+    )
 
 
 _HTML_TABLE = re.compile(r"<table", re.IGNORECASE)
@@ -591,50 +634,64 @@ MAX_TABLES_PER_NOTEBOOK = 2_000
 MAX_TABLES_COMPARED = 400  # differencing compares every pair
 
 
-def _grids_checked(grids: list[list[list[str]]], ctx: Context, *, where: str) -> list[ItemReport]:
-    limits = ctx.policy.limits
-    if len(grids) > MAX_TABLES_PER_ITEM:
+def _limit(label: str, summary: str) -> ItemReport:
+    return ItemReport(label, "table", [flagged("file.limits", Status.FAIL, summary)])
+
+
+def _tables_checked(
+    found: list[FoundTable],
+    ctx: Context,
+    *,
+    where: str,
+    collect: list[tuple[ItemReport, Table]] | None = None,
+) -> list[ItemReport]:
+    """Check each table found in an item; ``collect`` gathers them for differencing and
+    counts them against the notebook's cap."""
+    if len(found) > MAX_TABLES_PER_ITEM:
         return [
-            ItemReport(
+            _limit(f"{where} / tables", f"{where} holds more than {MAX_TABLES_PER_ITEM} tables")
+        ]
+    if collect is not None and len(found) + len(collect) > MAX_TABLES_PER_NOTEBOOK:
+        return [
+            _limit(
                 f"{where} / tables",
-                "table",
-                [
-                    flagged(
-                        "file.limits",
-                        Status.FAIL,
-                        f"{where} holds more than {MAX_TABLES_PER_ITEM} tables",
-                    )
-                ],
+                f"the notebook holds more than {MAX_TABLES_PER_NOTEBOOK} tables",
             )
         ]
-    found = []
-    for number, grid in enumerate(grids, start=1):
+    max_cells = ctx.policy.limits.max_cells
+    checked = []
+    for number, one in enumerate(found, start=1):
         label = f"{where} / table {number}"
-        if sum(len(row) for row in grid) > limits.max_cells:
-            found.append(
+        if one.too_large or (one.grid and sum(len(row) for row in one.grid) > max_cells):
+            checked.append(_limit(label, f"{label} has more than {max_cells:,} cells"))
+            continue
+        if one.grid is None:
+            checked.append(
                 ItemReport(
                     label,
                     "table",
                     [
                         flagged(
-                            "file.limits",
-                            Status.FAIL,
-                            f"{label} has more than {limits.max_cells:,} cells",
+                            "table.structure",
+                            Status.REVIEW,
+                            f"{label} has merged or ragged cells: it cannot be checked cell by"
+                            " cell",
                         )
                     ],
                 )
             )
             continue
-        table = table_from_grid(grid, label_columns=1)
-        found.append(
-            ItemReport(
-                label,
-                "table",
-                check_table(table, ctx, where=label),
-                sha256=_hash(table.canonical_csv()),
-            )
+        table = table_from_grid(one.grid, label_columns=one.label_columns)
+        child = ItemReport(
+            label,
+            "table",
+            check_table(table, ctx, where=label),
+            sha256=_hash(table.canonical_csv()),
         )
-    return found
+        checked.append(child)
+        if collect is not None:
+            collect.append((child, table))
+    return checked
 
 
 def _json_strings(value: object) -> Iterator[str]:
@@ -675,72 +732,17 @@ def _check_output(
             parsed = json.loads(output.primary)
         except (ValueError, RecursionError):
             parsed = None
-        item.children += _grids_checked(find_json_tables(parsed), ctx, where=where)
+        found = [FoundTable(grid) for grid in find_json_tables(parsed)]
+        item.children += _tables_checked(found, ctx, where=where, collect=tables_found)
     elif not output.html:
-        item.children += text_tables(text, ctx, where=where)
+        item.children += text_tables(text, ctx, where=where, collect=tables_found)
     else:  # the plain-text companion kept beside HTML is released too: its tables count
         item.children += text_tables(output.plain, ctx, where=f"{where} (text/plain)")
-    if output.html:
-        try:
-            found = read_html_tables(output.html, max_cells=ctx.policy.limits.max_cells)
-        except MalformedHtml as exc:
-            item.rules.append(
-                flagged(
-                    "table.structure",
-                    Status.REVIEW,
-                    f"{where}: HTML a browser would repair ({exc}): its tables"
-                    " cannot be checked cell by cell",
-                )
-            )
-            found = []
-        if len(found) + len(tables_found) > MAX_TABLES_PER_NOTEBOOK:
-            item.rules.append(
-                flagged(
-                    "file.limits",
-                    Status.FAIL,
-                    f"the notebook holds more than {MAX_TABLES_PER_NOTEBOOK} tables",
-                )
-            )
-            found = []
-        if len(found) > MAX_TABLES_PER_ITEM:
-            item.rules.append(
-                flagged(
-                    "file.limits",
-                    Status.FAIL,
-                    f"{where} holds more than {MAX_TABLES_PER_ITEM} tables",
-                )
-            )
-            found = []
-        for number, html_table in enumerate(found, start=1):
-            label = f"{where} / table {number}"
-            if html_table.too_large:
-                item.rules.append(
-                    flagged(
-                        "file.limits",
-                        Status.FAIL,
-                        f"{label} has more than {ctx.policy.limits.max_cells:,} cells",
-                    )
-                )
-                continue
-            grid = grid_of(html_table)
-            if html_table.merged_body_cells or grid is None:
-                item.rules.append(
-                    flagged(
-                        "table.structure",
-                        Status.REVIEW,
-                        f"{label} has merged or ragged cells: it cannot be checked cell by cell",
-                    )
-                )
-                continue
-            table = table_from_grid(grid, label_columns=html_table.label_columns)
-            child = ItemReport(
-                path=label,
-                kind="table",
-                rules=check_table(table, ctx, where=label),
-                sha256=_hash(table.canonical_csv()),
-            )
-            item.children.append(child)
-            tables_found.append((child, table))
+        html = _html_tables(output.html, ctx)
+        if isinstance(html, str):
+            item.children.append(_unrepaired(where, html))
+        else:
+            item.children += _tables_checked(html, ctx, where=where, collect=tables_found)
     return item
 
 
@@ -908,7 +910,8 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
         item = ItemReport(name, "text", rules, sha256=_hash(canonical))
         item.children = text_tables(text, ctx, where=name)
         if name.lower().endswith(".json"):
-            item.children += _grids_checked(find_json_tables(value), ctx, where=name)
+            found = [FoundTable(grid) for grid in find_json_tables(value)]
+            item.children += _tables_checked(found, ctx, where=name)
         return Checked(item, canonical)
     return Checked(
         ItemReport(

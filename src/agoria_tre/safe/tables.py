@@ -25,7 +25,7 @@ from agoria_tre.disclosure.checker import suppression_holds
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.table import Table, parse_csv
 from agoria_tre.disclosure.rules.suppression import choose_secondary
-from agoria_tre.disclosure.status import Status
+from agoria_tre.disclosure.rules.tables import primary_mask
 from agoria_tre.safe.aggregate import TOP_K, Cells, aggregate, line_units
 from agoria_tre.safe.outputs import (
     active_policy,
@@ -98,26 +98,6 @@ def _display(cells: Cells, statistic: str, unit_given: bool) -> pd.DataFrame | N
         counted = np.where(cells.n_values == 0, np.nan, cells.n_values)
         return _frame(cells.totals / counted, cells)
     return None
-
-
-def _policy_mask(
-    units: np.ndarray[Any, Any],
-    totals: np.ndarray[Any, Any] | None,
-    top: np.ndarray[Any, Any] | None,
-    policy: Policy,
-) -> np.ndarray[Any, Any]:
-    """Cells a rule would fail: the primary suppressions."""
-    mask = (units > 0) & (units < policy.threshold)
-    if policy.zeros is Status.FAIL:
-        mask |= units == 0
-    if totals is not None and top is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(totals > 0, top[..., : policy.dominance_n].sum(axis=-1) / totals, 0)
-            ratio = np.where(
-                top[..., 0] > 0, (totals - top[..., 0] - top[..., 1]) / top[..., 0], np.inf
-            )
-        mask |= (share >= policy.dominance_k) | (ratio < policy.p_percent)
-    return np.asarray(mask, dtype=bool)
 
 
 def _magnitude(cells: Cells) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -230,7 +210,7 @@ def _finish(
     if fill_value is not None:
         table = table.fillna(fill_value)
     if suppress:
-        primary = _policy_mask(units, totals, top, policy)
+        primary = primary_mask(units.astype(float), totals, top, policy)
         if margins:
             interior = choose_secondary(
                 units[:-1, :-1].astype(float), primary[:-1, :-1], threshold=policy.threshold

@@ -48,6 +48,94 @@ def _rows_with(lines: list[list[str]], width: int) -> list[list[str]] | None:
 
 
 def _aligned(block: list[str]) -> list[list[str]] | None:
+    """The aligned table read from words, or from positions when that finds more value
+    columns (column names with spaces, like pandas' ``drug A``, defeat the words)."""
+    by_position = _aligned_positions(block)
+    if by_position is not None:
+        return by_position
+    by_words = _aligned_words(block)
+    if by_words is None:
+        return None
+    wider = _trailing_values(block)
+    if wider is not None and len(wider[0]) > len(by_words[0]):
+        return wider  # numbers the words put into labels ("F 3  64"): read them as values
+    return by_words
+
+
+def _trailing_values(block: list[str]) -> list[list[str]] | None:
+    """Every line (the first is a header unless it ends with a number) as label words then
+    as many values as all lines end with: the reading that leaves no number in a label, for
+    tables whose columns do not line up."""
+    lines = [line.split() for line in block if line.strip()]
+    lines = [t for t in lines if not _FOOTER.fullmatch(" ".join(t))]
+    header = lines[0] if lines and not _VALUE.fullmatch(lines[0][-1]) else []
+    lines = lines[1:] if header else lines
+    counts = []
+    for tokens in lines:
+        n = 0
+        while n < len(tokens) - 1 and _VALUE.fullmatch(tokens[-1 - n]):
+            n += 1
+        counts.append(n)
+    width = min(counts, default=0)
+    if width == 0:
+        return None
+    names = header[-width:] if len(header) == width else [f"column {j + 1}" for j in range(width)]
+    return [["", *names], *([" ".join(t[:-width]), *(_cell(v) for v in t[-width:])] for t in lines)]
+
+
+_TOKEN = re.compile(r"\S+")
+_GAP = re.compile(r"\s{2,}")
+
+
+def _aligned_positions(block: list[str]) -> list[list[str]] | None:
+    """pandas right-aligns each column's name and values on one end position: the ends
+    shared by the trailing values of every line and by a header name are the columns."""
+    lines = [line.rstrip() for line in block if line.strip()]
+    lines = [line for line in lines if not _FOOTER.fullmatch(line.strip())]
+    for start in (0, 1):  # a title line directly above the table
+        if len(lines) - start < 2:
+            return None
+        header = lines[start]
+        body = []
+        for line in lines[start + 1 :]:
+            tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(line)]
+            if all(_ELLIPSIS.fullmatch(t[2]) for t in tokens):
+                continue
+            if len(tokens) == 1 and not _VALUE.fullmatch(tokens[0][2]):
+                continue  # the index's name alone on its line
+            body.append((line, tokens))
+        if not body:
+            continue
+        shared: set[int] | None = None
+        for _, tokens in body:
+            trailing = set()
+            for _begin, end, token in reversed(tokens[1:]):  # one label word at least
+                if not _VALUE.fullmatch(token):
+                    break
+                trailing.add(end)
+            shared = trailing if shared is None else shared & trailing
+        ends = sorted(e for e in shared or () if e <= len(header) and header[e - 1] != " ")
+        if not ends:
+            continue
+        rows: list[list[str]] = []
+        for line, tokens in body:
+            at = {end: (begin, token) for begin, end, token in tokens if end in ends}
+            first = at[ends[0]][0]
+            if any(begin >= first and end not in at for begin, end, _ in tokens):
+                rows = []
+                break  # a value between the columns: not this layout
+            rows.append([line[:first].strip(), *(_cell(at[e][1]) for e in ends)])
+        if not rows:
+            continue
+        names, previous = [], 0
+        for end in ends:
+            names.append(_GAP.split(header[previous:end].strip())[-1])
+            previous = end
+        return [["", *names], *rows]
+    return None
+
+
+def _aligned_words(block: list[str]) -> list[list[str]] | None:
     """pandas' ``print(df)`` and ``print(series)``: label words, then one value per column.
 
     A header of column names comes first for a frame (possibly preceded by the columns'

@@ -277,16 +277,17 @@ def _pseudonym_index(pseudonyms: frozenset[str]) -> _PseudonymIndex:
     )
 
 
-# pandas shortens long strings ("3f9a0c…" or "3f9a0c..."): a shown prefix of this many
-# characters or more is enough to name one pseudonym.
+# pandas shortens long strings ("3f9a0c…" or "3f9a0c..."), and analysts print short forms
+# (``pid[:12]``): a shown prefix of this many characters or more is enough to name one
+# pseudonym, with or without an ellipsis.
 _HEAD = 12
 _UNHYPHEN = re.compile(r"(?<=[0-9a-z])[-_](?=[0-9a-z])")
 _JOINED = re.compile(r"[0-9a-z]+(?:[-_][0-9a-z]+)*")
-_TRUNCATED = re.compile(r"([A-Za-z0-9]{12,})(?:\.\.\.|…)")
+_PREFIX = re.compile(r"[a-z0-9]{12,}")
 
 
 def _find_altered_pseudonyms(text: str, index: _PseudonymIndex) -> list[_Hit]:
-    """Pseudonyms shown in another case, or cut short with an ellipsis."""
+    """Pseudonyms shown in another case, or cut short (with an ellipsis or without)."""
     if not index.folded:
         return []
     hits: list[_Hit] = []
@@ -295,10 +296,12 @@ def _find_altered_pseudonyms(text: str, index: _PseudonymIndex) -> list[_Hit]:
         key = _UNHYPHEN.sub("", m.group())
         if key in index.folded and text[m.start() : m.end()] not in index.exact:
             hits.append(_Hit(m.start(), m.end()))
-    for m in _TRUNCATED.finditer(lowered):
-        shown = m.group(1)
-        if shown[:_HEAD] not in index.heads:
+    for m in _PREFIX.finditer(lowered):
+        shown = m.group()
+        if shown[:_HEAD] not in index.heads or text[m.start() : m.end()] in index.exact:
             continue
+        if shown in index.folded:
+            continue  # found whole above
         position = bisect.bisect_left(index.ordered, shown)
         if position < len(index.ordered) and index.ordered[position].startswith(shown):
             hits.append(_Hit(m.start(), m.end()))

@@ -25,6 +25,45 @@ def _cells(mask: BoolArray) -> list[Cell]:
     return [(int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)]
 
 
+def threshold_mask(counts: FloatArray, policy: Policy) -> BoolArray:
+    """Cells the threshold rule fails: non-zero counts under the threshold, and zeros when
+    the policy says zeros fail. NaN (unknown) cells are not flagged."""
+    known = ~np.isnan(counts)
+    small = known & (counts > 0) & (counts < policy.threshold)
+    if policy.zeros is Status.FAIL:
+        small |= known & (counts == 0)
+    return np.asarray(small, dtype=bool)
+
+
+def dominance_mask(total: FloatArray, top: FloatArray, policy: Policy) -> BoolArray:
+    """Cells whose largest ``n`` contributions make ``k`` or more of a positive total.
+    ``top``'s last axis holds each cell's largest contributions, descending."""
+    top_n = np.nan_to_num(top[..., : policy.dominance_n]).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, top_n / total, np.nan)
+    return np.asarray(~np.isnan(share) & (share >= policy.dominance_k), dtype=bool)
+
+
+def p_percent_mask(total: FloatArray, top: FloatArray, policy: Policy) -> BoolArray:
+    """Cells where the others hide the (positive) largest contribution by less than p."""
+    largest = np.nan_to_num(top[..., 0])
+    second = np.nan_to_num(top[..., 1]) if top.shape[-1] > 1 else np.zeros(largest.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(largest > 0, (total - largest - second) / largest, np.nan)
+    return np.asarray(~np.isnan(ratio) & (ratio < policy.p_percent), dtype=bool)
+
+
+def primary_mask(
+    counts: FloatArray, total: FloatArray | None, top: FloatArray | None, policy: Policy
+) -> BoolArray:
+    """Every cell the threshold, dominance or p% rule fails: the primary suppressions.
+    The one definition that both the checker's rules and ``safe``'s suppression use."""
+    mask = threshold_mask(counts, policy)
+    if total is not None and top is not None:
+        mask |= dominance_mask(total, top, policy) | p_percent_mask(total, top, policy)
+    return mask
+
+
 def threshold(
     counts: FloatArray, policy: Policy, *, what: str = "cell", asserted: bool = False
 ) -> RuleResult:
@@ -33,10 +72,7 @@ def threshold(
     ``counts`` holds units per cell (NaN where unknown: hidden cells are left to the
     secondary suppression rule).
     """
-    known = ~np.isnan(counts)
-    small = known & (counts > 0) & (counts < policy.threshold)
-    if policy.zeros is Status.FAIL:
-        small |= known & (counts == 0)
+    small = threshold_mask(counts, policy)
     if not small.any():
         return passed(
             "threshold", f"every {what} counts at least {policy.threshold} units", asserted=asserted
@@ -128,10 +164,7 @@ def dominance(
     descending order (m >= n; missing ones are 0). Compared with ``>=``, as ACRO does.
     """
     n = policy.dominance_n
-    top_n = np.nan_to_num(top[:, :, :n]).sum(axis=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, top_n / total, np.nan)
-    dominated = ~np.isnan(share) & (share >= policy.dominance_k)
+    dominated = dominance_mask(total, top, policy)
     if not dominated.any():
         return passed(
             "dominance",
@@ -154,11 +187,7 @@ def p_percent(
 ) -> RuleResult:
     """p% rule: (total - largest - second) / largest < p: the second contributor could
     estimate the largest to within p %."""
-    largest = np.nan_to_num(top[:, :, 0])
-    second = np.nan_to_num(top[:, :, 1]) if top.shape[2] > 1 else np.zeros(total.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(largest > 0, (total - largest - second) / largest, np.nan)
-    unsafe = ~np.isnan(ratio) & (ratio < policy.p_percent)
+    unsafe = p_percent_mask(total, top, policy)
     if not unsafe.any():
         return passed(
             "p_percent",
