@@ -13,7 +13,8 @@ PYTHON="${PYTHON:-python3}"
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 
 # --- Debian packages ----------------------------------------------------------------------
-packages=(ca-certificates "$@")
+# gcc and libssl-dev build the native pseudonymiser (below) against OpenSSL's SHA-256.
+packages=(ca-certificates gcc libc6-dev libssl-dev "$@")
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   packages+=(python3-venv)
 fi
@@ -58,4 +59,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
   "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
   echo "$want" >"$stamp"
+fi
+
+# --- the native pseudonymiser (optional for correctness, needed for ingest speed) ---------
+native_src="$ROOT/src/agoria_tre/ingest/native/pseudonym.c"
+native_lib="$VENV/lib/agoria-tre/libagoria_pseudonym.so"
+if [ ! -f "$native_lib" ] || [ "$native_src" -nt "$native_lib" ]; then
+  log "building the native pseudonymiser $native_lib"
+  mkdir -p "$(dirname "$native_lib")"
+  gcc -O2 -Wall -Wextra -Werror -shared -fPIC "$native_src" -o "$native_lib.tmp" -lcrypto
+  mv "$native_lib.tmp" "$native_lib"
 fi

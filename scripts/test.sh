@@ -13,6 +13,7 @@ echo "== ruff (lint)";   ruff check src tests bench
 echo "== ruff (format)"; ruff format --check src tests bench
 echo "== mypy";          mypy
 
-# The packages were installed just above, so PostgreSQL not starting is a failure, not a skip.
+# The packages were installed just above, so PostgreSQL not starting, or the native
+# pseudonymiser missing, is a failure, not a skip.
 echo "== pytest"
-AGORIA_REQUIRE_POSTGRES=1 exec python -m pytest "$@"
+AGORIA_REQUIRE_POSTGRES=1 AGORIA_REQUIRE_NATIVE=1 exec python -m pytest "$@"

@@ -58,7 +58,7 @@ def test_init_is_the_first_audit_event(catalog: Catalog) -> None:
     assert [(e.seq, e.actor, e.action, e.target) for e in events] == [
         (1, "platform-setup", "catalog.init", "catalog")
     ]
-    assert json.loads(events[0].details) == {"from_revision": None, "to_revision": "0001"}
+    assert json.loads(events[0].details) == {"from_revision": None, "to_revision": head_revision()}
 
 
 def test_catalog_newer_than_the_software_is_refused(catalog: Catalog) -> None:

@@ -46,6 +46,15 @@ def list_versions(session: Session) -> Sequence[DatasetVersion]:
     ).all()
 
 
+def next_version(session: Session, name: str) -> int:
+    """The number the next version of ``name`` takes (1 for a new dataset). Stable within a
+    write transaction: writers are serialised."""
+    latest = session.scalar(
+        select(func.max(DatasetVersion.version)).join(Dataset).where(Dataset.name == name)
+    )
+    return (latest or 0) + 1
+
+
 def register_dataset_version(
     session: Session,
     *,
@@ -75,12 +84,7 @@ def register_dataset_version(
         dataset = Dataset(name=name)
         session.add(dataset)
         session.flush()
-    number = (
-        session.scalar(
-            select(func.max(DatasetVersion.version)).where(DatasetVersion.dataset_id == dataset.id)
-        )
-        or 0
-    ) + 1
+    number = next_version(session, name)
     version = DatasetVersion(
         dataset=dataset,
         version=number,

@@ -7,6 +7,7 @@ models and the migrations agree on both SQLite and PostgreSQL.
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -110,6 +111,9 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Random, per project: with ``uid``, what the project key is derived from (HKDF), so
+    # that a re-used slug never re-links an old project's data. Not a secret by itself.
+    key_salt: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="Membership.id"
@@ -202,6 +206,29 @@ class Grant(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(64), default=None)
 
     project: Mapped[Project] = relationship(back_populates="grants")
+    dataset_version: Mapped[DatasetVersion] = relationship()
+
+
+class DatasetCopy(Base):
+    """A project's copy of a dataset version, its pseudonyms re-keyed with the project key.
+
+    Made when a grant becomes effective, removed (``removed_at``) when no grant holds it any
+    more, after the workspaces mounting it have stopped. ``catalog.copies`` reconciles.
+    """
+
+    __tablename__ = "dataset_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
+    storage_path: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(Integer)
+    key_fingerprint: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    project: Mapped[Project] = relationship()
     dataset_version: Mapped[DatasetVersion] = relationship()
 
 

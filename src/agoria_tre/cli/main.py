@@ -7,27 +7,28 @@ command runs in one transaction that commits only when the whole command succeed
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
 
 import click
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from agoria_tre import __version__, audit
 from agoria_tre.catalog import datasets, grants, projects
-from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.migrate import initialise
 from agoria_tre.catalog.models import AuditEvent, Role
+from agoria_tre.cli import data
 from agoria_tre.cli.check import check as check_command
+from agoria_tre.cli.common import (
+    State,
+    actor_option,
+    check_actor_option,
+    json_option,
+    pass_state,
+)
 from agoria_tre.cli.output import emit_fields, emit_json, emit_table, fail
 from agoria_tre.cli.views import (
     event_view,
@@ -36,73 +37,9 @@ from agoria_tre.cli.views import (
     project_view,
     version_view,
 )
-from agoria_tre.config import Settings
 from agoria_tre.errors import AgoriaError, CatalogNotReady, InvalidInput
-from agoria_tre.names import DatasetRef, check_actor
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def default_actor() -> str:
-    """The invoking login user (the one behind sudo, if any); empty when unknown."""
-    try:
-        return os.environ.get("SUDO_USER") or getpass.getuser()
-    except (KeyError, OSError):  # no USER/LOGNAME and a uid without a passwd entry
-        return ""
-
-
-class State:
-    """What every command shares: settings, resolved once, and the catalog, opened lazily."""
-
-    def __init__(self) -> None:
-        self._catalog: Catalog | None = None
-
-    def catalog(self, *, require_ready: bool = True) -> Catalog:
-        if self._catalog is None:
-            self._catalog = Catalog(Settings.from_env())
-        if require_ready:
-            self._catalog.require_ready()
-        return self._catalog
-
-    def close(self) -> None:
-        if self._catalog is not None:
-            self._catalog.dispose()
-
-    @contextmanager
-    def write(self) -> Iterator[Session]:
-        with self.catalog().write() as session:
-            yield session
-
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        with self.catalog().read() as session:
-            yield session
-
-    def effective_ids(self, session: Session, slug: str) -> set[int]:
-        tz = self.catalog().settings.timezone
-        return {g.id for g in grants.effective_grants(session, slug, tz=tz)}
-
-
-pass_state = click.make_pass_decorator(State, ensure=True)
-
-
-def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
-
-
-def actor_option(func: F) -> F:
-    return click.option(
-        "--actor",
-        default=default_actor,
-        show_default="the invoking login user",
-        help="Who is acting: recorded in the audit log (and as granted_by).",
-    )(func)
-
-
-def _check_actor(actor: str) -> str:
-    if not actor:
-        raise InvalidInput("cannot tell who is acting: pass --actor NAME")
-    return check_actor(actor)
+from agoria_tre.ingest.storage import Interrupted
+from agoria_tre.names import DatasetRef
 
 
 def _parse_day(value: str, option: str) -> date:
@@ -155,7 +92,7 @@ def cli(ctx: click.Context) -> None:
 def init(state: State, actor: str, as_json: bool) -> None:
     """Create the catalog, or upgrade it to this version's schema."""
     catalog = state.catalog(require_ready=False)
-    result = initialise(catalog, actor=_check_actor(actor))
+    result = initialise(catalog, actor=check_actor_option(actor))
     before, after = result.before, result.after
     if as_json:
         emit_json(
@@ -199,7 +136,11 @@ def project_create(
     """Create project SLUG (3-40 characters of a-z, 0-9 and '-')."""
     with state.write() as session:
         created = projects.create_project(
-            session, slug=slug, title=title, legal_basis=legal_basis, actor=_check_actor(actor)
+            session,
+            slug=slug,
+            title=title,
+            legal_basis=legal_basis,
+            actor=check_actor_option(actor),
         )
         view = project_view(created)
     if as_json:
@@ -262,12 +203,13 @@ def project_archive(state: State, slug: str, actor: str, as_json: bool) -> None:
     """Archive a project: no more workspaces, exports or mounts. Its history stays."""
     with state.write() as session:
         archived = project_view(
-            projects.archive_project(session, slug=slug, actor=_check_actor(actor))
+            projects.archive_project(session, slug=slug, actor=check_actor_option(actor))
         )
-    if as_json:
-        emit_json(archived)
-    else:
+    if not as_json:
         click.echo(f"project {slug} archived")
+    changes = data.after_grant_change(state, slug, actor, as_json)
+    if as_json:
+        emit_json({**archived, "copies": [vars(c) for c in changes]})
 
 
 # --- members -----------------------------------------------------------------------------
@@ -291,7 +233,7 @@ def member_add(state: State, slug: str, user: str, role: str, actor: str, as_jso
     """Give USER a role in project SLUG (a person may hold several roles)."""
     with state.write() as session:
         added = projects.add_member(
-            session, slug=slug, username=user, role=Role(role), actor=_check_actor(actor)
+            session, slug=slug, username=user, role=Role(role), actor=check_actor_option(actor)
         )
         view = {"project": slug, **membership_view(added)}
     if as_json:
@@ -317,7 +259,7 @@ def member_remove(
             slug=slug,
             username=user,
             role=Role(role) if role else None,
-            actor=_check_actor(actor),
+            actor=check_actor_option(actor),
         )
     names = [r.value for r in removed]
     if as_json:
@@ -331,7 +273,7 @@ def member_remove(
 
 @cli.group()
 def dataset() -> None:
-    """Inspect registered dataset versions."""
+    """Ingest extracts; inspect dataset versions and the projects' copies."""
 
 
 @dataset.command("list")
@@ -345,6 +287,11 @@ def dataset_list(state: State, as_json: bool) -> None:
         emit_json(rows)
     else:
         emit_table(rows, ["dataset", "rows", "created_at", "created_by", "content_hash"])
+
+
+data.register(dataset)
+cli.add_command(data.key)
+cli.add_command(data.demo_data)
 
 
 # --- grants ------------------------------------------------------------------------------
@@ -387,16 +334,17 @@ def grant_add(
             reference=reference,
             valid_until=valid_until,
             valid_from=valid_from,
-            actor=_check_actor(actor),
+            actor=check_actor_option(actor),
             tz=catalog.settings.timezone,
         )
         view = grant_view(created, effective=created.id in state.effective_ids(session, slug))
-    if as_json:
-        emit_json(view)
-    else:
+    if not as_json:
         click.echo(
             f"project {slug} may mount {ref} from {view['valid_from']} to {view['valid_until']}"
         )
+    changes = data.after_grant_change(state, slug, actor, as_json)
+    if as_json:
+        emit_json({**view, "copies": [vars(c) for c in changes]})
 
 
 @grant.command("revoke")
@@ -411,13 +359,25 @@ def grant_revoke(state: State, slug: str, dataset_version: str, actor: str, as_j
     catalog = state.catalog()
     with state.write() as session:
         revoked = grants.revoke_grant(
-            session, slug=slug, ref=ref, actor=_check_actor(actor), tz=catalog.settings.timezone
+            session,
+            slug=slug,
+            ref=ref,
+            actor=check_actor_option(actor),
+            tz=catalog.settings.timezone,
         )
         ids = [g.id for g in revoked]
-    if as_json:
-        emit_json({"project": slug, "dataset": str(ref), "revoked_grants": ids})
-    else:
+    if not as_json:
         click.echo(f"project {slug} may no longer mount {ref}")
+    changes = data.after_grant_change(state, slug, actor, as_json)
+    if as_json:
+        emit_json(
+            {
+                "project": slug,
+                "dataset": str(ref),
+                "revoked_grants": ids,
+                "copies": [vars(c) for c in changes],
+            }
+        )
 
 
 @grant.command("list")
@@ -521,8 +481,8 @@ def main(argv: list[str] | None = None) -> None:
         code = cli.main(args=argv, prog_name="agoria-tre", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        fail("aborted", 130)
+    except (click.exceptions.Abort, KeyboardInterrupt, Interrupted):
+        fail("interrupted: an unfinished ingest or copy leaves nothing behind", 130)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         fail(f"{exc.format_message()}{hint}", 2)

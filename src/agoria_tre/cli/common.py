@@ -1,0 +1,82 @@
+"""What the command's groups share: settings and catalog, the actor, the common options."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.orm import Session
+
+from agoria_tre.catalog import grants
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.config import Settings
+from agoria_tre.errors import InvalidInput
+from agoria_tre.names import check_actor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def default_actor() -> str:
+    """The invoking login user (the one behind sudo, if any); empty when unknown."""
+    try:
+        return os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):  # no USER/LOGNAME and a uid without a passwd entry
+        return ""
+
+
+class State:
+    """What every command shares: settings, resolved once, and the catalog, opened lazily."""
+
+    def __init__(self) -> None:
+        self._catalog: Catalog | None = None
+
+    def catalog(self, *, require_ready: bool = True) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog(Settings.from_env())
+        if require_ready:
+            self._catalog.require_ready()
+        return self._catalog
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self.catalog().write() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.catalog().read() as session:
+            yield session
+
+    def effective_ids(self, session: Session, slug: str) -> set[int]:
+        tz = self.catalog().settings.timezone
+        return {g.id for g in grants.effective_grants(session, slug, tz=tz)}
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def actor_option(func: F) -> F:
+    return click.option(
+        "--actor",
+        default=default_actor,
+        show_default="the invoking login user",
+        help="Who is acting: recorded in the audit log (and as granted_by).",
+    )(func)
+
+
+def check_actor_option(actor: str) -> str:
+    if not actor:
+        raise InvalidInput("cannot tell who is acting: pass --actor NAME")
+    return check_actor(actor)

@@ -1,0 +1,305 @@
+"""Per-project copies of dataset versions: what a project's workspaces mount.
+
+A copy re-keys every pseudonym of a version with the project key (see ``ingest.keys``), so
+that two projects holding the same dataset cannot link their records, while records stay
+linked across datasets within one project. :func:`reconcile` makes the copies agree with
+the grants in force (``catalog.grants.mountable_versions``, the platform's one rule):
+
+- a version a project may mount and holds no copy of: the copy is built in
+  ``$AGORIA_HOME/copies/.incoming``, then renamed into place in the transaction that
+  records it (``copy.create`` in the audit log);
+- a copy no grant holds any more (revoked, expired, project archived): the workspaces that
+  mount it are stopped first (``stop_workspaces``), then the copy is marked removed
+  (``copy.remove``), then its files are deleted.
+
+Run at ``grant add``/``grant revoke`` and periodically (``agoria-tre dataset reconcile``),
+so that a grant starting tomorrow gets its copy and one ending today loses it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from agoria_tre import audit
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.catalog.grants import mountable_versions
+from agoria_tre.catalog.models import DatasetCopy, DatasetVersion, Project, ProjectStatus, utcnow
+from agoria_tre.errors import AgoriaError, ConfigurationError
+from agoria_tre.ingest import storage
+from agoria_tre.ingest.keys import Key
+from agoria_tre.ingest.pipeline import DATA_FILE, MANIFEST_FILE, ColumnPseudonymiser
+
+COPY_MANIFEST_SCHEMA = "urn:agoria-tre:project-copy-manifest:1"
+StopWorkspaces = Callable[[str, Sequence[str]], None]
+
+
+class CopyFailed(AgoriaError):
+    """A copy could not be made or removed; the grant itself stands. Exit status 5."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class CopyChange:
+    project: str
+    dataset: str  # NAME@V
+    action: str  # "created", "removed", "pending" (no key here), "failed"
+    path: str
+    detail: str = ""
+
+
+def copy_path(home: Path, project: Project, version: DatasetVersion) -> Path:
+    return home / "copies" / project.uid / version.dataset.name / f"v{version.version}"
+
+
+def project_key(key: Key, project: Project) -> Key:
+    return key.for_project(project.uid, bytes.fromhex(project.key_salt))
+
+
+def live_copies(session: Session, project: Project | None = None) -> list[DatasetCopy]:
+    query = (
+        select(DatasetCopy)
+        .where(DatasetCopy.removed_at.is_(None))
+        .options(
+            joinedload(DatasetCopy.project),
+            joinedload(DatasetCopy.dataset_version).joinedload(DatasetVersion.dataset),
+        )
+        .order_by(DatasetCopy.id)
+    )
+    if project is not None:
+        query = query.where(DatasetCopy.project_id == project.id)
+    return list(session.scalars(query))
+
+
+def holders(session: Session, version: DatasetVersion) -> list[DatasetCopy]:
+    """The live copies of one version: which projects hold it."""
+    return [c for c in live_copies(session) if c.dataset_version_id == version.id]
+
+
+def reconcile(
+    catalog: Catalog,
+    key: Key | None,
+    *,
+    project: str | None = None,
+    now: datetime | None = None,
+    stop_workspaces: StopWorkspaces | None = None,
+    actor: str = "agoria-reconcile",
+) -> list[CopyChange]:
+    """Make copies agree with the grants in force at ``now``; returns what changed.
+
+    Without a key, copies are only removed; the ones to make are reported ``pending``.
+    A copy that cannot be made is reported ``failed`` and the others still proceed.
+    """
+    home = catalog.settings.home
+    tz = catalog.settings.timezone
+    with catalog.read() as session:
+        query = select(Project).order_by(Project.id)
+        if project is not None:
+            query = query.where(Project.slug == project)
+        chosen = list(session.scalars(query))
+        wanted: list[tuple[str, int, str]] = []
+        for one in chosen:
+            if one.status is ProjectStatus.ACTIVE:
+                for version in mountable_versions(session, one.slug, tz=tz, now=now):
+                    wanted.append((one.slug, version.id, version.label))
+        live = {(c.project.slug, c.dataset_version_id): c for c in live_copies(session)}
+        slugs = {p.slug for p in chosen}
+        unwanted = [
+            (slug, c.id, c.dataset_version.label, c.storage_path)
+            for (slug, version_id), c in live.items()
+            if slug in slugs and (slug, version_id, c.dataset_version.label) not in wanted
+        ]
+        missing = [w for w in wanted if (w[0], w[1]) not in live]
+    changes: list[CopyChange] = []
+    for slug, copy_id, label, stored in unwanted:
+        changes.append(_remove(catalog, slug, copy_id, label, stored, stop_workspaces, actor=actor))
+    for slug, version_id, label in missing:
+        if key is None:
+            changes.append(CopyChange(slug, label, "pending", "", "no platform key here"))
+            continue
+        try:
+            changes.append(_create(catalog, key, slug, version_id, now=now, actor=actor))
+        except AgoriaError as exc:
+            changes.append(CopyChange(slug, label, "failed", "", exc.user_message))
+    _sweep(home)
+    return changes
+
+
+def _remove(
+    catalog: Catalog,
+    slug: str,
+    copy_id: int,
+    label: str,
+    stored: str,
+    stop_workspaces: StopWorkspaces | None,
+    *,
+    actor: str,
+) -> CopyChange:
+    """Stop the workspaces that mount the copy, record its removal, delete its files."""
+    if stop_workspaces is not None:
+        try:
+            stop_workspaces(slug, [label])
+        except Exception as exc:  # the copy stays until its workspaces are down
+            return CopyChange(slug, label, "failed", stored, f"workspaces not stopped: {exc}")
+    with catalog.write() as session:
+        copy = session.get(DatasetCopy, copy_id)
+        if copy is None or copy.removed_at is not None:
+            return CopyChange(slug, label, "removed", stored, "already removed")
+        copy.removed_at = utcnow()
+        audit.record(
+            session,
+            actor=actor,
+            action="copy.remove",
+            target=f"dataset:{label}",
+            project=slug,
+            details={"copy_id": copy_id, "storage_path": stored},
+        )
+    storage.remove_tree(catalog.settings.home / stored)
+    return CopyChange(slug, label, "removed", stored)
+
+
+def _create(
+    catalog: Catalog, key: Key, slug: str, version_id: int, *, now: datetime | None, actor: str
+) -> CopyChange:
+    home = catalog.settings.home
+    with catalog.read() as session:
+        version = session.get(DatasetVersion, version_id)
+        project = session.scalar(select(Project).where(Project.slug == slug))
+        if version is None or project is None:
+            raise CopyFailed(f"{slug}: the version or the project vanished")
+        label, target = version.label, copy_path(home, project, version)
+        source = home / version.storage_path / DATA_FILE
+        expected_hash, fingerprint = version.content_hash, version.provenance.get("key_fingerprint")
+        columns = [
+            c["name"] for c in version.schema.get("columns", []) if c.get("role") == "pseudonym"
+        ]
+        rekey = project_key(key, project)
+        uid = project.uid
+    if fingerprint != key.fingerprint:
+        raise ConfigurationError(
+            f"{label} was pseudonymised with another platform key (fingerprint"
+            f" {fingerprint}); this key is {key.fingerprint}: its copies would not link"
+        )
+    if not source.is_file():
+        raise CopyFailed(f"{label}: its data file is missing from the data directory")
+    if storage.file_sha256(source) != expected_hash:
+        raise CopyFailed(f"{label}: its data file does not match the catalog's hash")
+    incoming = home / "copies" / ".incoming"
+    incoming.mkdir(mode=0o700, parents=True, exist_ok=True)
+    build = incoming / f"{uid}.{version_id}.{os.getpid()}.{secrets.token_hex(4)}"
+    build.mkdir(mode=0o700)
+    try:
+        with storage.terminate_unwinds():
+            rows = _rekeyed(source, build / DATA_FILE, columns, rekey)
+            content_hash = storage.file_sha256(build / DATA_FILE)
+            manifest: dict[str, Any] = {
+                "schema": COPY_MANIFEST_SCHEMA,
+                "dataset": label,
+                "project_uid": uid,
+                "source_sha256": expected_hash,
+                "row_count": rows,
+                "files": [{"path": DATA_FILE, "sha256": content_hash}],
+                "rekeyed_columns": columns,
+                "key_fingerprint": key.fingerprint,
+            }
+            storage.write_json(build / MANIFEST_FILE, manifest)
+            with catalog.write() as session:
+                still = {
+                    v.id
+                    for v in mountable_versions(
+                        session, slug, tz=catalog.settings.timezone, now=now
+                    )
+                }
+                held = session.scalar(
+                    select(DatasetCopy.id).where(
+                        DatasetCopy.dataset_version_id == version_id,
+                        DatasetCopy.project.has(Project.slug == slug),
+                        DatasetCopy.removed_at.is_(None),
+                    )
+                )
+                if version_id not in still or held is not None:
+                    shutil.rmtree(build, ignore_errors=True)
+                    return CopyChange(
+                        slug, label, "unchanged", "", "made meanwhile or no longer granted"
+                    )
+                project = session.scalar(select(Project).where(Project.slug == slug))
+                if project is None:
+                    raise CopyFailed(f"{slug}: the project vanished")
+                copy = DatasetCopy(
+                    project=project,
+                    dataset_version_id=version_id,
+                    storage_path=str(target.relative_to(home)),
+                    content_hash=content_hash,
+                    row_count=rows,
+                    key_fingerprint=key.fingerprint,
+                )
+                session.add(copy)
+                session.flush()
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="copy.create",
+                    target=f"dataset:{label}",
+                    project=slug,
+                    details={"copy_id": copy.id, "rows": rows, "content_hash": content_hash},
+                )
+                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if target.exists():  # a killed reconcile's rename, never recorded
+                    storage.remove_tree(target)
+                storage.seal(build)
+                build.rename(target)
+                storage.fsync_dir(target.parent)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        if target.exists():
+            with catalog.read() as session:
+                recorded = session.scalar(
+                    select(DatasetCopy.id).where(
+                        DatasetCopy.storage_path == str(target.relative_to(home)),
+                        DatasetCopy.removed_at.is_(None),
+                    )
+                )
+            if recorded is None:
+                storage.remove_tree(target)
+        raise
+    return CopyChange(slug, label, "created", str(target.relative_to(home)))
+
+
+def _rekeyed(source: Path, target: Path, columns: list[str], key: Key) -> int:
+    """Write ``source`` with each pseudonym column re-keyed; returns the rows written."""
+    rekey = {c: ColumnPseudonymiser(key) for c in columns}
+    parquet = pq.ParquetFile(source)
+    rows = 0
+    with pq.ParquetWriter(target, parquet.schema_arrow, compression="zstd") as writer:
+        for batch in parquet.iter_batches(batch_size=1 << 20):
+            arrays = [
+                rekey[name](batch.column(name)) if name in rekey else batch.column(name)
+                for name in batch.schema.names
+            ]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=parquet.schema_arrow))
+            rows += batch.num_rows
+    with target.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    return rows
+
+
+def _sweep(home: Path) -> None:
+    storage.sweep(home / "copies" / ".incoming")
+
+
+def manifest_of(path: Path) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((path / MANIFEST_FILE).read_text())
+    return result

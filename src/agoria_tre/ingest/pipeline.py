@@ -1,0 +1,590 @@
+"""``dataset ingest``: a source extract in, an immutable pseudonymised dataset version out.
+
+The source is streamed in chunks with bounded memory. Direct identifiers are dropped
+(never converted), identifier columns are replaced by keyed pseudonyms (see
+``ColumnPseudonymiser``), birth dates are cut to the year (or year-month), every other
+column gets a type decided from the first chunk, and a k-anonymity report is computed on
+the quasi-identifiers. The version is built in ``$AGORIA_HOME/datasets/.incoming``, verified,
+then renamed into place inside the catalog transaction that registers it: a failure at any
+point (bad row, missing column, disk full, Ctrl-C, SIGTERM) leaves no version and no
+catalog row. A process killed outright leaves an incoming folder that the next ingest
+removes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from agoria_tre.catalog import datasets
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.disclosure.policy import load_profile
+from agoria_tre.errors import AgoriaError, ConfigurationError, InvalidInput
+from agoria_tre.ingest import storage
+from agoria_tre.ingest.keys import (
+    Key,
+    Pseudonymiser,
+    fixed_width_strings,
+    native_pseudonyms,
+)
+from agoria_tre.ingest.sources import BadRow, Source, batches, find_sources, sniff
+from agoria_tre.names import DatasetRef, check_dataset_name
+
+MANIFEST_SCHEMA = "urn:agoria-tre:dataset-manifest:1"
+DATA_FILE = "data.parquet"
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    name: str
+    id_columns: tuple[str, ...]
+    drop: tuple[str, ...] = ()
+    date_of_birth: tuple[str, ...] = ()
+    birth_precision: str = "year"  # or "month"
+    quasi: tuple[str, ...] = ()
+    text_columns: tuple[str, ...] = ()
+    encoding: str | None = None
+    delimiter: str | None = None
+    skip_bad_rows: int = 0
+
+
+@dataclass
+class Progress:
+    """What a progress display reads: bytes and rows so far, of the total bytes."""
+
+    total_bytes: int
+    bytes_read: int = 0
+    rows: int = 0
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    ref: DatasetRef
+    path: Path
+    manifest: dict[str, Any]
+
+
+# --- column types ---------------------------------------------------------------------------
+
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
+_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:[.,][0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_FR_DATE = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
+TYPE_PATTERNS = {
+    "int64": _INT.pattern,
+    "float64": _FLOAT.pattern,
+    "date": _ISO_DATE.pattern,
+    "date_fr": _FR_DATE.pattern,
+}
+
+
+def _matches(array: pa.Array, pattern: str) -> pa.Array:
+    return pc.match_substring_regex(array, f"^(?:{pattern})$")
+
+
+def infer_type(array: pa.Array) -> str:
+    """The narrowest type every non-empty value of ``array`` has; text otherwise.
+    Numbers with leading zeros (codes such as ``06``) stay text."""
+    present = array.drop_null()
+    if len(present) == 0:
+        return "string"
+    for name, pattern in TYPE_PATTERNS.items():
+        if pc.all(_matches(present, pattern)).as_py():
+            if name.startswith("date") and _to_type(present, name, strict=False) is None:
+                continue  # 2026-13-45 has the form of a date, not its meaning
+            return name
+    return "string"
+
+
+def _to_type(array: pa.Array, name: str, *, strict: bool = True) -> pa.Array | None:
+    try:
+        if name == "int64":
+            return pc.cast(array, pa.int64())
+        if name == "float64":
+            try:
+                return pc.cast(array, pa.float64())
+            except pa.ArrowInvalid:  # decimal commas, as French extracts write them
+                return pc.cast(pc.replace_substring(array, ",", "."), pa.float64())
+        if name == "date":
+            return pc.cast(pc.strptime(array, "%Y-%m-%d", "s"), pa.date32())
+        if name == "date_fr":
+            return pc.cast(pc.strptime(array, "%d/%m/%Y", "s"), pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if strict:
+            raise
+        return None
+    return array
+
+
+ARROW_TYPES = {
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "date": pa.date32(),
+    "date_fr": pa.date32(),
+    "string": pa.string(),
+}
+
+
+# --- transforms -------------------------------------------------------------------------------
+
+
+class ColumnPseudonymiser:
+    """Keyed pseudonyms of a whole column. With the native library (``keys.native``), C
+    hashes each value, reusing the pseudonym of an equal value just before it; without it,
+    each distinct value of the chunk is hashed once in Python. Both give the same bytes."""
+
+    def __init__(self, key: Key) -> None:
+        self._key = key
+        self._python = Pseudonymiser(key)
+        self._native = native_pseudonyms()
+
+    def __call__(self, array: pa.Array | pa.ChunkedArray) -> pa.Array:
+        column = pc.utf8_trim_whitespace(
+            array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        )
+        if self._native is not None:
+            return self._native(self._key.secret, column)
+        encoded = pc.dictionary_encode(column)
+        values: list[str] = encoded.dictionary.to_pylist()
+        made = self._python.many([v.encode() for v in values])
+        return pc.take(fixed_width_strings(made, len(values)), encoded.indices)
+
+
+def _birth(
+    source: Source, name: str, array: pa.ChunkedArray, precision: str, before: int, plan: _Plan
+) -> pa.Array | pa.ChunkedArray:
+    """Birth dates cut to the year (a whole number) or to ``YYYY-MM``. ISO and French dates
+    are read whole; a value that is no date is refused (it could be anything)."""
+    for form in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            parsed = pc.strptime(pc.utf8_trim_whitespace(array), form, "s")
+        except pa.ArrowInvalid:
+            continue
+        if precision == "year":
+            return pc.cast(pc.year(parsed), pa.int16())
+        return pc.strftime(parsed, "%Y-%m")
+    generalised, bad = _birth_forms(array, precision)
+    _refuse_first(source, name, bad, before, plan.bad_rows, "not a date")
+    return pc.cast(generalised, pa.int16()) if precision == "year" else generalised
+
+
+def _birth_forms(array: pa.ChunkedArray, precision: str) -> tuple[pa.Array, pa.Array]:
+    """Mixed forms (ISO, French, a year alone, a date-time): cut, and which are not dates."""
+    trimmed = pc.utf8_trim_whitespace(array)
+    iso = _matches(trimmed, r"[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?(?:[ T].*)?")
+    french = _matches(trimmed, r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}")
+    year_only = _matches(trimmed, r"[0-9]{4}")
+    year = pc.if_else(
+        iso,
+        pc.utf8_slice_codeunits(trimmed, 0, 4),
+        pc.if_else(french, pc.utf8_slice_codeunits(trimmed, -4), trimmed),
+    )
+    if precision == "month":
+        month_iso = pc.utf8_slice_codeunits(trimmed, 5, 7)
+        parts = pc.split_pattern(trimmed, "/")
+        month_fr = pc.utf8_lpad(pc.list_element(pc.if_else(french, parts, None), 1), 2, "0")
+        month = pc.if_else(iso, month_iso, month_fr)
+        generalised = pc.if_else(
+            pc.or_(iso, french), pc.binary_join_element_wise(year, month, "-"), None
+        )
+    else:
+        generalised = pc.if_else(pc.or_(pc.or_(iso, french), year_only), year, None)
+    known = pc.or_(pc.or_(iso, french), year_only if precision == "year" else iso)
+    bad = pc.and_(pc.is_valid(trimmed), pc.invert(pc.fill_null(known, False)))
+    return generalised, bad
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+def incoming_dir(home: Path) -> Path:
+    return home / "datasets" / ".incoming"
+
+
+def sweep_incoming(home: Path) -> list[Path]:
+    return storage.sweep(incoming_dir(home))
+
+
+@dataclass
+class _Plan:
+    sources: list[Source]
+    columns: list[str]  # read and kept, in the source's order
+    types: dict[str, str] = field(default_factory=dict)
+    bad_rows: list[BadRow] = field(default_factory=list)
+
+
+def _plan(sources: list[Source], options: IngestOptions) -> _Plan:
+    first = sources[0]
+    for source in sources[1:]:
+        if sorted(source.columns) != sorted(first.columns):
+            differ = sorted(set(source.columns) ^ set(first.columns))
+            raise InvalidInput(
+                f"{source.name}, line 1: its columns differ from {first.name}'s"
+                f" ({', '.join(differ[:5])})"
+            )
+    known = set(first.columns)
+    named = {
+        "--id-column": options.id_columns,
+        "--drop": options.drop,
+        "--date-of-birth": options.date_of_birth,
+        "--quasi": options.quasi,
+        "--text-column": options.text_columns,
+    }
+    for option, columns in named.items():
+        for column in columns:
+            if column not in known:
+                raise InvalidInput(
+                    f"{first.name}, line 1: no column {column!r} for {option}"
+                    f" (columns: {', '.join(first.columns)})"
+                )
+    if not options.id_columns:
+        raise InvalidInput("name at least one --id-column: the identifier to pseudonymise")
+    dropped = set(options.drop)
+    for option in ("--id-column", "--date-of-birth", "--quasi", "--text-column"):
+        overlap = dropped & set(named[option])
+        if overlap:
+            raise InvalidInput(f"column {sorted(overlap)[0]!r} is both dropped and in {option}")
+    both = set(options.id_columns) & (set(options.date_of_birth) | set(options.quasi))
+    if both:
+        raise InvalidInput(f"column {sorted(both)[0]!r} cannot be an identifier and more")
+    if options.birth_precision not in ("year", "month"):
+        raise InvalidInput("birth dates are kept to the year or to the month")
+    if options.skip_bad_rows < 0:
+        raise InvalidInput("--skip-bad-rows takes a count of 0 or more")
+    return _Plan(sources, [c for c in first.columns if c not in dropped])
+
+
+def ingest(
+    catalog: Catalog,
+    source: Path,
+    options: IngestOptions,
+    *,
+    key: Key,
+    actor: str,
+    progress: Callable[[Progress], None] | None = None,
+) -> IngestResult:
+    """Ingest ``source`` as the next version of ``options.name``; see the module's text."""
+    check_dataset_name(options.name)
+    home = catalog.settings.home
+    sources = find_sources(source)
+    for one in sources:
+        sniff(one, encoding=options.encoding, delimiter=options.delimiter)
+    plan = _plan(sources, options)
+    sweep_incoming(home)
+    incoming = incoming_dir(home)
+    try:
+        incoming.parent.mkdir(mode=0o700, exist_ok=True)
+        incoming.mkdir(mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create {incoming}: {exc.strerror}") from None
+    build = incoming / f"{options.name}.{os.getpid()}.{secrets.token_hex(4)}"
+    build.mkdir(mode=0o700)
+    final: Path | None = None
+    try:
+        with storage.terminate_unwinds():
+            written = _write_data(plan, options, key, build / DATA_FILE, progress)
+            with catalog.write() as session:
+                number = datasets.next_version(session, options.name)
+                final = home / "datasets" / options.name / f"v{number}"
+                manifest = _manifest(plan, options, key, written, actor, number)
+                storage.write_json(build / MANIFEST_FILE, manifest)
+                datasets.register_dataset_version(
+                    session,
+                    name=options.name,
+                    content_hash=written["sha256"],
+                    row_count=written["rows"],
+                    schema={"columns": manifest["columns"]},
+                    storage_path=str(final.relative_to(home)),
+                    provenance={
+                        k: manifest[k]
+                        for k in (
+                            "sources",
+                            "key_fingerprint",
+                            "options",
+                            "bad_rows",
+                            "k_anonymity",
+                        )
+                    }
+                    | {"manifest_sha256": storage.file_sha256(build / MANIFEST_FILE)},
+                    actor=actor,
+                )
+                final.parent.mkdir(mode=0o700, exist_ok=True)
+                if final.exists():  # left by an ingest killed after its rename: no row holds it
+                    storage.remove_tree(final)
+                storage.seal(build)
+                build.rename(final)
+                storage.fsync_dir(final.parent)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        if final is not None and final.exists():
+            storage.remove_tree(final)
+        raise
+    return IngestResult(DatasetRef(options.name, number), final, manifest)
+
+
+CHUNK_ROWS = 1 << 19  # rows pseudonymised, typed and written together (one row group)
+
+
+def _chunks(source: Source, plan: _Plan, max_bad_rows: int) -> Iterator[pa.Table]:
+    """The source's small read batches gathered into chunks of about CHUNK_ROWS rows."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches(source, plan.columns, plan.bad_rows, max_bad_rows=max_bad_rows):
+        if batch.num_rows:
+            pending.append(batch)
+            count += batch.num_rows
+        if count >= CHUNK_ROWS:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def _write_data(
+    plan: _Plan,
+    options: IngestOptions,
+    key: Key,
+    target: Path,
+    progress: Callable[[Progress], None] | None,
+) -> dict[str, Any]:
+    pseudonyms = {c: ColumnPseudonymiser(key) for c in options.id_columns}
+    births = set(options.date_of_birth)
+    text = set(options.text_columns) | set(options.id_columns) | births
+    status = Progress(total_bytes=sum(s.size for s in plan.sources))
+    classes: list[Future[pa.Table]] = []
+    counts: list[pa.Table] = []
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    rows = 0
+    # Two threads: the native pseudonymiser, Arrow's kernels and Parquet release the GIL.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        try:
+            for source in plan.sources:
+                before = 0  # data rows of this source already read
+                for chunk in _chunks(source, plan, options.skip_bad_rows):
+                    hashed = {n: pool.submit(f, chunk.column(n)) for n, f in pseudonyms.items()}
+                    columns: dict[str, Any] = {}
+                    for name in plan.columns:
+                        array = chunk.column(name)
+                        if name in hashed:
+                            continue
+                        if name in births:
+                            columns[name] = _birth(
+                                source, name, array, options.birth_precision, before, plan
+                            )
+                        elif name in text:
+                            columns[name] = array
+                        else:
+                            if name not in plan.types:
+                                plan.types[name] = infer_type(array)
+                            columns[name] = _typed(
+                                source, name, array, plan.types[name], before, plan.bad_rows
+                            )
+                    columns |= {name: future.result() for name, future in hashed.items()}
+                    table = pa.table({name: columns[name] for name in plan.columns})
+                    if schema is None:
+                        schema = table.schema
+                        writer = pq.ParquetWriter(
+                            target, schema, compression="zstd", write_statistics=True
+                        )
+                    else:
+                        table = table.cast(schema)
+                    if writer is None:
+                        raise RuntimeError("no Parquet writer")
+                    if options.quasi:
+                        classes.append(pool.submit(_class_counts, table, options.quasi))
+                    writer.write_table(table, row_group_size=table.num_rows)
+                    rows += table.num_rows
+                    before += chunk.num_rows
+                    status.rows = rows
+                    status.bytes_read = sum(s.bytes_read for s in plan.sources)
+                    if progress is not None:
+                        progress(status)
+            counts = [future.result() for future in classes]
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot write the dataset version: {exc.strerror or exc}"
+                " (is the disk full?); nothing was registered"
+            ) from None
+        finally:
+            if writer is not None:
+                writer.close()
+    if rows == 0:
+        raise InvalidInput(f"{plan.sources[0].name}: no data rows")
+    with target.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    metadata = pq.read_metadata(target)
+    if metadata.num_rows != rows:
+        raise AgoriaError(f"verification failed: {metadata.num_rows} rows written, {rows} read")
+    return {
+        "rows": rows,
+        "sha256": storage.file_sha256(target),
+        "bytes": target.stat().st_size,
+        "schema": table_schema(pq.read_schema(target), options),
+        "k_anonymity": _k_report(counts, options, rows) if options.quasi else None,
+    }
+
+
+def _line(before: int, index: int, bad_rows: Sequence[BadRow], source: Source) -> int:
+    """The file line of a data row: header, rows before it, and skipped bad rows before it."""
+    line = before + index + 2
+    for bad in sorted(bad_rows, key=lambda b: b.line or 0):
+        if bad.file == source.name and bad.line is not None and bad.line <= line:
+            line += 1
+    return line
+
+
+def _refuse_first(
+    source: Source,
+    column: str,
+    bad: pa.Array | pa.ChunkedArray,
+    before: int,
+    bad_rows: Sequence[BadRow],
+    what: str,
+) -> None:
+    if not pc.any(bad).as_py():
+        return
+    index = pc.index(bad, True).as_py()
+    # The value itself is never echoed: a source's values may be identifying.
+    raise InvalidInput(
+        f"{source.name}, line {_line(before, index, bad_rows, source)}, column {column!r}:"
+        f" the value is {what}"
+    )
+
+
+def _typed(
+    source: Source,
+    name: str,
+    array: pa.ChunkedArray,
+    kind: str,
+    before: int,
+    bad_rows: Sequence[BadRow],
+) -> pa.ChunkedArray:
+    """The column converted to its type; the first value that does not fit is refused."""
+    if kind == "string":
+        return array
+    converted = _to_type(array, kind, strict=False)
+    if converted is not None:
+        return converted
+    fits = pc.or_(pc.is_null(array), _matches(array, TYPE_PATTERNS[kind]))
+    how = f"not {_TYPE_WORDS[kind]} like the first rows (pass --text-column {name} to keep it"
+    _refuse_first(source, name, pc.invert(fits), before, bad_rows, how + " as text)")
+    raise InvalidInput(
+        f"{source.name}, column {name!r}: a value after line {before + 1} is not"
+        f" {_TYPE_WORDS[kind]} (pass --text-column {name} to keep it as text)"
+    )
+
+
+_TYPE_WORDS = {
+    "int64": "a whole number",
+    "float64": "a number",
+    "date": "a date (YYYY-MM-DD)",
+    "date_fr": "a date (DD/MM/YYYY)",
+}
+
+
+def _class_counts(table: pa.Table, quasi: Sequence[str]) -> pa.Table:
+    return (
+        table.select(list(quasi))
+        .group_by(list(quasi), use_threads=False)
+        .aggregate([([], "count_all")])
+    )
+
+
+def _merge_counts(parts: list[pa.Table], quasi: Sequence[str]) -> pa.Table:
+    merged = (
+        pa.concat_tables(parts)
+        .group_by(list(quasi), use_threads=False)
+        .aggregate([("count_all", "sum")])
+    )
+    return merged.rename_columns([*quasi, "count_all"])
+
+
+def _k_report(classes: list[pa.Table], options: IngestOptions, rows: int) -> dict[str, Any]:
+    """Equivalence classes of the quasi-identifiers: the smallest, and how many records sit
+    in classes under the disclosure policy's threshold."""
+    threshold = load_profile("fr").threshold
+    sizes = _merge_counts(classes, options.quasi).column("count_all").to_pylist() if classes else []
+    small = [int(s) for s in sizes if s < threshold]
+    return {
+        "quasi_identifiers": list(options.quasi),
+        "threshold": threshold,
+        "records": rows,
+        "classes": len(sizes),
+        "smallest_class": int(min(sizes)) if sizes else 0,
+        "classes_under_threshold": len(small),
+        "records_in_classes_under_threshold": sum(small),
+        "share_in_classes_under_threshold": round(sum(small) / rows, 6) if rows else 0.0,
+        "k_anonymous": not small,
+    }
+
+
+def table_schema(schema: pa.Schema, options: IngestOptions) -> list[dict[str, str]]:
+    birth = f"birth date ({options.birth_precision})"
+    roles = dict.fromkeys(options.id_columns, "pseudonym") | dict.fromkeys(
+        options.date_of_birth, birth
+    )
+    return [
+        {"name": f.name, "type": str(f.type), "role": roles.get(f.name, "attribute")}
+        for f in schema
+    ]
+
+
+def _manifest(
+    plan: _Plan,
+    options: IngestOptions,
+    key: Key,
+    written: dict[str, Any],
+    actor: str,
+    number: int,
+) -> dict[str, Any]:
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "dataset": options.name,
+        "version": number,
+        "row_count": written["rows"],
+        "files": [{"path": DATA_FILE, "sha256": written["sha256"], "bytes": written["bytes"]}],
+        "columns": written["schema"],
+        "sources": [
+            {
+                "file": s.name,
+                "sha256": s.sha256,
+                "bytes": s.size,
+                "format": s.kind,
+                "encoding": s.encoding if s.kind == "csv" else None,
+                "delimiter": s.delimiter if s.kind == "csv" else None,
+                "rows": s.rows,
+            }
+            for s in plan.sources
+        ],
+        "key_fingerprint": key.fingerprint,
+        "options": {
+            "id_columns": list(options.id_columns),
+            "dropped": list(options.drop),
+            "date_of_birth": list(options.date_of_birth),
+            "birth_precision": options.birth_precision,
+            "quasi": list(options.quasi),
+            "text_columns": list(options.text_columns),
+            "skip_bad_rows": options.skip_bad_rows,
+        },
+        "bad_rows": [
+            {"file": b.file, "line": b.line, "fields": b.fields, "expected": b.expected}
+            for b in sorted(plan.bad_rows, key=lambda b: (b.file, b.line or 0))
+        ],
+        "k_anonymity": written["k_anonymity"],
+        "created_by": actor,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

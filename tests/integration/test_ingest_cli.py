@@ -1,0 +1,290 @@
+"""``agoria-tre dataset ingest`` and friends as an operator runs them: refusals with exit 2
+and nothing written, interruptions that leave nothing behind, copies made at grant time."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.config import Settings
+from agoria_tre.ingest import demo
+from agoria_tre.ingest.keys import create_key_file
+from tests.support import snapshot
+
+AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
+DROP = ["--drop", "nom", "--drop", "prenom", "--drop", "nir", "--drop", "adresse"]
+
+
+def run(
+    env: dict[str, str], *args: str, limit_file_bytes: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    def limits() -> None:
+        if limit_file_bytes is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+
+    return subprocess.run(
+        [AGORIA, *args],
+        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=limits,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    create_key_file(tmp_path / "keys" / "platform.key")
+    values = {
+        "AGORIA_HOME": str(tmp_path / "home"),
+        "AGORIA_KEY_FILE": str(tmp_path / "keys" / "platform.key"),
+    }
+    assert run(values, "init").returncode == 0
+    return values
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> demo.DemoFiles:
+    return demo.generate(tmp_path_factory.mktemp("extracts"), patients=200, seed=3)
+
+
+def state(env: dict[str, str]) -> tuple[object, list[str]]:
+    """The catalog's rows and every file under the data directory but the catalog's own."""
+    catalog = Catalog(Settings.from_env(env))
+    try:
+        rows = snapshot(catalog)
+    finally:
+        catalog.dispose()
+    home = Path(env["AGORIA_HOME"])
+    names = sorted(
+        str(p.relative_to(home))
+        for p in home.rglob("*")
+        if p.is_file() and not p.name.startswith("catalog.sqlite") and "audit" not in p.parts
+    )
+    return rows, names
+
+
+def test_demo_data_ingest_grant_show_from_the_command_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "extracts"
+    made = run(env, "demo-data", "--patients", "150", "--seed", "9", "--out", str(out), "--json")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["files"]["patients"] == 150
+    done = run(
+        env, "dataset", "ingest", str(out / "patients.csv"), "--name", "patients",
+        "--id-column", "ipp", *DROP, "--drop", "telephone", "--date-of-birth", "date_naissance",
+        "--quasi", "sexe", "--quasi", "departement",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("patients@1: 150 rows, 4 columns")
+    assert "WARNING" in done.stderr  # the planted département of 3 patients
+    assert "classes of the quasi-identifiers hold fewer than 11 records" in done.stderr
+    quiet = run(
+        env, "dataset", "ingest", str(out / "adverse_events.csv"), "--name", "adverse_events",
+        "--id-column", "ipp", "--json",
+    )  # fmt: skip
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert json.loads(quiet.stdout)["manifest"]["sources"][0]["encoding"] == "latin-1"
+    created = run(env, "project", "create", "eap", "--title", "EAP", "--legal-basis", "MR-004")
+    assert created.returncode == 0, created.stderr
+    until = (date.today() + timedelta(days=30)).isoformat()
+    granted = run(env, "grant", "add", "eap", "patients@1", "--reference", "C-1", "--until", until)
+    assert granted.returncode == 0, granted.stderr
+    assert "copy of patients@1 for eap created" in granted.stdout
+    shown = json.loads(run(env, "dataset", "show", "patients@1", "--json").stdout)
+    assert [c["project"] for c in shown["copies"]] == ["eap"]
+    assert shown["key_fingerprint"]
+    assert shown["k_anonymity"]["smallest_class"] >= 1
+    revoked = run(env, "grant", "revoke", "eap", "patients@1")
+    assert revoked.returncode == 0, revoked.stderr
+    assert "copy of patients@1 for eap removed" in revoked.stdout
+    assert json.loads(run(env, "dataset", "show", "patients@1", "--json").stdout)["copies"] == []
+    verify = run(env, "audit", "verify")
+    assert verify.returncode == 0, verify.stderr
+    actions = [
+        e["action"] for e in json.loads(run(env, "audit", "show", "--json", "--limit", "50").stdout)
+    ]
+    assert {"dataset.register", "copy.create", "copy.remove"} <= set(actions)
+
+
+def test_grant_without_a_key_on_this_host_leaves_the_copy_pending(
+    env: dict[str, str], files: demo.DemoFiles
+) -> None:
+    made = run(env, "dataset", "ingest", str(files.outcomes), "--name", "o", "--id-column", "ipp")
+    assert made.returncode == 0, made.stderr
+    created = run(env, "project", "create", "proj-one", "--title", "P", "--legal-basis", "MR-4")
+    assert created.returncode == 0, created.stderr
+    until = (date.today() + timedelta(days=30)).isoformat()
+    keyless = {k: v for k, v in env.items() if k != "AGORIA_KEY_FILE"}
+    granted = run(
+        keyless, "grant", "add", "proj-one", "o@1", "--reference", "C-1", "--until", until
+    )
+    assert granted.returncode == 0, granted.stderr
+    assert "pending (no platform key on this host" in granted.stderr
+    reconciled = run(env, "dataset", "reconcile", "--json")
+    assert reconciled.returncode == 0, reconciled.stderr
+    assert [(c["project"], c["action"]) for c in json.loads(reconciled.stdout)] == [
+        ("proj-one", "created")
+    ]
+    assert run(env, "dataset", "reconcile").stdout.strip() == (
+        "copies agree with the grants in force"
+    )
+
+
+def bad_csv(tmp_path: Path, name: str, text: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return str(path)
+
+
+def test_every_bad_input_is_refused_with_exit_2_and_nothing_written(
+    env: dict[str, str], files: demo.DemoFiles, tmp_path: Path
+) -> None:
+    ok = ["--name", "p", "--id-column", "ipp"]
+    patients = str(files.patients)
+    short_key = tmp_path / "short.key"
+    short_key.write_bytes(b"k" * 16)
+    short_key.chmod(0o600)
+    loose_key = tmp_path / "loose.key"
+    loose_key.write_bytes(os.urandom(32))
+    loose_key.chmod(0o644)
+    home_key = Path(env["AGORIA_HOME"]) / "platform.key"
+    home_key.write_bytes(os.urandom(32))
+    home_key.chmod(0o600)
+    ragged = "ipp,a,b\n1,2,3\n4,5\n6,7,8\n9,9,9,9\n"
+    cases: list[tuple[list[str], str]] = [
+        ([patients, "--name", "p", "--id-column", "ipx"],
+         "patients.csv, line 1: no column 'ipx' for --id-column"),
+        ([patients, *ok, "--drop", "nom", "--drop", "adresse2"], "no column 'adresse2' for --drop"),
+        ([bad_csv(tmp_path, "ragged.csv", ragged), "--name", "r", "--id-column", "ipp"],
+         "ragged.csv, line 3: 2 fields where the header has 3"),
+        ([bad_csv(tmp_path, "ragged.csv", ragged), "--name", "r", "--id-column", "ipp",
+          "--skip-bad-rows", "1"],
+         "ragged.csv, line 5: 4 fields where the header has 3; --skip-bad-rows 1 allows no more"),
+        ([bad_csv(tmp_path, "empty.csv", ""), *ok], "empty.csv is empty"),
+        ([bad_csv(tmp_path, "header.csv", "ipp,a\n"), *ok], "header.csv: no data rows"),
+        ([bad_csv(tmp_path, "bin.csv", b"\x00\x01\x02PK\x03\x04"), *ok], "binary content"),
+        ([bad_csv(tmp_path, "dob.csv", "ipp,dob\n1,1950-01-02\n2,inconnue\n"), *ok,
+          "--date-of-birth", "dob"], "dob.csv, line 3, column 'dob': the value is not a date"),
+        ([str(tmp_path / "absent.csv"), *ok], "absent.csv does not exist"),
+        ([patients, "--name", "Bad Name", "--id-column", "ipp"], "dataset name"),
+        ([patients, *ok, "--key-file", str(tmp_path / "nokey")], "nokey does not exist"),
+        ([patients, *ok, "--key-file", str(short_key)], "a key needs at least 32"),
+        ([patients, *ok, "--key-file", str(loose_key)], "can be read by others"),
+        ([patients, *ok, "--key-file", str(home_key)], "inside the data directory"),
+        ([patients, *ok, "--encoding", "klingon"], "unknown encoding 'klingon'"),
+        ([patients, "--name", "p", "--id-column", "ipp", "--drop", "ipp"],
+         "column 'ipp' is both dropped and in --id-column"),
+    ]  # fmt: skip
+    before = state(env)
+    for args, message in cases:
+        done = run(env, "dataset", "ingest", *args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert message in done.stderr, (args, done.stderr)
+        assert done.stderr.count("\n") == 1, done.stderr  # one line, no traceback
+        assert state(env) == before, args
+    keyless = {k: v for k, v in env.items() if k != "AGORIA_KEY_FILE"}
+    done = run(keyless, "dataset", "ingest", patients, *ok)
+    assert done.returncode == 2
+    assert "no platform key: set AGORIA_KEY_FILE" in done.stderr
+
+
+def test_skipped_bad_rows_are_listed_in_the_manifest(env: dict[str, str], tmp_path: Path) -> None:
+    source = bad_csv(tmp_path, "few.csv", "ipp,a\n1,x\n2,y,EXTRA\n3,z\n4\n5,w\n")
+    done = run(env, "dataset", "ingest", source, "--name", "few", "--id-column", "ipp",
+               "--skip-bad-rows", "2", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(done.stdout)["manifest"]
+    assert manifest["row_count"] == 3
+    assert manifest["bad_rows"] == [
+        {"file": "few.csv", "line": 3, "fields": 3, "expected": 2},
+        {"file": "few.csv", "line": 5, "fields": 1, "expected": 2},
+    ]
+    assert "EXTRA" not in json.dumps(manifest)  # a bad row's text is never kept
+
+
+def big_extract(path: Path, rows: int) -> None:
+    """A large extract, quickly: the demo's patients file repeated."""
+    lines = demo.generate(path.parent / "seed", patients=2000, seed=1).patients.read_text()
+    header, *body = lines.splitlines()
+    block = "\n".join(body) + "\n"
+    with path.open("w") as handle:
+        handle.write(header + "\n")
+        for _ in range(rows // len(body)):
+            handle.write(block)
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("big") / "big.csv"
+    big_extract(source, 2_000_000)
+    return source
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_ingest_leaves_nothing_behind(
+    env: dict[str, str], tmp_path: Path, big: Path, how: signal.Signals
+) -> None:
+    source = big
+    before = state(env)
+    process = subprocess.Popen(
+        [AGORIA, "dataset", "ingest", str(source), "--name", "big", "--id-column", "ipp", *DROP],
+        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    incoming = Path(env["AGORIA_HOME"]) / "datasets" / ".incoming"
+    while not any(incoming.glob("big.*/data.parquet")) and process.poll() is None:
+        time.sleep(0.01)
+    assert process.poll() is None, "the ingest ended before it could be interrupted"
+    process.send_signal(how)
+    _, err = process.communicate(timeout=120)
+    rows, written = state(env)
+    assert rows == before[0]  # no catalog row, no audit event
+    if how is signal.SIGKILL:
+        assert process.returncode == -signal.SIGKILL
+        # A killed process cannot clean up: its build folder is left, and swept by the next.
+        assert written
+        assert all(w.startswith("datasets/.incoming/big.") for w in written)
+        small = tmp_path / "small.csv"
+        small.write_text("ipp,a\n1,2\n")
+        again = run(env, "dataset", "ingest", str(small), "--name", "big", "--id-column", "ipp")
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.startswith("big@1: 1 rows")
+        assert not list(incoming.iterdir())
+    else:
+        assert process.returncode == 130, err
+        assert "interrupted" in err
+        assert written == []
+    assert run(env, "audit", "verify").returncode == 0
+
+
+def test_a_full_disk_is_refused_cleanly(env: dict[str, str], tmp_path: Path) -> None:
+    source = tmp_path / "big.csv"
+    big_extract(source, 400_000)
+    catalog_bytes = (Path(env["AGORIA_HOME"]) / "catalog.sqlite").stat().st_size
+    before = state(env)
+    # Files may not grow much past the catalog's size: the version's data file will.
+    done = run(
+        env, "dataset", "ingest", str(source), "--name", "t", "--id-column", "ipp", *DROP,
+        limit_file_bytes=catalog_bytes + (64 << 10),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "cannot write the dataset version" in done.stderr
+    assert "nothing was registered" in done.stderr
+    assert state(env) == before
