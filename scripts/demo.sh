@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up Agoria TRE on its embedded default (SQLite in $AGORIA_HOME) and loads a demo
-# project. Safe to run again: what exists is left as it is.
+# Sets up Agoria TRE on its embedded default (SQLite in $AGORIA_HOME), generates the
+# synthetic early-access cohort as raw hospital extracts, ingests each one (pseudonymised),
+# and grants them to a demo project, whose copies are made. Safe to run again: what exists
+# is left as it is.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/bootstrap.sh"
@@ -26,8 +28,44 @@ for member in alice:researcher bob:reviewer carol:reviewer dana:lead; do
   fi
 done
 
+# The platform key lives outside the data directory, readable by its owner only.
+export AGORIA_KEY_FILE="${AGORIA_KEY_FILE:-$(dirname "$AGORIA_HOME")/agoria-tre-keys/platform.key}"
+if [ ! -f "$AGORIA_KEY_FILE" ]; then
+  agoria-tre key create "$AGORIA_KEY_FILE"
+fi
+
+# Raw extracts (synthetic, with invented names and NIRs) go to a scratch folder that is
+# removed once they are ingested.
+extracts="$(mktemp -d)"
+trap 'rm -rf "$extracts"' EXIT
+existing="$(agoria-tre dataset list --json)"
+has() { grep -q "\"$1@1\"" <<<"$existing"; }
+if ! has patients || ! has treatments || ! has adverse_events || ! has outcomes; then
+  agoria-tre demo-data --patients 2000 --seed 2026 --out "$extracts"
+fi
+has patients || agoria-tre dataset ingest "$extracts/patients.csv" --name patients \
+  --id-column ipp --drop nom --drop prenom --drop nir --drop adresse --drop telephone \
+  --date-of-birth date_naissance --quasi sexe --quasi departement --quasi date_naissance
+has treatments || agoria-tre dataset ingest "$extracts/treatments.csv" --name treatments \
+  --id-column ipp
+has adverse_events || agoria-tre dataset ingest "$extracts/adverse_events.csv" \
+  --name adverse_events --id-column ipp
+has outcomes || agoria-tre dataset ingest "$extracts/outcomes.csv" --name outcomes \
+  --id-column ipp
+
+until_day="$(date -d '+1 year' +%F)"
+granted="$(agoria-tre grant list "$demo" --json)"
+for name in patients treatments adverse_events outcomes; do
+  if ! grep -q "\"$name@1\"" <<<"$granted"; then
+    agoria-tre grant add "$demo" "$name@1" --reference "CESREES-DEMO-2026" --until "$until_day"
+  fi
+done
+agoria-tre dataset reconcile --project "$demo"
+
 echo
 agoria-tre project show "$demo"
+echo
+agoria-tre dataset show patients@1
 echo
 agoria-tre audit verify
 cat <<MSG

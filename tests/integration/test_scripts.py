@@ -26,6 +26,7 @@ def test_readme_opens_with_exactly_two_commands_and_ci_runs_the_second() -> None
 
 def test_demo_command_sets_up_a_verified_demo_project_and_can_run_again(tmp_path: Path) -> None:
     env = {**os.environ, "AGORIA_HOME": str(tmp_path / "home")}
+    env.pop("AGORIA_KEY_FILE", None)
     env.pop("AGORIA_DB_URL", None)
     first = subprocess.run(
         ["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -33,7 +34,9 @@ def test_demo_command_sets_up_a_verified_demo_project_and_can_run_again(tmp_path
     )  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert "project demo-eap created" in first.stdout
-    assert "audit chain intact: 6 events" in first.stdout
+    # init, project, 4 members (6), then 4 versions, 4 grants and 4 project copies
+    assert "audit chain intact: 18 events" in first.stdout
+    assert re.search(r"^demo-eap\s+2000\s", first.stdout, re.M), first.stdout  # a copy
     for user, role in [("alice", "researcher"), ("bob", "reviewer"), ("carol", "reviewer"),
                        ("dana", "lead")]:  # fmt: skip
         assert re.search(rf"^{user}\s+{role}\s", first.stdout, re.M), first.stdout
@@ -43,6 +46,7 @@ def test_demo_command_sets_up_a_verified_demo_project_and_can_run_again(tmp_path
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert "project demo-eap already exists" in again.stdout
-    assert "audit chain intact: 6 events" in again.stdout
+    assert "audit chain intact: 18 events" in again.stdout
+    assert "copies agree with the grants in force" in again.stdout
     assert (tmp_path / "home" / "catalog.sqlite").exists()
     assert (tmp_path / "home").stat().st_mode & 0o777 == 0o700
