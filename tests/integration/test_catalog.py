@@ -376,3 +376,30 @@ def test_init_completes_a_chain_left_empty_by_an_interrupted_first_run(
     with fresh.read() as session:
         assert [e.action for e in session.scalars(select(AuditEvent))] == ["catalog.init"]
     fresh.dispose()
+
+
+def test_upgrading_from_0001_gives_each_existing_project_its_own_key_salt(
+    settings: Settings,
+) -> None:
+    catalog = Catalog(settings)
+    try:
+        settings.ensure_dirs()
+        command.upgrade(alembic_config(catalog), "0001")
+        with catalog.engine.begin() as conn:
+            for slug in ("old-one", "old-two"):
+                conn.execute(
+                    text(
+                        "INSERT INTO projects (uid, slug, title, legal_basis, status,"
+                        " created_at, created_by) VALUES (:uid, :slug, 't', 'MR-004', 'active',"
+                        " CURRENT_TIMESTAMP, 'ops')"
+                    ),
+                    {"uid": f"uid-{slug}", "slug": slug},
+                )
+        initialise(catalog, actor="ops")
+        with catalog.engine.connect() as conn:
+            salts = [row[0] for row in conn.execute(text("SELECT key_salt FROM projects"))]
+        assert len(salts) == 2
+        assert len(set(salts)) == 2
+        assert all(len(bytes.fromhex(s)) == 32 for s in salts)
+    finally:
+        catalog.dispose()

@@ -288,3 +288,33 @@ def test_a_full_disk_is_refused_cleanly(env: dict[str, str], tmp_path: Path) -> 
     assert "cannot write the dataset version" in done.stderr
     assert "nothing was registered" in done.stderr
     assert state(env) == before
+
+
+def test_progress_is_shown_on_a_terminal_only(env: dict[str, str], files: demo.DemoFiles) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [AGORIA, "dataset", "ingest", str(files.treatments), "--name", "t", "--id-column", "ipp"],
+        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
+    os.close(follower)
+    out, _ = process.communicate(timeout=120)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert process.returncode == 0
+    assert out.startswith("t@1: ")
+    assert b"rows" in shown
+    assert b"MB/s" in shown
+    assert b"ETA" in shown

@@ -297,7 +297,9 @@ def _rekeyed(source: Path, target: Path, columns: list[str], key: Key) -> int:
 
 
 def _sweep(home: Path) -> None:
+    """Leftovers of killed runs, ingests' and copies' alike: the periodic job clears them."""
     storage.sweep(home / "copies" / ".incoming")
+    storage.sweep(home / "datasets" / ".incoming")
 
 
 def manifest_of(path: Path) -> dict[str, Any]:
