@@ -9,6 +9,10 @@ Run: ``.venv/bin/python bench/disclosure_bench.py [--rows N]``
    pandas in the same process). Target: ours <= 1.5x pandas.
 2. A notebook of 200 outputs (HTML tables, text, model summaries, PNG plots) checked.
    Target: < 0.5 s.
+3. Differencing at scale (``--differencing`` runs only this part): a folder of 399 CSVs of
+   20 x 50 counts, a notebook of 399 HTML tables of 20 x 50, two CSVs of 800 x 999 and one
+   of 990 x 999, each checked whole by ``check_paths`` (differencing included), with the
+   time spent in differencing alone. Target: each < 5 s.
 Times are the best of several runs.
 """
 
@@ -23,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +41,10 @@ sys.path.insert(0, str(ROOT))
 from tests.acro.test_acro_agreement import acro_environment  # noqa: E402
 
 from agoria_tre import safe  # noqa: E402
-from agoria_tre.disclosure.checker import Context, check_bytes  # noqa: E402
+from agoria_tre.disclosure.checker import Context, check_bytes, check_paths  # noqa: E402
 from agoria_tre.disclosure.policy import load_profile  # noqa: E402
+from agoria_tre.disclosure.readers.table import Table, parse_csv  # noqa: E402
+from agoria_tre.disclosure.rules.differencing import check_all_differencing  # noqa: E402
 
 REPEAT = 5
 
@@ -148,10 +155,81 @@ def notebook(outputs: int = 200) -> bytes:
     return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}).encode()
 
 
+def _counts_csv(rng: np.random.Generator, rows: int, columns: int) -> str:
+    header = "g," + ",".join(f"c{j}" for j in range(columns))
+    values = rng.integers(11, 100, (rows, columns))
+    body = "\n".join(f"r{i}," + ",".join(map(str, row)) for i, row in enumerate(values))
+    return header + "\n" + body + "\n"
+
+
+def _html_notebook(rng: np.random.Generator, tables: int, rows: int, columns: int) -> bytes:
+    cells = []
+    for _ in range(tables):
+        frame = pd.DataFrame(
+            rng.integers(11, 100, (rows, columns)),
+            columns=[f"c{j}" for j in range(columns)],
+            index=[f"r{i}" for i in range(rows)],
+        )
+        out = {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {"text/html": frame.to_html()},
+        }
+        cells.append({"cell_type": "code", "source": "t", "metadata": {}, "outputs": [out]})
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}).encode()
+
+
+def differencing(folder: Path, repeat: int = 2) -> None:
+    """Section 3: whole checks of many or large tables of counts, and differencing alone."""
+    rng = np.random.default_rng(11)
+    context = Context(load_profile("fr"))
+    many = folder / "many"
+    many.mkdir()
+    for k in range(399):
+        (many / f"t{k:03d}.csv").write_text(_counts_csv(rng, 20, 50))
+    (folder / "nb").mkdir()
+    (folder / "nb" / "t400.ipynb").write_bytes(_html_notebook(rng, 399, 20, 50))
+    two = folder / "two"
+    two.mkdir()
+    for k in range(2):
+        (two / f"t{k}.csv").write_text(_counts_csv(rng, 800, 999))
+    (folder / "big").mkdir()
+    (folder / "big" / "big1.csv").write_text(_counts_csv(rng, 990, 999))
+    cases = {
+        "399 CSVs of 20 x 50": many,
+        "notebook, 399 HTML tables of 20 x 50": folder / "nb" / "t400.ipynb",
+        "two CSVs of 800 x 999": two,
+        "one CSV of 990 x 999": folder / "big" / "big1.csv",
+    }
+    print(f"differencing at scale (best of {repeat}; target < 5 s each)")
+    for label, path in cases.items():
+        took = best(partial(check_paths, [path], context), repeat)
+        size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.iterdir()))
+        csvs = sorted(path.glob("*.csv")) if path.is_dir() else []
+        alone = ""
+        if csvs:
+            parsed = [
+                (p.name, parse_csv(p.read_bytes(), context.policy.limits, name=p.name))
+                for p in csvs
+            ]
+            pool = [(n, t) for n, t in parsed if isinstance(t, Table)]
+            compared = best(partial(check_all_differencing, pool, pool, context.policy), repeat)
+            alone = f", differencing alone {compared:5.2f} s"
+        print(
+            f"  {label:40} {size / 1e6:5.2f} MB: {took:5.2f} s{alone}"
+            f" ({'met' if took < 5 else 'MISSED'})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--differencing", action="store_true", help="run section 3 only")
     args = parser.parse_args()
+    if args.differencing:
+        with tempfile.TemporaryDirectory(prefix="agoria-bench-") as tmp:
+            differencing(Path(tmp))
+        return
     frame = data(args.rows)
     with tempfile.TemporaryDirectory(prefix="agoria-bench-") as tmp:
         folder = Path(tmp)
@@ -181,6 +259,7 @@ def main() -> None:
             f" checked in {took * 1000:.0f} ms (target < 500 ms:"
             f" {'met' if took < 0.5 else 'MISSED'})"
         )
+        differencing(folder)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -15,22 +18,108 @@ from agoria_tre.errors import InvalidInput
 MARK = {Status.PASS: "pass  ", Status.REVIEW: "REVIEW", Status.FAIL: "FAIL  "}
 
 
+_DELIMITERS = "\t,;|"
+
+
+def _parquet_pseudonyms(path: Path, column: str | None) -> Sequence[object]:
+    import pyarrow.parquet as pq
+
+    names = list(pq.read_schema(path).names)
+    if not column:
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        raise InvalidInput(
+            f"--pseudonyms with a Parquet file needs --pseudonym-column (its columns: {shown})"
+        )
+    if column not in names:
+        raise InvalidInput(f"--pseudonym-column {column!r}: {path} has no such column")
+    return list(pq.read_table(path, columns=[column]).column(column).to_pylist())
+
+
+def _delimiter(path: Path, first: str) -> str | None:
+    """The delimiter of a CSV/TSV file, or None for one value per line."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    found = [d for d in _DELIMITERS if d in first]
+    if path.suffix.lower() == ".csv":
+        return max(found, key=first.count) if found else ","
+    return max(found, key=first.count) if found else None
+
+
+def _text_pseudonyms(path: Path, text: str, column: str | None) -> Sequence[object]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    delimiter = _delimiter(path, lines[0])
+    if delimiter is None:
+        mixed = next((n for n, line in enumerate(lines, start=1) if _has_delimiter(line)), None)
+        if mixed is not None:
+            raise InvalidInput(
+                f"--pseudonyms {path}, line {mixed}: several fields where the first line has"
+                " one value"
+            )
+        if column:
+            if lines[0].strip() != column:
+                raise InvalidInput(
+                    f"--pseudonym-column {column!r}: the first line of {path} is not that"
+                    " column's name"
+                )
+            lines = lines[1:]
+        return [line.strip() for line in lines]
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    header = [name.strip() for name in rows[0]]
+    if column:
+        if column not in header:
+            shown = ", ".join(header[:5]) + (", …" if len(header) > 5 else "")
+            raise InvalidInput(
+                f"--pseudonym-column {column!r}: {path} has no such column (its header: {shown})"
+            )
+        j = header.index(column)
+        short = next((n for n, row in enumerate(rows[1:], start=2) if len(row) <= j), None)
+        if short is not None:
+            raise InvalidInput(f"{path}, line {short}: no value in column {column!r}")
+        return [row[j].strip() for row in rows[1:]]
+    if max(len(row) for row in rows) > 1:
+        shown = ", ".join(header[:5]) + (", …" if len(header) > 5 else "")
+        raise InvalidInput(
+            f"--pseudonyms {path} has several columns ({shown}): name the pseudonyms' one"
+            " with --pseudonym-column"
+        )
+    values = [row[0].strip() if row else "" for row in rows]
+    if (
+        len(values) > 1
+        and not _HAS_DIGIT.search(values[0])
+        and all(_HAS_DIGIT.search(v) for v in values[1:])
+    ):
+        values = values[1:]  # a header: a name among coded values
+    return values
+
+
+_HAS_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_delimiter(line: str) -> bool:
+    return any(d in line for d in _DELIMITERS)
+
+
 def load_pseudonyms(path: Path, column: str | None) -> frozenset[str]:
-    """One value per line, or a column of a Parquet file."""
+    """The project's pseudonyms: one value per line, a column of a CSV/TSV file with a
+    header (``--pseudonym-column``, needed when it has several columns), or a column of a
+    Parquet file. A column that does not exist, a file with several columns and no column
+    named, or a file with no pseudonym in it is a usage error: the check must not run
+    silently without them."""
     try:
         if path.suffix.lower() == ".parquet":
-            if not column:
-                raise InvalidInput("--pseudonyms with a Parquet file needs --pseudonym-column")
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path, columns=[column])
-            return frozenset(str(v) for v in table.column(column).to_pylist() if v is not None)
-        text = path.read_text(encoding="utf-8-sig")
+            values = _parquet_pseudonyms(path, column)
+        else:
+            values = _text_pseudonyms(path, path.read_text(encoding="utf-8-sig"), column)
     except InvalidInput:
         raise
-    except (OSError, UnicodeError, KeyError, ValueError) as exc:
+    except (OSError, UnicodeError, KeyError, ValueError, csv.Error) as exc:
         raise InvalidInput(f"cannot read pseudonyms from {path}: {exc}") from None
-    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+    found = frozenset(str(v).strip() for v in values if v is not None and str(v).strip())
+    if not found:
+        raise InvalidInput(f"--pseudonyms {path} holds no pseudonym")
+    return found
 
 
 def _print_item(item: ItemReport, indent: str = "") -> None:
@@ -89,9 +178,12 @@ def print_report(report: Report) -> None:
 @click.option(
     "--pseudonyms",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The project's pseudonyms: one per line, or a Parquet file.",
+    help="The project's pseudonyms: one per line, or a column of a CSV/TSV or Parquet file.",
 )
-@click.option("--pseudonym-column", help="Column of the Parquet file given to --pseudonyms.")
+@click.option(
+    "--pseudonym-column",
+    help="Column of the file given to --pseudonyms (needed when it has several columns).",
+)
 @click.option(
     "--released",
     "released_dirs",
@@ -125,6 +217,8 @@ def check(
     from agoria_tre.disclosure.checker import Context, check_paths  # numpy, scipy, Pillow
     from agoria_tre.disclosure.rules.differencing import load_released
 
+    if pseudonym_column and not pseudonyms:
+        raise click.UsageError("--pseudonym-column needs --pseudonyms")
     policy = load_policy_file(policy_file) if policy_file else load_profile(profile)
     known = load_pseudonyms(pseudonyms, pseudonym_column) if pseudonyms else frozenset()
     released, notes = load_released(list(released_dirs), policy.limits)

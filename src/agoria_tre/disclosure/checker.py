@@ -28,7 +28,7 @@ from agoria_tre.disclosure.readers.table import TABLE_SUFFIXES, Table, parse_csv
 from agoria_tre.disclosure.readers.texttables import find_json_tables, find_text_tables
 from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed
 from agoria_tre.disclosure.rules import statistics, tables
-from agoria_tre.disclosure.rules.differencing import check_differencing
+from agoria_tre.disclosure.rules.differencing import check_all_differencing
 from agoria_tre.disclosure.rules.identifiers import scan_table, scan_text
 from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
 from agoria_tre.disclosure.status import Status
@@ -206,6 +206,7 @@ def check_table(
     if variant:  # identifiers printed as floats, spaced by tabs…: no cell positions, a verdict
         results += scan_text(variant, where=where, pseudonyms=ctx.pseudonyms)
     results += statistics.row_level(table)
+    results += statistics.implied_counts(table, policy)
     results += statistics.extremes_and_quantiles(
         names + ([evidence.statistic] if evidence else []), where=where
     )
@@ -278,6 +279,103 @@ def check_table(
     )
     results += _count_columns(table, policy)
     results += _secondary(table, policy)
+    return results
+
+
+# pandas' cut/qcut bins, "(17.999, 43.0]" (a researcher's "[0, 30)" intervals are not these)
+_INTERVAL = re.compile(r"^\s*\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\]\s*$")
+_FRACTION_LABEL = re.compile(r"^\s*(0?\.\d+|[01]\.\d*|0|1)\s*$")
+
+
+def _labels_as_statistics(table: Table, where: str) -> list[RuleResult]:
+    """What labels show by their form: bins from ``pd.cut``/``pd.qcut`` (``(17.999, 43.0]``:
+    the outer edges are the data's minimum and maximum) and a series indexed by quantile
+    levels (``quantile([0, 1])``: 0.0 and 1.0 are the minimum and maximum)."""
+    results: list[RuleResult] = []
+    for labels in ([row[-1] for row in table.row_labels if row], list(table.header)):
+        if sum(1 for label in labels if _INTERVAL.match(label)) >= 2:
+            results.append(
+                flagged(
+                    "histogram.edges",
+                    Status.REVIEW,
+                    f"{where} has interval labels (pd.cut/qcut bins): unless the researcher"
+                    " chose them, the outer edges are the data's minimum and maximum",
+                )
+            )
+            break
+    levels = [row[-1] for row in table.row_labels if row]
+    decimals = any("." in cell for row in table.cells for cell in row)
+    if len(levels) >= 2 and decimals and all(_FRACTION_LABEL.match(x) for x in levels):
+        values = [float(x) for x in levels]
+        if values == sorted(values) and len(set(values)) == len(values):
+            if values[0] == 0.0 or values[-1] == 1.0:
+                results.append(
+                    flagged(
+                        "statistic.extremes",
+                        Status.FAIL,
+                        f"{where} is indexed by quantile levels 0 or 1: the minimum or maximum"
+                        " (a single individual's value)",
+                    )
+                )
+            else:
+                results.append(
+                    flagged(
+                        "statistic.quantiles",
+                        Status.REVIEW,
+                        f"{where} is indexed by quantile levels: quantiles can be one"
+                        " individual's value",
+                    )
+                )
+    return results
+
+
+_LEVEL_LINE = re.compile(
+    r"^[ \t]*([01](?:\.\d*)?|0?\.\d+)((?:[ \t]+-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)+)[ \t]*$", re.M
+)
+
+
+def _quantile_series(text: str, *, where: str) -> list[RuleResult]:
+    """A printed series or frame indexed by quantile levels (``df.age.quantile([0, 1])``:
+    ``0.0 18.0`` / ``1.0 98.0``): levels 0 and 1 are the minimum and the maximum."""
+    runs: list[list[tuple[float, list[str]]]] = []
+    last_end = -2
+    for match in _LEVEL_LINE.finditer(text):
+        line = (float(match.group(1)), match.group(2).split())
+        if runs and text.count("\n", last_end, match.start()) == 1:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+        last_end = match.end()
+    extreme = quantile = False
+    for run in runs:
+        levels = [level for level, _ in run]
+        values = [v for _, row in run for v in row]
+        if len(run) < 2 or levels != sorted(set(levels)) or not any("." in v for v in values):
+            continue
+        if all(0.0 <= float(v) <= 1.0 for v in values):
+            continue  # proportions indexed by a 0/1 variable
+        if levels[0] == 0.0 or levels[-1] == 1.0:
+            extreme = True
+        else:
+            quantile = True
+    results = []
+    if extreme:
+        results.append(
+            flagged(
+                "statistic.extremes",
+                Status.FAIL,
+                f"{where} shows values at quantile levels 0 or 1: the minimum or maximum"
+                " (a single individual's value)",
+            )
+        )
+    elif quantile:
+        results.append(
+            flagged(
+                "statistic.quantiles",
+                Status.REVIEW,
+                f"{where} shows values at quantile levels: quantiles can be one individual's value",
+            )
+        )
     return results
 
 
@@ -545,14 +643,186 @@ def _variants(text: str) -> str:
     return variant if variant != text else ""
 
 
-_TEXT_COUNT = re.compile(r"\b[nN]\s*=\s*(\d+)\b|\b(\d+)\s+(?:entries|non-null)\b")
+_TEXT_COUNT = re.compile(
+    r"\b[nN]\s*[=:]\s*(\d+)\b(?![.,]\d*[1-9])|\b(\d+)\s+(?:entries|non-null)\b"
+)
+# Words naming people, cases or events: a small number beside one is a count of units.
+_PEOPLE = (
+    r"(?:patient(?:e)?s?|cas|cases?|d[ée]c[èe]s|deaths?|d[ée]c[ée]d[ée]e?s?|events?"
+    r"|[ée]v[èé]nements?|sujets?|subjects?|people|persons?|personnes?|hommes?|femmes?"
+    r"|women|woman|men|individus?|individuals?|participants?|enfants?|children|child"
+    r"|malades?|r[ée]sidents?|survivors?|survivants?|respondents?|r[ée]pondants?"
+    r"|naissances?|births?|admissions?|hospitalisations?|hospitalizations?|s[ée]jours?"
+    r"|stays?|users?|usagers?|b[ée]n[ée]ficiaires?|volunteers?|volontaires?|infants?"
+    r"|nourrissons?|m[èe]res?|mothers?|grossesses?|pregnanc(?:y|ies)|controls?|t[ée]moins?"
+    r"|fumeurs?|smokers?|adultes?|adults?|[ée]l[èe]ves?|pupils?|students?|[ée]tudiants?"
+    r"|employ[ée]e?s?|employees?|workers?|salari[ée]e?s?|d[ée]c[ée]d[ée]s|strokes?"
+    r"|infarctus|suicides?|overdoses?|accidents?|victims?|victimes?|d[ée]funts?)"
+)
+# Words before a number that make it a name, a rank or a version, not a count.
+_NOT_COUNT_BEFORE = frozenset(
+    [
+        "grade",
+        "stage",
+        "stade",
+        "type",
+        "version",
+        "v",
+        "figure",
+        "fig",
+        "table",
+        "tableau",
+        "cohort",
+        "cohorte",
+        "group",
+        "groupe",
+        "arm",
+        "bras",
+        "phase",
+        "niveau",
+        "level",
+        "class",
+        "classe",
+        "day",
+        "jour",
+        "week",
+        "semaine",
+        "month",
+        "mois",
+        "year",
+        "an",
+        "année",
+        "annee",
+        "visit",
+        "visite",
+        "wave",
+        "vague",
+        "cycle",
+        "line",
+        "ligne",
+        "étape",
+        "etape",
+        "step",
+        "n°",
+        "no",
+        "num",
+        "#",
+        "tier",
+        "rang",
+        "rank",
+        "score",
+        "dose",
+        "lot",
+        "batch",
+        "site",
+        "centre",
+        "center",
+        "region",
+        "région",
+        "zone",
+        "cluster",
+        "catégorie",
+        "categorie",
+        "category",
+        "chapitre",
+        "chapter",
+        "section",
+        "annexe",
+        "appendix",
+        "model",
+        "modèle",
+        "modele",
+        "item",
+        "question",
+        "q",
+        "lignes",
+        "rows",
+        "row",
+        "columns",
+        "column",
+        "colonnes",
+        "colonne",
+        "top",
+        "iso",
+        "nyha",
+        "asa",
+        "tnm",
+        "gold",
+    ]
+)
+
+
+def _names_a_rank(before: str) -> bool:
+    """Whether the words before a number make it a name ("grade 3", "Figure 3") or a ratio
+    ("1 in 3"), not a count."""
+    words = before.lower().split()
+    last = words[-1].strip(".:,;()[]'\"") if words else ""
+    if last in _NOT_COUNT_BEFORE or last.startswith(("n°", "#")):
+        return True
+    return len(words) >= 2 and last in ("in", "sur") and words[-2][-1:].isdigit()
+
+
+_PEOPLE_COUNT = re.compile(
+    r"(?<![\d.,/\-])(?<!\d[ \u00a0\u202f])(\d{1,4})(?![.,]\d)\s+"
+    r"(?:(?:[a-zà-ÿ'\u2019-]+\s+){0,1}?)" + _PEOPLE + r"\b",
+    re.IGNORECASE,
+)
+_FRACTION = re.compile(
+    r"(?<![\d.,/\-])(\d{1,6})(?:\s*/\s*|\s+(?:out of|of|sur|parmi)\s+)(\d{1,7})(?![\d.,/\-])"
+    r"(?=\s*(?:" + _PEOPLE + r"\b|\(\s*\d+(?:[.,]\d+)?\s*%))",
+    re.IGNORECASE,
+)
+_NAMED_COUNT = re.compile(
+    r"(?:\b|_)(?:n|nb|nbr|num|number|count|nombre|effectifs?|total)_?(?:of_|de_|d_)?"
+    + _PEOPLE
+    + r"[\"']?\s*[=:]\s*[\"']?(\d+)\b(?![.,]\d*[1-9])"
+    r"|\b(?:nombre|number|nb|count|effectifs?)\s+(?:de\s+|d['\u2019]\s*|of\s+)?"
+    r"(?:[a-zà-ÿ-]+\s+){0,2}?" + _PEOPLE + r"\s*[=:]\s*(\d+)\b(?![.,]\d*[1-9])"
+    r"|\beffectifs?(?:\s+total)?\s*[=:]\s*(\d+)\b(?![.,]\d*[1-9])",
+    re.IGNORECASE,
+)
+
+
+_SEPARATED_NUMBER = re.compile(r"[=:][ \t\"']*\d")
+_PEOPLE_KEY = re.compile(r"(?:.*[_\s])?" + _PEOPLE + r"|effectifs?|total", re.IGNORECASE)
+
+
+def _named_counts(text: str) -> list[re.Match[str]]:
+    """``n_patients = 7``, ``"n_deaths": 3``, ``Nombre de cas : 7``: looked for only where a
+    word naming people comes just before "=" or ":" and a number (a long text is scanned
+    once, quickly)."""
+    found: dict[int, re.Match[str]] = {}
+    for separator in _SEPARATED_NUMBER.finditer(text):
+        head = text[max(0, separator.start() - 40) : separator.start()].rstrip(" \t\"'")
+        k = len(head)
+        while k and (head[k - 1].isalpha() or head[k - 1] == "_"):
+            k -= 1
+        if not _PEOPLE_KEY.fullmatch(head[k:]):
+            continue
+        start = max(0, separator.start() - 80)
+        for match in _NAMED_COUNT.finditer(text, start, separator.end() + 20):
+            found.setdefault(match.start(), match)
+    return list(found.values())
+
+
+def _small_counts(text: str, policy: Policy) -> list[int]:
+    """Counts of units stated in prose under the threshold (1 to threshold - 1)."""
+    small = [int(a or b) for a, b in _TEXT_COUNT.findall(text)]
+    for match in _PEOPLE_COUNT.finditer(text):
+        if not _names_a_rank(text[max(0, match.start() - 30) : match.start()]):
+            small.append(int(match.group(1)))
+    for match in _FRACTION.finditer(text):
+        part, whole = int(match.group(1)), int(match.group(2))
+        if part <= whole:
+            small += [part, whole - part]
+    small += [int(next(g for g in m.groups() if g)) for m in _named_counts(text)]
+    return [n for n in small if 0 < n < policy.threshold]
 
 
 def _counts_in_prose(text: str, policy: Policy, *, where: str) -> list[RuleResult]:
-    """Counts written in sentences ("Cohort (n = 7)") or in pandas' df.info() face the threshold."""
-    small = [
-        int(a or b) for a, b in _TEXT_COUNT.findall(text) if 0 < int(a or b) < policy.threshold
-    ]
+    """Counts written in sentences ("Cohort (n = 7)", "Only 3 patients", "3/45 patients",
+    "n_deaths: 3", "Nombre de cas : 7") or in pandas' df.info() face the threshold."""
+    small = _small_counts(text, policy)
     if not small:
         return []
     return [
@@ -564,12 +834,114 @@ def _counts_in_prose(text: str, policy: Policy, *, where: str) -> list[RuleResul
     ]
 
 
+_EXTREME_PROSE = re.compile(
+    r"(?<![\w])(min|max|minimum|maximum|minimal|maximal|minimale|maximale|maxi|mini"
+    r"|le plus [âa]g[ée]|la plus [âa]g[ée]e|le plus jeune|la plus jeune|plus [âa]g[ée]e?s?"
+    r"|plus jeunes?|youngest|oldest|highest|lowest|largest|smallest|longest|shortest"
+    r"|most recent|earliest|latest)(?![\w])"
+    r"((?:[ \t]*[\w'\u2019().\-/]+){0,4}?)[ \t]*"
+    r"(?::|=|\bwas\b|\bis\b|\b[ée]tait\b|\best\b|\bavait\b|\baged\b|\b[âa]g[ée]e? de\b)"
+    r"[ \t]*(-?\d+(?:[.,]\d+)?)",
+    re.IGNORECASE,
+)
+_NOT_EXTREME = re.compile(
+    r"threshold|seuil|cell|cellule|size|taille|dof|degree|freedom|libert|iteration"
+    r"|itération|version|page|limit|limite|width|length|bytes|octets|p-value|effectif",
+    re.IGNORECASE,
+)
+
+
+_STATED_VALUE = re.compile(
+    r"(?:[:=]|\b(?:was|is|[ée]tait|est|avait|aged|de))[ \t]*-?\d", re.IGNORECASE
+)
+_EXTREME_KEYS = (
+    "min", "max", "plus", "young", "old", "high", "low", "larg", "small", "long", "short",
+    "recent", "earli", "late",
+)  # fmt: skip
+
+
+def _extreme_candidates(text: str) -> list[re.Match[str]]:
+    """Matches of ``_EXTREME_PROSE``, looked for only before a stated value whose words
+    hold one of its keywords."""
+    found: dict[int, re.Match[str]] = {}
+    lowered = text.lower()
+    if not any(key in lowered for key in _EXTREME_KEYS):
+        return []
+    for value in _STATED_VALUE.finditer(text):
+        start = max(0, value.start() - 60)
+        window = text[start : value.end()].lower()
+        if not any(key in window for key in _EXTREME_KEYS):
+            continue
+        for match in _EXTREME_PROSE.finditer(text, start, value.end() + 20):
+            found.setdefault(match.start(), match)
+    return list(found.values())
+
+
+def _extremes_in_prose(text: str, *, where: str) -> list[RuleResult]:
+    """A minimum or maximum stated in prose ("Maximum age: 98", "le plus âgé avait 98 ans")
+    is a single individual's value."""
+    found = [
+        m.group(0).strip()
+        for m in _extreme_candidates(text)
+        if not _NOT_EXTREME.search(m.group(0))
+        and not _PEOPLE_COUNT.match(text, m.start(3))  # "a minimum of 11 patients"
+    ]
+    if not found:
+        return []
+    return [
+        flagged(
+            "statistic.extremes",
+            Status.FAIL,
+            f"{where} states a minimum or maximum (a single individual's value): {found[0][:40]!r}",
+        )
+    ]
+
+
+# Degrees of freedom printed by tests and models other than statsmodels' summaries.
+_TEST_DOF = re.compile(
+    r"\b(?:df_denom|df_resid|df_resids|dfree|df)\s*[=:]\s*"
+    r"(?:np\.(?:float|int)\d*\(|array\()?\s*(\d+(?:\.\d+)?)\b"
+    r"|\bDf Residuals:\s*(\d+)\b"
+    r"|\bDF Resid(?:uals|\.)?\s*:?\s*(\d+)\b",
+)
+_SUMMARY_COL_N = re.compile(r"^\s*(?:N|No\. observations|Observations)\s{2,}(\d+)\s*$", re.M)
+_SUMMARY_COL = re.compile(r"R-squared|Standard errors in|Pseudo R-squ|^=+\s*$", re.M)
+
+
+def _test_dof(text: str, policy: Policy, *, where: str) -> list[RuleResult]:
+    """``<F test: F=…, df_denom=5>``, scipy's ``TtestResult(…, df=6.0)``, ``summary_col``'s
+    ``N  8``: few degrees of freedom, or few observations, describe few individuals."""
+    dofs = [float(next(g for g in m.groups() if g)) for m in _TEST_DOF.finditer(text)]
+    small = [d for d in dofs if d < policy.min_dof]
+    if _SUMMARY_COL.search(text):
+        small += [
+            float(n)
+            for n in _SUMMARY_COL_N.findall(text)
+            if int(n) < policy.threshold or int(n) <= policy.min_dof
+        ]
+    if not small:
+        return []
+    return [
+        flagged(
+            "model.dof",
+            Status.FAIL,
+            f"{where}: a test or model with {min(small):g} degrees of freedom or"
+            f" observations, fewer than {policy.min_dof}",
+        )
+    ]
+
+
 def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
     """Identifiers and model summaries in a text, as written and as a browser renders it."""
     scanned = text + "\n" + _decoded_forms(text) + "\n" + _variants(text)
     results = _identifier_rules(scan_text(scanned, where=where, pseudonyms=ctx.pseudonyms))
-    results += statistics.model_summary(text, ctx.policy, where=where)
+    models = statistics.model_summary(text, ctx.policy, where=where)
+    results += models
+    if not any(r.status is Status.FAIL for r in models):
+        results += _test_dof(text, ctx.policy, where=where)
     results += _counts_in_prose(text, ctx.policy, where=where)
+    results += _extremes_in_prose(text, where=where)
+    results += _quantile_series(text, where=where)
     return results
 
 
@@ -685,7 +1057,7 @@ def _tables_checked(
         child = ItemReport(
             label,
             "table",
-            check_table(table, ctx, where=label),
+            [*check_table(table, ctx, where=label), *_labels_as_statistics(table, label)],
             sha256=_hash(table.canonical_csv()),
         )
         checked.append(child)
@@ -744,6 +1116,84 @@ def _check_output(
         else:
             item.children += _tables_checked(html, ctx, where=where, collect=tables_found)
     return item
+
+
+_COUNT_CODE = re.compile(
+    r"\blen\s*\(|\.shape\b|\.(?:sum|count|nunique)\s*\(\s*\)|\.size\b(?!\s*\()"
+    r"|\.value_counts\s*\(\s*\)\s*\[|\.size\s*\(\s*\)\s*\["
+)
+_EXTREME_CODE = re.compile(
+    r"\.(?:max|min|idxmax|idxmin|nlargest|nsmallest)\s*\(|\b(?:np\.|numpy\.)?"
+    r"(?:max|min|amax|amin|nanmax|nanmin|ptp)\s*\(|\.(?:sort_values|sort)\([^)]*\)\s*"
+    r"(?:\.(?:iloc|values)\s*\[\s*-?[01]\s*\]|\.(?:head|tail)\s*\(\s*[1-5]?\s*\))"
+)
+_QUANTILE_CODE = re.compile(r"\.(?:quantile|percentile|nanquantile|nanpercentile)\s*\(([^\n]*)")
+_QUANTILE_EDGE = re.compile(
+    r"(?<![\w.])(?:q\s*=\s*)?\[?\s*(?:0|1|0\.0*|1\.0*|100|100\.0*)(?![\w.])"
+)
+_MEDIAN_CODE = re.compile(r"\.median\s*\(|\bnp\.(?:nan)?median\s*\(")
+_BARE_COUNT = re.compile(
+    r"^\s*(?:np\.(?:int|float|uint)\d*\()?\(?\s*(\d+)(?:\.0*)?\s*\)?(?:,\s*\d+\s*\)?)?\s*$"
+)
+_ASSIGNMENT = re.compile(r"^\s*[\w.\[\]'\", ]+\s*(?<![=!<>])=(?!=)")
+
+
+def _output_lines(source: str) -> list[str]:
+    """The lines of a code cell that can print: its last expression and its print/display
+    calls (an assignment shows nothing)."""
+    lines = [
+        line
+        for line in source.splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "%", "!"))
+    ]
+    shown = [line for line in lines if re.search(r"\b(?:print|display)\s*\(", line)]
+    if lines and not _ASSIGNMENT.match(lines[-1]) and lines[-1] not in shown:
+        shown.append(lines[-1])
+    return shown
+
+
+def _code_output_rules(source: str, text: str, policy: Policy, *, where: str) -> list[RuleResult]:
+    """What an output is, told by the code that printed it (nothing is executed): a bare
+    small number from ``len(…)``, ``.shape``, ``.sum()``, ``.count()``, ``.nunique()``,
+    ``.size`` is a count of units; a number from ``.max()``, ``.min()``,
+    ``.quantile(0 or 1)`` an extreme; from ``.median()``/``.quantile()`` a quantile."""
+    if not any(c.isdigit() for c in text):
+        return []
+    lines = _output_lines(source)
+    results: list[RuleResult] = []
+    counting = [line for line in lines if _COUNT_CODE.search(line)]
+    bare = _BARE_COUNT.match(text.strip())
+    if counting and bare and 0 < int(bare.group(1)) < policy.threshold:
+        results.append(
+            flagged(
+                "threshold.text",
+                Status.FAIL,
+                f"{where} prints {text.strip()[:20]!r}, a count under {policy.threshold}"
+                f" (from {counting[-1].strip()[:40]!r})",
+            )
+        )
+    extreme = [line for line in lines if _EXTREME_CODE.search(line)]
+    quantiles = [m.group(1) for line in lines for m in _QUANTILE_CODE.finditer(line)]
+    extreme += [q for q in quantiles if _QUANTILE_EDGE.search(q)]
+    if extreme:
+        results.append(
+            flagged(
+                "statistic.extremes",
+                Status.FAIL,
+                f"{where} shows what {extreme[0].strip()[:40]!r} computes: a minimum or"
+                " maximum (a single individual's value)",
+            )
+        )
+    elif quantiles or any(_MEDIAN_CODE.search(line) for line in lines):
+        results.append(
+            flagged(
+                "statistic.quantiles",
+                Status.REVIEW,
+                f"{where} shows medians or quantiles computed by its cell: they can be one"
+                " individual's value",
+            )
+        )
+    return results
 
 
 def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None = None) -> Checked:
@@ -833,6 +1283,8 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
             return Checked(ItemReport(name, "table", [table]), None)
         canonical = table.canonical_csv()
         rules = check_table(table, ctx, where=name, evidence=parsed_evidence)
+        if parsed_evidence is None:  # a sidecar says what the labels are
+            rules += _labels_as_statistics(table, name)
         counts = parsed_evidence is None or parsed_evidence.kind == "frequency"
         magnitude = parsed_evidence is not None and parsed_evidence.kind == "magnitude"
         return Checked(
@@ -863,6 +1315,15 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
             item.rules.append(passed("identifiers", "no identifier in the cells' sources"))
         inner: list[tuple[ItemReport, Table]] = []
         item.children = [_check_output(output, ctx, inner) for output in notebook.outputs]
+        code = {number: source for number, cell_type, source in notebook.sources}
+        for output, child in zip(notebook.outputs, item.children, strict=True):
+            if output.cell in code and not output.mime.startswith("image/"):
+                child.rules += _code_output_rules(
+                    code[output.cell],
+                    output.plain or output.text or "",
+                    ctx.policy,
+                    where=output.where,
+                )
         item.children += source_tables
         return Checked(item, notebook.canonical, inner_tables=tuple(inner))
     if kind == "text":
@@ -1063,18 +1524,19 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
             magnitudes.append((checked.report, label, *checked.magnitude))
     pool = [(name, table) for _, name, table in tables]
     compared = len(pool) + len(ctx.released)
-    for item, name, table in tables:
-        if compared > MAX_TABLES_COMPARED:
-            item.rules.append(
-                flagged(
-                    "differencing",
-                    Status.REVIEW,
-                    f"{compared} tables are more than the {MAX_TABLES_COMPARED}"
-                    " compared pairwise: look for differencing by eye",
-                )
+    if compared > MAX_TABLES_COMPARED:
+        found = [
+            flagged(
+                "differencing",
+                Status.REVIEW,
+                f"{compared} tables are more than the {MAX_TABLES_COMPARED}"
+                " compared pairwise: look for differencing by eye",
             )
-        else:
-            item.rules.append(check_differencing(table, name, [*pool, *ctx.released], ctx.policy))
+        ] * len(tables)
+    else:
+        found = check_all_differencing(pool, [*pool, *ctx.released], ctx.policy)
+    for (item, _, _), result in zip(tables, found, strict=True):
+        item.rules.append(result)
     for item, name, table, evidence in magnitudes:
         others = [(n, t, e) for _, n, t, e in magnitudes if n != name]
         item.rules.append(magnitude_differencing(table, evidence, name, others, ctx.policy))

@@ -28,7 +28,71 @@ NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 DECIMAL_COMMA_RE = re.compile(r"[+-]?\d+,\d+")
 # "<11", "< 11", "<=10", "≤10": the cell is below the number; "*", "x", "c", "..": hidden.
 BELOW_RE = re.compile(r"(<=?|≤)\s*(\d+)")
-MARKER_RE = re.compile(r"\*+|[xXc]|\.\.|-|—|n/?a|NA|N/A|s|S")
+MARKER_RE = re.compile(
+    r"\*+|[xXc]|\.\.\.?|…|[-\u2012-\u2015\u2212]+|[•·‡†§¤#]+|n/?a|NA|N/A|s|S|\?"
+    r"|[\[(](?:c|x|z|s|u|low|\*|-|\u2013|…)[\])]",  # ONS "[c]", "[x]", "[z]", "[low]", "(c)"
+    re.IGNORECASE,
+)
+# Words that statistical offices and researchers write for a cell they hide (or cannot
+# publish): "masqué", "secret", "NC" (non communiqué), "ND", "NR", "suppressed"…
+MARKER_WORDS = frozenset(
+    {
+        "masqué",
+        "masquée",
+        "masqués",
+        "masquées",
+        "masque",
+        "caché",
+        "cachée",
+        "occulté",
+        "secret",
+        "secret stat",
+        "secret statistique",
+        "secret stat.",
+        "ss",
+        "confidentiel",
+        "confidentielle",
+        "confidential",
+        "conf",
+        "conf.",
+        "suppressed",
+        "suppr",
+        "suppr.",
+        "supprimé",
+        "supprimée",
+        "supprime",
+        "redacted",
+        "censored",
+        "censuré",
+        "hidden",
+        "withheld",
+        "nc",
+        "nd",
+        "nr",
+        "np",
+        "nd.",
+        "n.c.",
+        "n.d.",
+        "n.r.",
+        "n.p.",
+        "n.a.",
+        "n/c",
+        "n/d",
+        "n/r",
+        "na.",
+        "s.o.",
+        "sans objet",
+        "non communiqué",
+        "non disponible",
+        "non diffusé",
+        "non diffusable",
+        "non publié",
+        "not shown",
+        "not published",
+        "not available",
+        "too small",
+    }
+)
 MISSING_WORDS = {"nan", "NaN", "NAN", "None", "null", "NULL", "<NA>", "NaT"}
 # "1 234", "1,234" (a quoted field), "1 234": thousands separators.
 THOUSANDS_RE = re.compile(r"[+-]?\d{1,3}(?:[ ,\u00a0\u202f]\d{3})+(?:\.\d+)?")
@@ -77,12 +141,13 @@ class Table:
         hidden = np.zeros((rows, cols), dtype=bool)
         below = np.full((rows, cols), np.nan)
         unparsed = np.zeros((rows, cols), dtype=bool)
+        words = np.zeros((rows, cols), dtype=bool)
         for i, row in enumerate(self.cells):
             for j, text in enumerate(row):
                 number = _number(text)
                 if number is not None:
                     values[i, j] = number
-                elif text == "" or MARKER_RE.fullmatch(text):
+                elif text == "" or is_marker(text):
                     hidden[i, j] = True
                 elif match := BELOW_RE.fullmatch(text):
                     hidden[i, j] = True
@@ -90,6 +155,12 @@ class Table:
                     below[i, j] = max(0.0, limit if match.group(1) != "<" else limit - 1)
                 elif any(c.isdigit() for c in text):
                     unparsed[i, j] = True
+                else:
+                    words[i, j] = True
+        # A word in a column of numbers stands where a number was: whatever it says
+        # ("protégé", "see note"), the value is hidden, and margins may recompute it.
+        numeric_columns = (~np.isnan(values)).any(axis=0)
+        hidden |= words & numeric_columns[np.newaxis, :]
         return values, hidden, below, unparsed
 
     @property
@@ -129,12 +200,40 @@ class Table:
 
     @cached_property
     def margin_columns(self) -> tuple[int, ...]:
+        statistics = set(self.statistic_columns)
         return tuple(
-            j for j, name in enumerate(self.header) if name.strip().lower() in MARGIN_LABELS
+            j
+            for j, name in enumerate(self.header)
+            if name.strip().lower() in MARGIN_LABELS and j not in statistics
         )
 
+    @cached_property
+    def statistic_columns(self) -> tuple[int, ...]:
+        """Data columns whose header names a magnitude statistic (``sum``, ``mean``,
+        ``moyenne``, ``std``…): their cells are not counts of units, even when whole.
+
+        ``sum``/``somme`` is a margin only as the last of several columns of a table
+        without other statistics (R's ``addmargins``); ``total`` is a statistic only
+        beside other statistics (``hospital,total,mean``)."""
+        tokens = [statistic_tokens(name) for name in self.header]
+        strong = {j for j, words in enumerate(tokens) if words & STRONG_STATISTIC_WORDS}
+        found = set(strong)
+        last = len(self.header) - 1
+        for j, (name, words) in enumerate(zip(self.header, tokens, strict=True)):
+            key = " ".join(name.split()).lower()
+            if words & SUM_WORDS:
+                margin = key in MARGIN_LABELS and j == last and last >= 1 and not strong
+                if not margin:
+                    found.add(j)
+            elif key in {"total", "totals", "totaux"} and strong:
+                found.add(j)
+        return tuple(sorted(found))
+
     def all_integer(self) -> bool:
-        """Whether every visible number is a whole number (a frequency table's cells)."""
+        """Whether the table reads as counts: every visible number is a whole number (a
+        frequency table's cells) and no column is named as a magnitude statistic."""
+        if self.statistic_columns:
+            return False
         shown = self.values[~np.isnan(self.values)]
         return bool(shown.size) and bool(np.all(shown == np.round(shown)))
 
@@ -145,6 +244,53 @@ class Table:
         for labels, row in zip(self.row_labels, self.cells, strict=True):
             writer.writerow([*labels, *row])
         return out.getvalue().encode("utf-8")
+
+
+_STATISTIC_WORD_RE = re.compile(r"[a-zà-ÿ0-9]+")
+STRONG_STATISTIC_WORDS = frozenset(
+    {
+        "mean",
+        "means",
+        "moyenne",
+        "moyennes",
+        "moyen",
+        "moyens",
+        "moy",
+        "average",
+        "avg",
+        "median",
+        "médiane",
+        "mediane",
+        "médian",
+        "std",
+        "sd",
+        "stdev",
+        "stddev",
+        "var",
+        "variance",
+        "sem",
+        "écart",
+        "ecart",
+        "mad",
+    }
+)
+SUM_WORDS = frozenset({"sum", "sums", "somme", "sommes", "cumul", "cumulé"})
+
+
+def statistic_tokens(name: str) -> set[str]:
+    """The words of a header, camelCase and snake_case split, lower-cased."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").lower()
+    return set(_STATISTIC_WORD_RE.findall(spaced))
+
+
+def is_marker(text: str) -> bool:
+    """Whether a cell's text is a suppression marker ("*", "x", "[c]", "masqué", "NC"…)."""
+    return MARKER_RE.fullmatch(text) is not None or " ".join(text.split()).lower() in MARKER_WORDS
+
+
+def number(text: str) -> float | None:
+    """The count or measure a cell shows, in the forms tables use; None if it shows none."""
+    return _number(text)
 
 
 def _number(text: str) -> float | None:
@@ -173,9 +319,21 @@ def _is_value(text: str) -> bool:
     return (
         text == ""
         or _number(text) is not None
-        or MARKER_RE.fullmatch(text) is not None
+        or is_marker(text)
         or BELOW_RE.fullmatch(text) is not None
     )
+
+
+def _is_label_column(cells: Sequence[str]) -> bool:
+    """Half or more text: a label column; mostly numbers: data. Suppression markers are
+    values; so is a single word repeated among numbers ("NC", "NC", "3", "45"): an
+    unknown marker hiding cells, never labels (a margin word such as "Total" excepted)."""
+    words = [c for c in cells if not _is_value(c)]
+    if 2 * len(words) < len(cells):
+        return False
+    distinct = {" ".join(w.split()).lower() for w in words}
+    numbers = sum(_number(c) is not None for c in cells)
+    return not (numbers and len(words) >= 2 and len(distinct) == 1 and not distinct & MARGIN_LABELS)
 
 
 def table_from_grid(
@@ -197,9 +355,7 @@ def table_from_grid(
         # Labels are the leading columns of text; a text cell further right is data that the
         # checker could not read, never a reason to stop checking the columns before it.
         label_columns = 0
-        while label_columns < width - 1 and 2 * sum(
-            not _is_value(row[label_columns]) for row in body
-        ) >= len(body):  # half or more text: a label column; mostly numbers: data
+        while label_columns < width - 1 and _is_label_column([row[label_columns] for row in body]):
             label_columns += 1
     return Table(
         label_names=tuple(header[:label_columns]),

@@ -8,11 +8,13 @@ the header's columns plus one label, and its values are numbers.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _MD_SEPARATOR = re.compile(r"\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 MAX_LINES = 20_000
+MAX_TITLES = 3  # title lines above a printed table
 
 
 def _markdown(block: list[str]) -> list[list[str]] | None:
@@ -92,9 +94,11 @@ def _aligned_positions(block: list[str]) -> list[list[str]] | None:
     shared by the trailing values of every line and by a header name are the columns."""
     lines = [line.rstrip() for line in block if line.strip()]
     lines = [line for line in lines if not _FOOTER.fullmatch(line.strip())]
-    for start in (0, 1):  # a title line directly above the table
-        if len(lines) - start < 2:
-            return None
+    for start in range(MAX_TITLES + 1):  # title lines directly above the table
+        if len(lines) - start < 2 or (start and _data_line(lines[start - 1].split())):
+            return None  # a row is never a title
+        if _row_as_header(lines, start):
+            continue
         header = lines[start]
         body = []
         for line in lines[start + 1 :]:
@@ -135,18 +139,28 @@ def _aligned_positions(block: list[str]) -> list[list[str]] | None:
     return None
 
 
+def _row_as_header(lines: list[str], start: int) -> bool:
+    """Whether ``lines[start]`` is a row (a label, then values) rather than a header: a
+    header of numbers (``agegrp  1  2  3``) is followed by its index's name alone."""
+    tokens = lines[start].split()
+    if not _data_line(tokens) or _VALUE.fullmatch(tokens[0]):
+        return False
+    following = lines[start + 1].split() if start + 1 < len(lines) else []
+    return not (len(following) == 1 and not _VALUE.fullmatch(following[0]))
+
+
 def _aligned_words(block: list[str]) -> list[list[str]] | None:
     """pandas' ``print(df)`` and ``print(series)``: label words, then one value per column.
 
     A header of column names comes first for a frame (possibly preceded by the columns'
     name, and followed by the index name alone on its line); a series has no header and a
-    ``Name: …, dtype: …`` footer. One line of title above the table is tolerated.
+    ``Name: …, dtype: …`` footer. Up to three lines of title above the table are tolerated.
     """
     lines = [line.split() for line in block if line.strip() and not _FOOTER.fullmatch(line.strip())]
-    for start in (0, 1):  # a title line directly above the table
+    for start in range(MAX_TITLES + 1):  # title lines directly above the table
         candidate = lines[start:]
-        if len(candidate) < 2:
-            return None
+        if len(candidate) < 2 or (start and _data_line(lines[start - 1])):
+            return None  # a row is never a title
         header = candidate[0]
         body = [t for t in candidate[1:] if not (len(t) == 1 and not _VALUE.fullmatch(t[0]))]
         if header and _VALUE.fullmatch(header[-1]):  # no header: a series
@@ -194,6 +208,61 @@ def _delimited(block: list[str]) -> list[list[str]] | None:
     return [["", *rows[0][1:]], *[[r[0], *(_cell(c) for c in r[1:])] for r in body]]
 
 
+def _data_line(tokens: list[str]) -> bool:
+    """A table's row: a label, then a value at the end of the line."""
+    return len(tokens) >= 2 and _VALUE.fullmatch(tokens[-1]) is not None
+
+
+def _segments(block: list[str]) -> list[list[str]]:
+    """A block cut where one printed table ends and the next begins, as ``print(a);
+    print(b)`` leaves them with no blank line between: after a table's rows, a line that
+    does not end with a value (the next header or title), a ``Name: …, dtype: …`` footer
+    (the end of a series), or a header of numbers (``agegrp  1  2  3``) with another layout
+    than the rows above, followed by its index's name alone on its line."""
+    segments: list[list[str]] = []
+    current: list[str] = []
+    rows = 0  # data lines in ``current``
+    for line in block:
+        tokens = line.split()
+        if _FOOTER.fullmatch(line.strip()):
+            current.append(line)
+            segments.append(current)
+            current, rows = [], 0
+            continue
+        if all(_ELLIPSIS.fullmatch(t) for t in tokens):
+            current.append(line)
+            continue
+        if rows and not _data_line(tokens):
+            if len(tokens) == 1 and rows >= 2 and _moved_header(current):
+                header = current.pop()  # the next frame's header ended with a number
+                segments.append(current)
+                current, rows = [header], 0
+            elif len(tokens) != 1 or rows >= 1:
+                segments.append(current)
+                current, rows = [], 0
+        current.append(line)
+        rows += _data_line(tokens)
+    if current:
+        segments.append(current)
+    return segments
+
+
+def _moved_header(current: list[str]) -> bool:
+    """Whether the last line of ``current`` is laid out unlike the row above it: another
+    number of words, or its values ending at other positions."""
+    last, before = current[-1], current[-2]
+    if len(last.split()) != len(before.split()):
+        return True
+    return len(last.rstrip()) != len(before.rstrip())
+
+
+def _grid(block: list[str]) -> list[list[str]] | None:
+    grid = _markdown(block) if block[0].lstrip().startswith("|") else _aligned(block)
+    if grid is None and any(c in "".join(block) for c in "|│&"):
+        grid = _delimited(block)
+    return grid
+
+
 def find_text_tables(text: str) -> list[list[list[str]]]:
     """Grids (first row = header, first column = labels) found in ``text``."""
     lines = text.splitlines()[:MAX_LINES]
@@ -209,25 +278,153 @@ def find_text_tables(text: str) -> list[list[list[str]]]:
         blocks.append(current)
     grids: list[list[list[str]]] = []
     for block in blocks:
-        grid = _markdown(block) if block[0].lstrip().startswith("|") else _aligned(block)
-        if grid is None and any(c in "".join(block) for c in "|│&"):
-            grid = _delimited(block)
-        if grid is not None:
-            grids.append(grid)
-    return grids
+        whole = _grid(block)
+        segments = _segments(block) if not block[0].lstrip().startswith("|") else [block]
+        parts = [g for g in map(_grid, segments) if g is not None] if len(segments) > 1 else []
+        if len(parts) > 1 or (parts and whole is None):
+            grids += parts  # tables printed back to back
+        elif whole is not None:
+            grids.append(whole)
+    return grids + find_literal_tables(text)
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float)
+
+
+def _numeric(values: list[object]) -> bool:
+    """Numbers (None for a missing one), at least one."""
+    return any(_is_number(x) for x in values) and all(x is None or _is_number(x) for x in values)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _names(count: int) -> list[str]:
+    return ["count"] if count == 1 else [f"column {j + 1}" for j in range(count)]
+
+
+def _histogram(counts: list[object], edges: list[object]) -> list[list[str]] | None:
+    """``np.histogram``'s (counts, edges): one bin a row, labelled by its edges. The outer
+    edges are the data's minimum and maximum unless the bins were bounded: so labelled."""
+    if not (counts and _numeric(counts) and len(edges) == len(counts) + 1):
+        return None
+    if not all(_is_number(x) for x in edges):
+        return None
+    bounds = [float(x) for x in edges if isinstance(x, int | float)]
+    if any(a > b for a, b in itertools.pairwise(bounds)):
+        return None
+    labels = [f"{edges[i]} to {edges[i + 1]}" for i in range(len(counts))]
+    labels[0] = f"min {labels[0]}"
+    labels[-1] = f"{labels[-1]} max"
+    return [["", "count"], *([label, _text(n)] for label, n in zip(labels, counts, strict=True))]
+
+
+def _parallel(item: list[object]) -> list[list[str]] | None:
+    """Columns given side by side: ``(array(['F', 'M']), array([3, 45]))`` (``np.unique``
+    with ``return_counts``), ``[["F", "M"], [3, 45]]``, or a histogram's (counts, edges)."""
+    columns: list[list[object]] = [
+        list(c) for c in item if isinstance(c, list) and c and all(_is_scalar(x) for x in c)
+    ]
+    if len(item) < 2 or len(columns) != len(item):
+        return None
+    if len(columns) == 2:
+        histogram = _histogram(columns[0], columns[1])
+        if histogram is not None:
+            return histogram
+    if len({len(c) for c in columns}) != 1:
+        return None
+    texts = [c for c in columns if all(isinstance(x, str) for x in c)]
+    numbers = [c for c in columns if _numeric(c)]
+    if len(texts) + len(numbers) != len(columns) or not numbers:
+        return None
+    arrays = isinstance(item, _Tuple) and all(isinstance(c, _Array) for c in item)
+    if not texts:
+        if not arrays:
+            return None  # rows of numbers: the "values" layout
+        texts, numbers = numbers[:1], numbers[1:]  # np.unique of numbers: values, counts
+        if not numbers:
+            return None
+    labels = [" / ".join(_text(c[i]) for c in texts) for i in range(len(columns[0]))]
+    return [
+        ["", *_names(len(numbers))],
+        *([label, *(_text(c[i]) for c in numbers)] for i, label in enumerate(labels)),
+    ]
+
+
+def _labelled_rows(item: list[object]) -> list[list[str]] | None:
+    """Rows of labels then numbers: ``[("M", 45), ("F", 3)]`` (``Counter.most_common()``,
+    ``list(d.items())``) or ``[["M", 45], ["F", 3]]``."""
+    rows: list[tuple[str, list[str]]] = []
+    width = None
+    for row in item:
+        if not isinstance(row, list) or not row or not all(_is_scalar(x) for x in row):
+            return None
+        k = 0
+        while k < len(row) and isinstance(row[k], str):
+            k += 1
+        values = row[k:]
+        if k == 0 or not _numeric(values) or (width is not None and len(values) != width):
+            return None
+        width = len(values)
+        rows.append((" / ".join(map(str, row[:k])), [_text(x) for x in values]))
+    if width is None:
+        return None
+    return [["", *_names(width)], *([label, *values] for label, values in rows)]
+
+
+def _columns_by_name(item: dict[object, object]) -> list[list[str]] | None:
+    """``{"sex": ["M", "F"], "n": [45, 3]}`` (pandas' ``to_dict("list")``)."""
+    columns: list[list[object]] = [
+        list(c) for c in item.values() if isinstance(c, list) and all(_is_scalar(x) for x in c)
+    ]
+    if len(columns) != len(item):
+        return None
+    lengths = {len(c) for c in columns}
+    if len(lengths) != 1 or 0 in lengths:
+        return None
+    names = [str(k) for k in item]
+    labels = [j for j, c in enumerate(columns) if all(isinstance(x, str) for x in c)]
+    values = [j for j in range(len(columns)) if j not in labels]
+    if not any(_numeric(columns[j]) for j in values):
+        return None
+    (rows,) = lengths
+    return [
+        ["", *(names[j] for j in values)],
+        *(
+            [
+                " / ".join(str(columns[j][i]) for j in labels) or str(i),
+                *(_text(columns[j][i]) for j in values),
+            ]
+            for i in range(rows)
+        ),
+    ]
+
+
 def find_json_tables(value: object) -> list[list[list[str]]]:
     """Grids in a JSON document: ``{"A": 3, "B": 50}`` (one row), ``{"col": {"row": n}}``
-    (pandas' ``to_json()``), and lists of records ``[{"a": 1, "b": 2}, ...]``."""
+    (pandas' ``to_json()``), lists of records ``[{"a": 1, "b": 2}, ...]``, columns by name
+    ``{"sex": ["M", "F"], "n": [45, 3]}``, rows of a label and numbers ``[["M", 45], ...]``,
+    columns side by side ``[["F", "M"], [3, 45]]`` and a histogram's (counts, edges)."""
     grids: list[list[list[str]]] = []
     stack = [value]
     while stack:
         item = stack.pop()
+        if isinstance(item, list) and item:
+            grid = _parallel(item) or _labelled_rows(item)
+            if grid is not None:
+                grids.append(grid)
+                continue
+        if isinstance(item, dict) and item and not {"columns", "data"} <= set(item):
+            grid = _columns_by_name(item)
+            if grid is not None:
+                grids.append(grid)
+                continue
         if isinstance(item, dict) and {"columns", "data"} <= set(item):  # orient="split"
             columns, data = item["columns"], item["data"]
             index = item.get("index") or list(range(len(data) if isinstance(data, list) else 0))
@@ -290,3 +487,218 @@ def find_json_tables(value: object) -> list[list[list[str]]]:
                     continue
             stack.extend(item)
     return grids
+
+
+# --- Python and numpy printouts -------------------------------------------------------------
+#
+# ``print(d)`` of a dict of counts, a ``Counter``, a list of ``(label, count)`` pairs, the
+# tuple ``np.unique(..., return_counts=True)`` or ``np.histogram`` returns, a numpy array
+# printed with or without commas: read by a small tokenizer, never evaluated. Only literals
+# are accepted (strings, numbers, None/True/False/nan/inf, brackets); a call such as
+# ``Counter(...)``, ``array(...)`` or ``np.int64(...)`` stands for its one positional
+# argument, and keyword arguments (``dtype=object``) are skipped. Anything else ends the
+# literal; the complete containers read so far are kept. Each character is read once.
+
+
+class _Array(list[object]):
+    """A numpy array's elements (``array([...])`` or a printed ``[ 3 45]``)."""
+
+
+class _Tuple(list[object]):
+    """A Python tuple's elements."""
+
+
+MAX_LITERAL_TOKENS = 2_000_000
+MAX_LITERAL_ITEMS = 100_000  # elements of one container
+MAX_LITERAL_DEPTH = 32
+MAX_LITERALS = 1_000
+MAX_LITERAL_GRIDS = 200
+
+_OPENER = re.compile(r"(?<![\w.])(?P<call>[A-Za-z_][\w.]{0,60})\(|(?P<open>[\[({])")
+_LITERAL_TOKEN = re.compile(
+    r"(?P<space>\s+)"
+    r"|(?P<num>[+-]?(?:inf|nan)(?![\w.])"
+    r"|[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?![\w]))"
+    r"|(?P<str>'(?:[^'\\\n]|\\.){0,1000}'|\"(?:[^\"\\\n]|\\.){0,1000}\")"
+    r"|(?P<name>[A-Za-z_][\w.]{0,60})"
+    r"|(?P<opaque><class\s'[\w.]{1,60}'>|<[\w.]{1,60}>)"
+    r"|(?P<skip>\.\.\.|…|,)"
+    r"|(?P<punct>[\[\](){}:=])"
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
+_CONSTANTS: dict[str, object] = {
+    "None": None,
+    "null": None,
+    "NaT": None,
+    "True": True,
+    "true": True,
+    "False": False,
+    "false": False,
+    "NaN": float("nan"),
+    "nan": float("nan"),
+    "inf": float("inf"),
+}
+_ARRAY_NAMES = frozenset({"array", "matrix", "tensor", "masked_array"})
+_CLOSER = {"[": "]", "(": ")", "{": "}"}
+_COLON = object()  # a dict's key-value separator, among a frame's items
+_OPAQUE = object()  # ``<class 'int'>``: defaultdict's factory
+
+
+class _LiteralError(Exception):
+    """The text stops being a literal here."""
+
+
+class _Frame:
+    __slots__ = ("items", "name", "open", "skip_next")
+
+    def __init__(self, open_: str, name: str | None) -> None:
+        self.open = open_
+        self.name = name
+        self.items: list[object] = []
+        self.skip_next = False  # the next value is a keyword argument's: dropped
+
+    def add(self, value: object) -> None:
+        if self.skip_next:
+            self.skip_next = False
+            return
+        if len(self.items) >= MAX_LITERAL_ITEMS:
+            raise _LiteralError
+        self.items.append(value)
+
+    def close(self, closer: str) -> object:
+        if closer != _CLOSER[self.open]:
+            raise _LiteralError
+        items = self.items
+        if self.open == "{":
+            if not items:
+                return {}
+            if len(items) % 3 or any(items[k] is not _COLON for k in range(1, len(items), 3)):
+                if any(x is _COLON for x in items):
+                    raise _LiteralError
+                return list(items)  # a set
+            result: dict[object, object] = {}
+            for k in range(0, len(items), 3):
+                key = items[k]
+                if isinstance(key, list):
+                    key = tuple(key)
+                try:
+                    result[key] = items[k + 2]
+                except TypeError:  # a key that is not hashable
+                    raise _LiteralError from None
+            return result
+        if any(x is _COLON for x in items):
+            raise _LiteralError
+        if self.name is None:
+            if self.open == "[":
+                return list(items)
+            return _Tuple(items) if self.open == "(" else list(items)
+        # a call: it stands for its one positional argument
+        positional = [x for x in items if x is not _OPAQUE]
+        if len(positional) != 1:
+            raise _LiteralError
+        (value,) = positional
+        if isinstance(value, list) and self.name.rsplit(".", 1)[-1] in _ARRAY_NAMES:
+            return _Array(value)
+        return value
+
+
+def _unquote(token: str) -> str:
+    """A string literal's text: the common escapes decoded, others kept as written."""
+    body = token[1:-1]
+    if "\\" not in body:
+        return body
+    return re.sub(
+        r"\\(.)",
+        lambda m: {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}.get(m.group(1), m.group()),
+        body,
+    )
+
+
+def _is_container(value: object) -> bool:
+    return isinstance(value, dict | list)
+
+
+def _literals(text: str) -> list[object]:
+    """The containers written as Python or numpy literals in ``text``, outermost first."""
+    found: list[object] = []
+    stack: list[_Frame] = []
+    pos, tokens, length = 0, 0, len(text)
+
+    def salvage() -> None:
+        for frame in stack:
+            found.extend(x for x in frame.items if _is_container(x))
+        stack.clear()
+
+    while pos < length and len(found) < MAX_LITERALS:
+        if not stack:
+            opener = _OPENER.search(text, pos)
+            if opener is None:
+                break
+            stack.append(_Frame(opener.group("open") or "(", opener.group("call")))
+            pos = opener.end()
+            continue
+        m = _LITERAL_TOKEN.match(text, pos)
+        if m is None:  # cannot happen: "other" matches any character
+            break
+        pos = m.end()
+        kind, lexeme = m.lastgroup, m.group()
+        if kind in ("space", "skip"):
+            continue
+        tokens += 1
+        if tokens > MAX_LITERAL_TOKENS:
+            break
+        frame = stack[-1]
+        try:
+            if kind == "num":
+                frame.add(float(lexeme) if any(c in lexeme for c in ".eEin") else int(lexeme))
+            elif kind == "str":
+                frame.add(_unquote(lexeme))
+            elif kind == "name":
+                rest = text[pos : pos + 2]
+                if rest[:1] == "(":
+                    if len(stack) >= MAX_LITERAL_DEPTH:
+                        raise _LiteralError
+                    stack.append(_Frame("(", lexeme))
+                    pos += 1
+                elif frame.name is not None and rest[:1] == "=" and rest != "==":
+                    frame.skip_next = True  # a keyword argument: name=value
+                    pos += 1
+                elif frame.skip_next:
+                    frame.add(None)  # dtype=object: the value of a skipped keyword
+                elif lexeme in _CONSTANTS:
+                    frame.add(_CONSTANTS[lexeme])
+                else:
+                    raise _LiteralError
+            elif kind == "opaque":
+                frame.add(None if lexeme == "<NA>" else _OPAQUE)
+            elif kind == "punct" and lexeme in _CLOSER:
+                if len(stack) >= MAX_LITERAL_DEPTH:
+                    raise _LiteralError
+                stack.append(_Frame(lexeme, None))
+            elif kind == "punct" and lexeme in ")]}":
+                value = stack.pop().close(lexeme)
+                if stack:
+                    stack[-1].add(value)
+                elif _is_container(value):
+                    found.append(value)
+            elif kind == "punct" and lexeme == ":" and frame.open == "{" and frame.name is None:
+                frame.items.append(_COLON)
+            else:
+                raise _LiteralError
+        except _LiteralError:
+            salvage()
+    salvage()
+    return found[:MAX_LITERALS]
+
+
+def find_literal_tables(text: str) -> list[list[list[str]]]:
+    """Grids of the Python and numpy printouts in ``text`` (``{'M': 45, 'F': 3}``,
+    ``Counter(...)``, ``[('M', 45), ...]``, ``(array([...]), array([...]))``, ``[[22  2]
+    [22  2]]``), read as :func:`find_json_tables` reads JSON."""
+    grids: list[list[list[str]]] = []
+    for value in _literals(text):
+        grids += find_json_tables(value)
+        if len(grids) >= MAX_LITERAL_GRIDS:
+            break
+    return grids[:MAX_LITERAL_GRIDS]

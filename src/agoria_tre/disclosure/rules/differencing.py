@@ -48,6 +48,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,72 +78,84 @@ def _norm(text: str) -> str:
     return MARGIN if folded in MARGIN_LABELS else folded
 
 
-class _Builder:
-    """Entries of one family, in the table's reading order."""
+# How an entry is named in a summary.
+_CELL_WHAT, _TOTAL_WHAT, _ROW_SUM, _COL_SUM, _GRAND_SUM = range(5)
+# Pairs of counts compared in one check, at most: beyond, a table is reviewed by eye.
+MAX_CELL_COMPARISONS = 10_000_000
+_CHUNK = 1_000_000  # pairs of counts compared at once (memory)
+_I64 = np.int64
 
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.values: list[float] = []
-        self.supports: list[str] = []  # "" for a published count; else what a sum covers
-        self.what: list[str] = []  # plain words: "cell (F, drug A)", "the sum of column A"
-        self.cells: list[tuple[Cell, ...]] = []
-        self.interior: list[bool] = []  # an ordinary cell: neither a margin nor a sum
 
-    def add(
-        self,
-        key: str,
-        value: float,
-        support: str,
-        what: str,
-        cells: tuple[Cell, ...],
-        interior: bool = False,
-    ) -> None:
-        self.keys.append(key)
-        self.values.append(value)
-        self.supports.append(support)
-        self.what.append(what)
-        self.cells.append(cells)
-        self.interior.append(interior)
+def _ints(values: object) -> NDArray[np.int64]:
+    return np.asarray(values, dtype=_I64).reshape(-1)
 
 
 @dataclass(frozen=True)
 class _Family:
-    """A family's entries sorted by the hash of their key, for binary search.
+    """A family's entries, in the table's reading order.
 
-    Keys are matched on 64-bit hashes, then confirmed on the keys themselves. A key found
-    twice in one table (two rows with the same labels) is ambiguous and is left out.
+    A key is one or two ids of normalised label tuples (``_Index.texts``; -1 for no part):
+    a cell is (its row's labels, its column's label), a row total its row's labels, a column
+    total its column's label, the grand total no part at all. A key found twice in one
+    family (two rows with the same labels) is ambiguous and is left out.
     """
 
-    hashes: NDArray[np.int64]
+    part1: NDArray[np.int64]
+    part2: NDArray[np.int64]
     values: NDArray[np.float64]
-    supports: NDArray[np.int64]  # 0 for a published count
-    order: NDArray[np.intp]  # each entry's rank in the table's reading order
-    keys: tuple[str, ...]
-    what: tuple[str, ...]
-    cells: tuple[tuple[Cell, ...], ...]
-    interior: tuple[bool, ...]
+    is_sum: NDArray[np.bool_]  # a sum of published cells, not a published count
+    i: NDArray[np.int64]  # the row the entry names, or -1
+    j: NDArray[np.int64]  # the column the entry names, or -1
+    what: NDArray[np.int64]  # how the entry is named (_CELL_WHAT…)
+    interior: NDArray[np.bool_]  # an ordinary cell: neither a margin nor a sum
 
     @classmethod
-    def of(cls, b: _Builder) -> _Family:
-        hashes = np.fromiter((hash(k) for k in b.keys), dtype=np.int64, count=len(b.keys))
-        unique, counts = np.unique(hashes, return_counts=True)
-        single = np.isin(hashes, unique[counts == 1])
-        keep = np.nonzero(single)[0]
-        keep = keep[np.argsort(hashes[keep], kind="stable")]
-        supports = np.fromiter(
-            (hash(s) if s else 0 for s in b.supports), dtype=np.int64, count=len(b.supports)
-        )
-        picked = keep.tolist()
-        return cls(
-            hashes=hashes[keep],
-            values=np.asarray(b.values, dtype=np.float64)[keep],
-            supports=supports[keep],
-            order=keep.astype(np.intp),
-            keys=tuple(b.keys[k] for k in picked),
-            what=tuple(b.what[k] for k in picked),
-            cells=tuple(b.cells[k] for k in picked),
-            interior=tuple(b.interior[k] for k in picked),
-        )
+    def of(
+        cls,
+        n_texts: int,
+        part1: object,
+        part2: object,
+        values: object,
+        is_sum: object,
+        i: object,
+        j: object,
+        what: object,
+        interior: object,
+    ) -> _Family:
+        p1 = _ints(part1)
+        size = p1.size
+        arrays: list[NDArray[Any]] = [
+            np.broadcast_to(np.asarray(v, dtype=t), (size,))
+            for v, t in (
+                (p1, _I64),
+                (part2, _I64),
+                (values, np.float64),
+                (is_sum, bool),
+                (i, _I64),
+                (j, _I64),
+                (what, _I64),
+                (interior, bool),
+            )
+        ]
+        keep = np.ones(size, dtype=bool)
+        if size:
+            local = (arrays[0] + 1) * (n_texts + 1) + (arrays[1] + 1)
+            _, inverse, counts = np.unique(local, return_inverse=True, return_counts=True)
+            keep = counts[inverse.reshape(-1)] == 1
+        arrays = [np.ascontiguousarray(a[keep]) for a in arrays]
+        return cls(*arrays)
+
+    def describe(self, x: int, index: _Index) -> str:
+        what, i, j = int(self.what[x]), int(self.i[x]), int(self.j[x])
+        if what == _CELL_WHAT:
+            return f"cell ({index.row_text[i]}, {index.header[j]})"
+        if what == _TOTAL_WHAT:
+            return f"total ({index.row_text[i]}, {index.header[j]})"
+        if what == _ROW_SUM:
+            return f"the sum of row ({index.row_text[i]})"
+        if what == _COL_SUM:
+            return f"the sum of column {index.header[j]}"
+        return "the sum of all its cells"
 
 
 @dataclass(frozen=True)
@@ -150,7 +163,11 @@ class _Index:
     frequency: bool
     one_way: bool
     label_names: tuple[str, ...]
-    families: dict[str, _Family]
+    texts: tuple[tuple[str, ...], ...] = ()  # the distinct normalised label tuples
+    families: dict[str, _Family] | None = None
+    covered: dict[str, object] | None = None  # what a family's sums cover
+    row_text: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
 
 
 def _is_frequency(table: Table) -> bool:
@@ -174,121 +191,163 @@ def _index(table: Table) -> _Index:
     return found
 
 
-def _build_index(table: Table) -> _Index:
-    """Every comparable count of ``table``, by family, keyed by normalised labels.
+def _last_shown(block: NDArray[np.bool_], positions: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Per row of ``block``, the last of ``positions`` whose cell is shown."""
+    last: NDArray[np.int64] = positions[positions.size - 1 - np.argmax(block[:, ::-1], axis=1)]
+    return last
 
-    Keys are ``repr`` of tuples of normalised texts: unambiguous whatever the labels hold.
+
+def _build_index(table: Table) -> _Index:
+    """Every comparable count of ``table``, by family, keyed by normalised labels (in NumPy:
+    a table of a million cells is indexed in well under a second).
+
     A one-way table's row key and another table's column key share one form, ``(text,)``,
     so that the two can be matched.
     """
     label_names = tuple(_norm(n) for n in table.label_names)
     if not _is_frequency(table):
-        return _Index(False, False, label_names, {})
+        return _Index(False, False, label_names)
     values = table.values
     shown = ~np.isnan(values) & ~table.suppressed
     n_rows, n_cols = table.shape
-    margin_rows, margin_cols = list(table.margin_rows), list(table.margin_columns)
-    inner_rows = [i for i in range(n_rows) if i not in table.margin_rows]
-    inner_cols = [j for j in range(n_cols) if j not in table.margin_columns]
-    inner_row_set, inner_col_set = set(inner_rows), set(inner_cols)
+    margin_rows, margin_cols = _ints(table.margin_rows), _ints(table.margin_columns)
+    is_margin_row = np.zeros(n_rows, dtype=bool)
+    is_margin_row[margin_rows] = True
+    is_margin_col = np.zeros(n_cols, dtype=bool)
+    is_margin_col[margin_cols] = True
+    inner_rows, inner_cols = np.nonzero(~is_margin_row)[0], np.nonzero(~is_margin_col)[0]
     has_labels = bool(table.label_names)
     row_keys = [tuple(_norm(x) for x in labels) for labels in table.row_labels]
     col_keys = [(_norm(h),) for h in table.header]
-    row_text = [", ".join(labels) for labels in table.row_labels]
+    vocabulary: dict[tuple[str, ...], int] = {}
+    row_ids = _ints([vocabulary.setdefault(k, len(vocabulary)) for k in row_keys])
+    col_ids = _ints([vocabulary.setdefault(k, len(vocabulary)) for k in col_keys])
+    n_texts = len(vocabulary)
+    empty = _Family.of(n_texts, [], [], [], [], [], [], [], [])
+    families = {_CELL: empty, _ROW: empty, _COL: empty, _GRAND: empty}
 
-    def cell_what(i: int, j: int) -> str:
-        return f"cell ({row_text[i]}, {table.header[j]})"
-
-    def total_what(i: int, j: int) -> str:
-        return f"total ({row_text[i]}, {table.header[j]})"
-
-    def line_sum(
-        family: str, positions: list[Cell], covered: list[object], what_sum: str
-    ) -> tuple[float, str, str, tuple[Cell, ...]] | None:
-        """A sum over published cells only; a single cell stands for itself."""
-        if not positions or not all(shown[p] for p in positions):
-            return None
-        total = float(sum(values[p] for p in positions))
-        support = repr((family, sorted(map(repr, covered))))
-        if len(positions) == 1:
-            return total, support, cell_what(*positions[0]), (positions[0],)
-        return total, support, what_sum, ()
-
-    cells, rows, columns, grand = _Builder(), _Builder(), _Builder(), _Builder()
     if has_labels:
-        for i in range(n_rows):
-            for j in range(n_cols):
-                if shown[i, j]:
-                    interior = i in inner_row_set and j in inner_col_set
-                    what = cell_what(i, j) if interior else total_what(i, j)
-                    key = repr((row_keys[i], col_keys[j]))
-                    cells.add(key, float(values[i, j]), "", what, ((i, j),), interior)
-        for i in inner_rows:
-            explicit = [j for j in margin_cols if shown[i, j]]
-            if explicit:
-                j = explicit[-1]
-                rows.add(repr(row_keys[i]), float(values[i, j]), "", total_what(i, j), ((i, j),))
-                continue
-            found = line_sum(
-                _ROW,
-                [(i, j) for j in inner_cols],
-                [col_keys[j] for j in inner_cols],
-                f"the sum of row ({row_text[i]})",
-            )
-            if found:
-                rows.add(repr(row_keys[i]), *found)
-    for j in inner_cols:
-        explicit = [i for i in margin_rows if shown[i, j]]
-        if explicit:
-            i = explicit[-1]
-            columns.add(repr(col_keys[j]), float(values[i, j]), "", total_what(i, j), ((i, j),))
-            continue
-        if has_labels:
-            found = line_sum(
-                _COL,
-                [(i, j) for i in inner_rows],
-                [row_keys[i] for i in inner_rows],
-                f"the sum of column {table.header[j]}",
-            )
-            if found:
-                columns.add(repr(col_keys[j]), *found)
-    corner = [(i, j) for i in margin_rows for j in margin_cols if shown[i, j]]
-    if corner:
-        i, j = corner[-1]
-        grand.add("", float(values[i, j]), "", total_what(i, j), ((i, j),))
-    elif has_labels:
-        inner = [(i, j) for i in inner_rows for j in inner_cols]
-        found = line_sum(
-            _GRAND,
-            inner,
-            [(row_keys[i], col_keys[j]) for i, j in inner],
-            "the sum of all its cells",
+        ci, cj = np.nonzero(shown)
+        interior = ~is_margin_row[ci] & ~is_margin_col[cj]
+        families[_CELL] = _Family.of(
+            n_texts,
+            row_ids[ci],
+            col_ids[cj],
+            values[ci, cj],
+            False,
+            ci,
+            cj,
+            np.where(interior, _CELL_WHAT, _TOTAL_WHAT),
+            interior,
         )
-        if found:
-            grand.add("", *found)
+        families[_ROW] = _line_family(
+            n_texts, shown.T, values.T, inner_rows, inner_cols, margin_cols, row_ids, _ROW_SUM
+        )
+    families[_COL] = _line_family(
+        n_texts,
+        shown,
+        values,
+        inner_cols,
+        inner_rows if has_labels else inner_rows[:0],
+        margin_rows,
+        col_ids,
+        _COL_SUM,
+        sums=has_labels,
+    )
+    corner = np.argwhere(shown[np.ix_(margin_rows, margin_cols)])
+    grand_values, grand_sum, gi, gj, gwhat = [], [], [], [], []
+    if corner.size:
+        gi, gj = [int(margin_rows[corner[-1][0]])], [int(margin_cols[corner[-1][1]])]
+        grand_values, grand_sum, gwhat = [float(values[gi[0], gj[0]])], [False], [_TOTAL_WHAT]
+    elif has_labels and inner_rows.size and inner_cols.size:
+        block = np.ix_(inner_rows, inner_cols)
+        if shown[block].all():
+            grand_values, grand_sum = [float(values[block].sum())], [True]
+            single = inner_rows.size == 1 and inner_cols.size == 1
+            gi = [int(inner_rows[0]) if single else -1]
+            gj = [int(inner_cols[0]) if single else -1]
+            gwhat = [_CELL_WHAT if single else _GRAND_SUM]
+    families[_GRAND] = _Family.of(
+        n_texts,
+        [-1] * len(gi),
+        [-1] * len(gi),
+        grand_values,
+        grand_sum,
+        gi,
+        gj,
+        gwhat,
+        False,
+    )
+    rows_covered = tuple(sorted(row_keys[i] for i in inner_rows))
+    cols_covered = tuple(sorted(col_keys[j] for j in inner_cols))
     return _Index(
         frequency=True,
-        one_way=len(table.label_names) == 1 and len(inner_cols) == 1,
+        one_way=len(table.label_names) == 1 and inner_cols.size == 1,
         label_names=label_names,
-        families={
-            _CELL: _Family.of(cells),
-            _ROW: _Family.of(rows),
-            _COL: _Family.of(columns),
-            _GRAND: _Family.of(grand),
+        texts=tuple(vocabulary),
+        families=families,
+        covered={
+            _ROW: (_ROW, cols_covered),
+            _COL: (_COL, rows_covered),
+            _GRAND: (_GRAND, rows_covered, cols_covered),
         },
+        row_text=tuple(", ".join(labels) for labels in table.row_labels),
+        header=tuple(table.header),
     )
 
 
-def _match(a: _Family, b: _Family) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Positions in ``a`` and ``b`` of the keys both hold (binary search on hashes)."""
-    if not a.hashes.size or not b.hashes.size:
-        empty = np.zeros(0, dtype=np.intp)
-        return empty, empty
-    at = np.searchsorted(b.hashes, a.hashes)
-    found = at < b.hashes.size
-    found[found] = b.hashes[at[found]] == a.hashes[found]
-    ia = np.nonzero(found)[0].astype(np.intp)
-    return ia, at[ia].astype(np.intp)
+def _line_family(
+    n_texts: int,
+    shown: NDArray[np.bool_],
+    values: NDArray[np.float64],
+    lines: NDArray[np.int64],
+    across: NDArray[np.int64],
+    margins: NDArray[np.int64],
+    ids: NDArray[np.int64],
+    sum_what: int,
+    *,
+    sums: bool = True,
+) -> _Family:
+    """Totals of columns (``shown`` as is) or of rows (``shown`` transposed): a margin's
+    published count (the last one shown), else the sum of the line when all its cells
+    over ``across`` are published; a single cell stands for itself."""
+    by_column = sum_what == _COL_SUM
+
+    def at(line: NDArray[np.int64], other: NDArray[np.int64]) -> tuple[object, object]:
+        return (line, other) if not by_column else (other, line)
+
+    if margins.size and lines.size:
+        block = shown[np.ix_(margins, lines)]
+        explicit: NDArray[np.bool_] = np.asarray(block.any(axis=0))
+        last = _last_shown(block.T, margins)
+    else:
+        explicit = np.zeros(lines.size, dtype=bool)
+        last = np.zeros(lines.size, dtype=_I64)
+    if sums and across.size and lines.size:
+        cells = np.ix_(across, lines)
+        complete: NDArray[np.bool_] = np.asarray(shown[cells].all(axis=0) & ~explicit)
+        totals = np.where(complete, np.where(shown[cells], values[cells], 0).sum(axis=0), 0.0)
+    else:
+        complete = np.zeros(lines.size, dtype=bool)
+        totals = np.zeros(lines.size)
+    keep = explicit | complete
+    line = lines[keep]
+    published = explicit[keep]
+    value = np.where(published, values[last[keep], line], totals[keep])
+    single = across.size == 1
+    other = np.where(published, last[keep], int(across[0]) if single else -1)
+    what = np.where(published, _TOTAL_WHAT, _CELL_WHAT if single else sum_what)
+    row, column = at(line, other)  # the margin (or single cell) is across the line
+    return _Family.of(n_texts, ids[line], -1, value, ~published, row, column, what, False)
+
+
+def _match(
+    keys: NDArray[np.int64], sorted_keys: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For each of ``keys``, the range of ``sorted_keys`` equal to it."""
+    lo = np.searchsorted(sorted_keys, keys, side="left").astype(_I64)
+    hi = np.searchsorted(sorted_keys, keys, side="right").astype(_I64)
+    return lo, hi
 
 
 def _compatible(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
@@ -298,31 +357,84 @@ def _compatible(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
     return all(a == b or not a or not b for a, b in zip(mine, theirs, strict=True))
 
 
-@dataclass(frozen=True)
-class _First:
-    """The finding the summary names: the earliest by (other table, family, cell)."""
+@dataclass
+class _Side:
+    """One family's entries over several tables, with keys shared by all of them."""
 
-    rank: tuple[int, int, int]
-    other: str
-    here: _Family
-    x: int
-    there: _Family
-    y: int
+    keys: NDArray[np.int64]
+    owner: NDArray[np.int64]
+    local: NDArray[np.int64]
+    values: NDArray[np.float64]
+    supports: NDArray[np.int64]
 
-    def describe(self, threshold: int) -> str:
-        here_what, there_what = self.here.what[self.x], self.there.what[self.y]
-        a, b = self.here.values[self.x], self.there.values[self.y]
-        gap = plural(round(abs(a - b)), "unit")
-        if self.here.interior[self.x] and self.there.interior[self.y] and here_what == there_what:
-            return (
-                f"{here_what} differs from table '{self.other}' by {gap}:"
-                f" subtracting the two isolates fewer than {threshold} units"
+    def take(self, order: NDArray[np.int64]) -> _Side:
+        return _Side(*(a[order] for a in self.astuple()))
+
+    def astuple(self) -> tuple[NDArray[Any], ...]:
+        return (self.keys, self.owner, self.local, self.values, self.supports)
+
+
+class _Keys:
+    """Ids shared by the tables of one comparison: label tuples and what sums cover."""
+
+    def __init__(self, indexes: Sequence[_Index]) -> None:
+        texts: dict[tuple[str, ...], int] = {}
+        covered: dict[object, int] = {}
+        self.ids: dict[int, NDArray[np.int64]] = {}
+        self.supports: dict[tuple[int, str], int] = {}
+        for index in indexes:
+            if id(index) in self.ids or not index.frequency:
+                continue
+            self.ids[id(index)] = _ints([texts.setdefault(t, len(texts)) for t in index.texts])
+            for family, what in (index.covered or {}).items():
+                self.supports[(id(index), family)] = covered.setdefault(what, len(covered) + 1)
+        self.width = len(texts) + 1
+
+    def side(self, indexes: Sequence[tuple[int, _Index]], family: str) -> _Side:
+        parts: list[tuple[NDArray[Any], ...]] = []
+        for owner, index in indexes:
+            entries = (index.families or {})[family]
+            ids = self.ids[id(index)]
+            p1 = np.where(entries.part1 >= 0, ids[entries.part1], -1)
+            p2 = np.where(entries.part2 >= 0, ids[entries.part2], -1)
+            support = self.supports.get((id(index), family), 0)
+            parts.append(
+                (
+                    (p1 + 1) * self.width + (p2 + 1),
+                    np.full(p1.size, owner, dtype=_I64),
+                    np.arange(p1.size, dtype=_I64),
+                    entries.values,
+                    np.where(entries.is_sum, support, 0).astype(_I64),
+                )
             )
-        theirs = "" if there_what == here_what else f"{there_what} is "
+        if not parts:
+            return _Side(*(np.zeros(0, dtype=d) for d in (_I64, _I64, _I64, float, _I64)))
+        return _Side(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+
+
+def _describe_first(
+    here: _Family,
+    x: int,
+    mine: _Index,
+    there: _Family,
+    y: int,
+    theirs: _Index,
+    other: str,
+    threshold: int,
+) -> str:
+    here_what, there_what = here.describe(x, mine), there.describe(y, theirs)
+    a, b = here.values[x], there.values[y]
+    gap = plural(round(abs(a - b)), "unit")
+    if here.interior[x] and there.interior[y] and here_what == there_what:
         return (
-            f"{here_what} is {a:.0f} here and {theirs}{b:.0f} in table '{self.other}':"
-            f" {gap} counted in one and not the other, fewer than {threshold}"
+            f"{here_what} differs from table '{other}' by {gap}:"
+            f" subtracting the two isolates fewer than {threshold} units"
         )
+    theirs_what = "" if there_what == here_what else f"{there_what} is "
+    return (
+        f"{here_what} is {a:.0f} here and {theirs_what}{b:.0f} in table '{other}':"
+        f" {gap} counted in one and not the other, fewer than {threshold}"
+    )
 
 
 def check_differencing(
@@ -337,66 +449,175 @@ def check_differencing(
     non-negative counts) are not compared. The result never fails: whether two tables
     describe nested populations is for a person to judge.
     """
-    mine = _index(table)
-    if not mine.frequency:
-        return passed(RULE, "not a table of counts: differencing compares counts only")
+    return check_all_differencing([(name, table)], others, policy)[0]
+
+
+def check_all_differencing(
+    tables: Sequence[tuple[str, Table]],
+    others: Sequence[tuple[str, Table]],
+    policy: Policy,
+    *,
+    max_comparisons: int = MAX_CELL_COMPARISONS,
+) -> list[RuleResult]:
+    """:func:`check_differencing` for each of ``tables``, against all of ``others`` (which
+    may hold ``tables`` themselves), at once: entries of every table are joined on their
+    keys in NumPy, so only counts with the same labels meet.
+
+    Tables are taken in order while the pairs of counts they bring stay within
+    ``max_comparisons``; each table past it is a ``review`` (too many cells to compare
+    automatically), never silently passed.
+    """
+    mine = [_index(t) for _, t in tables]
+    theirs = [_index(t) for _, t in others]
+    keys = _Keys([*mine, *theirs])
     threshold = policy.threshold
-    first: _First | None = None
-    flagged_cells: set[Cell] = set()
-    count = 0
-    involved: set[str] = set()
-    compared = 0
-    for number, (other_name, other) in enumerate(others):
-        if other is table or other_name == name:
+    names: dict[str, int] = {}
+    objects: dict[int, int] = {}
+    my_name = _ints([names.setdefault(n, len(names)) for n, _ in tables])
+    my_object = _ints([objects.setdefault(id(t), len(objects)) for _, t in tables])
+    their_name = _ints([names.setdefault(n, len(names)) for n, _ in others])
+    their_object = _ints([objects.setdefault(id(t), len(objects)) for _, t in others])
+    groups: dict[tuple[str, ...], int] = {}
+    my_group = _ints([groups.setdefault(ix.label_names, len(groups)) for ix in mine])
+    their_group = _ints([groups.setdefault(ix.label_names, len(groups)) for ix in theirs])
+    compatible = np.array(
+        [[_compatible(a, b) for b in groups] for a in groups], dtype=bool
+    ).reshape(len(groups), len(groups))
+    counting = [(k, ix) for k, ix in enumerate(mine) if ix.frequency]
+    in_others = {id(t) for _, t in others}
+
+    # The pairs of counts each table brings, to stay within the budget.
+    sides: list[tuple[int, _Side, _Side]] = []
+    load = np.zeros(len(tables), dtype=_I64)
+    for rank, (here_family, there_family, _) in enumerate(_PAIRS):
+        here_tables = [
+            (k, ix)
+            for k, ix in counting
+            if here_family != _ROW or there_family != _COL or ix.one_way
+        ]
+        there_tables = [
+            (k, ix)
+            for k, ix in enumerate(theirs)
+            if ix.frequency and (here_family != _COL or there_family != _ROW or ix.one_way)
+        ]
+        here = keys.side(here_tables, here_family)
+        there = keys.side(there_tables, there_family)
+        there = there.take(np.argsort(there.keys, kind="stable"))
+        lo, hi = _match(here.keys, there.keys)
+        load += np.bincount(here.owner, weights=hi - lo, minlength=len(tables)).astype(_I64)
+        if here_family == there_family:  # each entry meets itself when its table is an other
+            itself = np.array([id(t) in in_others for _, t in tables], dtype=bool)
+            load -= np.where(itself, np.bincount(here.owner, minlength=len(tables)), 0)
+        sides.append((rank, here, there))
+    budget = np.cumsum(load) <= max_comparisons
+    chosen = budget | (load == 0)
+
+    hits: list[tuple[NDArray[np.int64], ...]] = []
+    met: list[NDArray[np.int64]] = []
+    width = max(len(others), 1)
+    for pair, here, there in sides:
+        needs_labels = _PAIRS[pair][2]
+        here = here.take(np.nonzero(chosen[here.owner])[0])
+        lo, hi = _match(here.keys, there.keys)
+        sizes = hi - lo
+        start = 0
+        while start < here.keys.size:
+            stop = start + max(1, int(np.searchsorted(np.cumsum(sizes[start:]), _CHUNK)))
+            stop = min(stop, here.keys.size)
+            count = sizes[start:stop]
+            x = np.repeat(np.arange(start, stop, dtype=_I64), count)
+            offsets = np.arange(x.size, dtype=_I64) - np.repeat(np.cumsum(count) - count, count)
+            y = np.repeat(lo[start:stop], count) + offsets
+            start = stop
+            so, oo = here.owner[x], there.owner[y]
+            valid = (my_name[so] != their_name[oo]) & (my_object[so] != their_object[oo])
+            same = compatible[my_group[so], their_group[oo]]
+            if needs_labels:
+                valid &= same
+            sa, sb = here.supports[x], there.supports[y]
+            valid &= (sa == 0) | (sa != sb) | ~same
+            met.append(np.unique(so[valid] * width + oo[valid]))
+            gap = np.abs(here.values[x] - there.values[y])
+            hit = valid & (gap > 0) & (gap < threshold)
+            if hit.any():
+                hits.append(
+                    (
+                        so[hit],
+                        oo[hit],
+                        np.full(int(hit.sum()), pair, dtype=_I64),
+                        here.local[x[hit]],
+                        there.local[y[hit]],
+                    )
+                )
+    met_pairs = np.unique(np.concatenate(met)) if met else np.zeros(0, dtype=_I64)
+    compared = np.bincount(met_pairs // width, minlength=len(tables))
+    if hits:
+        hs, ho, hr, hx, hy = (np.concatenate(c) for c in zip(*hits, strict=True))
+        order = np.lexsort((hx, hr, ho, hs))
+        hs, ho, hr, hx, hy = hs[order], ho[order], hr[order], hx[order], hy[order]
+    else:
+        hs = ho = hr = hx = hy = np.zeros(0, dtype=_I64)
+    starts = np.searchsorted(hs, np.arange(len(tables) + 1))
+
+    results: list[RuleResult] = []
+    for k, ix in enumerate(mine):
+        if not ix.frequency:
+            results.append(passed(RULE, "not a table of counts: differencing compares counts only"))
             continue
-        theirs = _index(other)
-        if not theirs.frequency:
+        if not chosen[k]:
+            results.append(
+                flagged(
+                    RULE,
+                    Status.REVIEW,
+                    f"too many cells to compare automatically ({int(load[k]):,} pairs of counts"
+                    f" with other tables, past the {max_comparisons:,} compared in one check):"
+                    " look for differencing by eye",
+                )
+            )
             continue
-        same_labels = _compatible(mine.label_names, theirs.label_names)
-        matched = False
-        for family_rank, (here_family, there_family, needs_labels) in enumerate(_PAIRS):
-            if needs_labels and not same_labels:
-                continue
-            if (here_family, there_family) == (_ROW, _COL) and not mine.one_way:
-                continue
-            if (here_family, there_family) == (_COL, _ROW) and not theirs.one_way:
-                continue
-            a, b = mine.families[here_family], theirs.families[there_family]
-            ia, ib = _match(a, b)
-            # Two sums over the same cells (of the same variables) repeat the cells' own
-            # comparison.
-            keep = (a.supports[ia] == 0) | (a.supports[ia] != b.supports[ib]) | (not same_labels)
-            ia, ib = ia[keep], ib[keep]
-            if not ia.size:
-                continue
-            matched = True
-            gap = np.abs(a.values[ia] - b.values[ib])
-            hits = (gap > 0) & (gap < threshold)
-            for x, y in zip(ia[hits].tolist(), ib[hits].tolist(), strict=True):
-                if a.keys[x] != b.keys[y]:
-                    continue  # two keys with one hash: not a match
-                count += 1
-                involved.add(other_name)
-                flagged_cells.update(a.cells[x])
-                rank = (number, family_rank, int(a.order[x]))
-                if first is None or rank < first.rank:
-                    first = _First(rank, other_name, a, x, b, y)
-        compared += matched
-    if not compared:
-        return passed(RULE, "no other table shares its labels")
-    if first is None:
-        return passed(
-            RULE,
-            f"compared with {plural(compared, 'table')}: no difference isolates fewer than"
-            f" {threshold} units",
+        if not compared[k]:
+            results.append(passed(RULE, "no other table shares its labels"))
+            continue
+        a, b = int(starts[k]), int(starts[k + 1])
+        if a == b:
+            results.append(
+                passed(
+                    RULE,
+                    f"compared with {plural(int(compared[k]), 'table')}: no difference"
+                    f" isolates fewer than {threshold} units",
+                )
+            )
+            continue
+        cells: set[Cell] = set()
+        for pair_rank in np.unique(hr[a:b]).tolist():
+            family = (ix.families or {})[_PAIRS[pair_rank][0]]
+            picked = hx[a:b][hr[a:b] == pair_rank]
+            named = np.isin(family.what[picked], (_CELL_WHAT, _TOTAL_WHAT))
+            cells.update(
+                zip(family.i[picked[named]].tolist(), family.j[picked[named]].tolist(), strict=True)
+            )
+        o, first_rank = int(ho[a]), int(hr[a])
+        here_family, there_family, _ = _PAIRS[first_rank]
+        other_name, other_index = others[o][0], theirs[o]
+        summary = _describe_first(
+            (ix.families or {})[here_family],
+            int(hx[a]),
+            ix,
+            (other_index.families or {})[there_family],
+            int(hy[a]),
+            other_index,
+            other_name,
+            threshold,
         )
-    summary = first.describe(threshold)
-    if count > 1:
-        summary += (
-            f" (and {count - 1} more such difference{'' if count == 2 else 's'},"
-            f" with {plural(len(involved), 'table')})"
-        )
-    return flagged(RULE, Status.REVIEW, summary, flagged_cells)
+        n_hits = b - a
+        if n_hits > 1:
+            involved = len({others[n][0] for n in np.unique(ho[a:b]).tolist()})
+            summary += (
+                f" (and {n_hits - 1} more such difference{'' if n_hits == 2 else 's'},"
+                f" with {plural(involved, 'table')})"
+            )
+        results.append(flagged(RULE, Status.REVIEW, summary, cells))
+    return results
 
 
 def load_released(

@@ -10,19 +10,21 @@ identifiers", "dates", "pseudonyms"):
     month (01-12, or the special values 20-42 and 50-99), département (2 digits, or 2A/2B
     for Corsica), commune (3 digits), order (3 digits), then the key 97 - (number mod 97)
     where 2A counts as 19 and 2B as 18. Groups may be separated by one space, no-break
-    space, dot or hyphen. Reported when the key is present and valid, or when there is no
-    key and a word naming the number (NIR, NSS, sécu, sécurité sociale, INSEE, social
-    security) is beside it: within 60 characters before or 30 after in text; in the cell,
-    its column header or its row's labels in a table. A wrong key is never reported: an
+    space, dot or hyphen, or the digits grouped by thousands (``185,057,800,608,491``,
+    ``185 057 800 608 491``), one kind of separator throughout. Reported when the key is
+    present and valid, or when there is no key and a word naming the number (NIR, NSS,
+    sécu, sécurité sociale, INSEE, social security) is beside it: within 60 characters
+    before or 30 after in text; in the cell, its column header or its row's labels in a
+    table. A wrong key is never reported: an
     ordinary 15-digit number validates only by chance (1 in 97), after the month check.
 ``identifier.email`` (fail)
     an e-mail address whose top-level domain is a 2-letter country code or a common generic
     one, so that ``X@beta.values`` (matrix product in notebook code) is not one.
 ``identifier.phone`` (fail)
     a French number: ``0X XX XX XX XX`` (X of the first pair 1-9) with one kind of separator
-    (space, dot, hyphen) or none, and ``+33``/``0033`` forms, ``+33 (0)6 ...`` included. A
-    candidate inside a longer run of digits, a decimal (``0612345678.5``) or a run of
-    separated digit groups is not one.
+    (space, dot, hyphen) or none, and ``+33``/``0033`` forms, ``+33 (0)6 ...`` and ``+33 06
+    ...`` (the trunk 0 kept) included. A candidate inside a longer run of digits, a
+    decimal (``0612345678.5``) or a run of separated digit groups is not one.
 ``identifier.date`` (review, or fail)
     a full date (day, month and year): ISO ``2026-11-28`` (time allowed after it), numeric
     ``28/11/2026``, ``28.11.2026``, ``28-11-2026``, ``11/28/2026``, ``28/11/26``, written
@@ -93,6 +95,13 @@ _NIR_CONTEXT = re.compile(
     r"|social\s+security)",
     re.IGNORECASE,
 )
+# The same 15 digits grouped by thousands, as number formatting prints them
+# (``f"{x:,}"``: ``185,057,800,608,491``; French ``185 057 800 608 491``), or 13 digits
+# without key (``1 850 578 006 084``). One kind of separator throughout.
+_NIR_THOUSANDS = re.compile(
+    rf"(?<![^\W_])(?:[0-9]{{3}}|(?P<short>[0-9]))(?P<sep>[{_SPACES},.'])[0-9]{{3}}"
+    rf"(?:(?P=sep)[0-9]{{3}}){{3}}(?![^\W_])"
+)
 _CORSICA = {"2A": "19", "2B": "18"}
 _NIR_BEFORE = 60
 _NIR_AFTER = 30
@@ -131,7 +140,7 @@ _GENERIC_TLDS = frozenset((
 _PHONE = re.compile(
     rf"(?<![^\W_])(?<!\+)(?:"
     rf"(?P<intl>(?:\([{_SPACES}]?)?(?:\+|00)?33(?:[{_SPACES}]?\))?{_SEP}?"
-    rf"(?:\(0\)[{_SPACES}]?)?(?P<i1>[1-9])"
+    rf"(?:\(0\)[{_SPACES}]?|(?<=[+0]33)0|(?<=[+0]33[{_SPACES}.\-])0)?(?P<i1>[1-9])"
     rf"(?:(?P<s1>{_SEP}?)[0-9]{{2}}(?:(?P=s1)[0-9]{{2}}){{3}}"
     rf"|[0-9]{{2}}(?P<s3>{_SEP}?)[0-9]{{3}}(?P=s3)[0-9]{{3}}))"
     rf"|(?P<nat>0(?P<n1>[1-9])(?P<s2>{_SEP}?)[0-9]{{2}}(?:(?P=s2)[0-9]{{2}}){{3}})"
@@ -352,6 +361,20 @@ def _find_nirs(text: str) -> list[_Hit]:
         if key is None:
             hits.append(_Hit(start, end, keyed=False))
         elif int(key) == _nir_key(body):
+            hits.append(_Hit(start, end))
+    found = [(h.start, h.end) for h in hits]
+    for m in _NIR_THOUSANDS.finditer(text):
+        start, end = m.span()
+        digits = "".join(c for c in m.group() if c in _DIGITS)
+        if digits[0] not in "123478" or not _nir_month_ok(digits):
+            continue
+        if _embedded(text, start, end, _SEPARATORS | {",", "'"}):
+            continue  # one stretch of a longer run of groups, or a decimal
+        if any(a < end and start < b for a, b in found):
+            continue
+        if m.group("short") is not None:
+            hits.append(_Hit(start, end, keyed=False))
+        elif int(digits[13:]) == _nir_key(digits[:13]):
             hits.append(_Hit(start, end))
     return hits
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
 
 from agoria_tre.disclosure.policy import Policy
-from agoria_tre.disclosure.readers.table import Table
+from agoria_tre.disclosure.readers.table import (
+    STRONG_STATISTIC_WORDS,
+    SUM_WORDS,
+    Table,
+    is_marker,
+    number,
+    statistic_tokens,
+)
 from agoria_tre.disclosure.report import RuleResult, flagged, passed
 from agoria_tre.disclosure.rules.tables import threshold
 from agoria_tre.disclosure.status import Status
@@ -108,15 +116,253 @@ def extremes_and_quantiles(names: Iterable[str], *, where: str) -> list[RuleResu
     return results
 
 
-def row_level(table: Table) -> list[RuleResult]:
-    """Tables of individual records: an identifier-like column, or rows of 0/1 indicators."""
-    names = [*table.label_names, *table.header]
-    identifying = [
-        n
-        for n in names
-        if n.strip().lower() in IDENTIFIER_WORDS
-        or _words(n) & {"id", "pseudonym", "pseudonyme", "nir", "ipp"}
+# Words that alone name an identifier column ("identifiant", "patient_uuid", "NIR"…).
+ID_TOKENS = {
+    "id",
+    "ids",
+    "identifiant",
+    "identifiants",
+    "identifier",
+    "ident",
+    "pseudonym",
+    "pseudonyme",
+    "nir",
+    "ipp",
+    "nip",
+    "nda",
+    "mrn",
+    "uuid",
+    "guid",
+    "matricule",
+    "ssn",
+    "usubjid",
+    "subjid",
+}
+# A person (or their file) and a word for a code or number: "num_dossier", "code_patient",
+# "patient_ref", "subject_no", "numero_patient"; glued too: "patientid", "subjectno".
+_PERSON = (
+    r"patient|subject|subj|sujet|person|personne|individu|participant|pat|dossier|record"
+    r"|client|beneficiaire|bénéficiaire|assure|assuré|enfant|child|mother|mere|mère"
+)
+_CODE = (
+    r"id|ident|identifiant|identifier|num|no|nr|numero|numéro|number|code|ref|reference"
+    r"|référence|key|cle|clé"
+)
+_GLUED_ID = re.compile(rf"(?:{_PERSON})(?:{_CODE})|(?:{_CODE})(?:{_PERSON})")
+_PERSON_WORDS = set(_PERSON.split("|"))
+_CODE_WORDS = set(_CODE.split("|"))
+# Attributes measured on a person: as columns of a table whose rows are not groups, each row
+# is one person.
+MEASURE_WORDS = {
+    "age",
+    "âge",
+    "ages",
+    "weight",
+    "poids",
+    "height",
+    "bmi",
+    "imc",
+    "sbp",
+    "dbp",
+    "pas",
+    "pad",
+    "systolic",
+    "systolique",
+    "diastolic",
+    "diastolique",
+    "pulse",
+    "creatinine",
+    "créatinine",
+    "creat",
+    "hba1c",
+    "glycemia",
+    "glycémie",
+    "glycemie",
+    "cholesterol",
+    "cholestérol",
+    "ldl",
+    "hdl",
+    "temperature",
+    "température",
+    "income",
+    "revenu",
+    "salary",
+    "salaire",
+    "dob",
+    "birth",
+    "birthdate",
+    "naissance",
+    "ddn",
+    "kg",
+    "cm",
+    "mmhg",
+}
+# ... unless they name a grouping of that attribute ("age_group", "tranche_age").
+GROUPING_WORDS = {"group", "groupe", "groups", "class", "classe", "band", "tranche", "bin", "cat"}
+# Columns of counts or statistics: the rows are groups, whatever the other columns say.
+AGGREGATE_WORDS = (
+    {
+        "n",
+        "nb",
+        "nbr",
+        "count",
+        "counts",
+        "effectif",
+        "effectifs",
+        "nombre",
+        "freq",
+        "frequency",
+        "fréquence",
+        "frequence",
+        "size",
+        "total",
+        "totals",
+        "pct",
+        "percent",
+        "percentage",
+        "pourcentage",
+        "proportion",
+        "prop",
+        "rate",
+        "taux",
+        "ratio",
+        "share",
+        "part",
+        "min",
+        "max",
+        "q1",
+        "q3",
+        "iqr",
+        "coef",
+        "se",
+    }
+    | STRONG_STATISTIC_WORDS
+    | SUM_WORDS
+)
+_INDEX_NAMES = {"", "index", "unnamed: 0", "unnamed:0", "level_0", "#", "row", "rownames"}
+
+
+def _identifying(name: str) -> bool:
+    words = statistic_tokens(name) | _words(name)
+    compact = re.sub(r"[^a-zà-ÿ0-9]", "", name.lower())
+    return (
+        name.strip().lower() in IDENTIFIER_WORDS
+        or bool(words & ID_TOKENS)
+        or _GLUED_ID.fullmatch(compact) is not None
+        or (
+            bool(words & _PERSON_WORDS)
+            and bool(words & _CODE_WORDS)
+            and not words & {"of", "de", "des", "du", "d", "per", "par"}
+        )
+    )
+
+
+def _kind(text: str) -> str:
+    """'number', 'hidden' (empty or a marker) or 'text'."""
+    if number(text) is not None:
+        return "number"
+    if text == "" or is_marker(text):
+        return "hidden"
+    return "text"
+
+
+def _fractional(cells: list[str]) -> bool:
+    """Whether a column of numbers holds a value that is not whole (a mean, not a count)."""
+    return any((v := number(c)) is not None and v != int(v) for c in cells)
+
+
+def _row_numbers(name: str, cells: list[str]) -> list[int] | None:
+    """A pandas index written out: an unnamed column of distinct whole numbers >= 0."""
+    if name.strip().lower() not in _INDEX_NAMES:
+        return None
+    values = [number(c) for c in cells]
+    if any(v is None or v < 0 or v != int(v) for v in values):
+        return None
+    ints = [int(v) for v in values if v is not None]
+    return ints if len(set(ints)) == len(ints) else None
+
+
+def _records(table: Table) -> str | None:
+    """Why the rows look like individual records, or None.
+
+    - an unnamed index of row numbers that is not 0..n-1 (a sample or a filter of a larger
+      frame) over person measures (age, weight…), or over text values that repeat, or over
+      several measures without any text;
+    - no label column (or only a 0..n-1 index), no count or statistic column, and two or
+      more columns of person measures, unless a text column or a leading sorted column of
+      distinct values keys the rows as groups.
+    """
+    rows = table.shape[0]
+    if rows < 2 or (table.header and all(number(h) is not None for h in table.header)):
+        return None
+    columns = [
+        (name, [labels[k] for labels in table.row_labels])
+        for k, name in enumerate(table.label_names)
+    ] + [(name, [row[j] for row in table.cells]) for j, name in enumerate(table.header)]
+    indexes: list[list[int]] = []
+    while len(columns) - len(indexes) > 2:  # up to two leading index columns (to_json)
+        found = _row_numbers(*columns[len(indexes)])
+        if found is None:
+            break
+        indexes.append(found)
+    rest = columns[len(indexes) :]
+    text_labels = len(table.label_names) > len(indexes)  # leading text columns: the groups
+    kinds = [[_kind(c) for c in cells] for _, cells in rest]
+    text = [k for k, col in enumerate(kinds) if col.count("text") * 2 >= len(col) > 0]
+    numeric = [
+        k for k, col in enumerate(kinds) if k not in text and col.count("number") * 2 >= len(col)
     ]
+    words = [statistic_tokens(name) | _words(name) for name, _ in rest]
+    aggregate = any(w & AGGREGATE_WORDS for w in words) or any("%" in n for n, _ in rest)
+    if aggregate:
+        return None
+    measures = [
+        rest[k][0] for k in numeric if words[k] & MEASURE_WORDS and not words[k] & GROUPING_WORDS
+    ]
+    keys = [tuple(rest[k][1][i].strip().lower() for k in text) for i in range(rows)]
+    repeated = bool(text) and len(set(keys)) < rows
+    sampled = [
+        ints
+        for ints in indexes
+        if set(ints) != set(range(rows)) and set(ints) != set(range(1, rows + 1))
+    ]
+    if sampled and not text_labels:
+        ints = sampled[0]
+        unsorted = any(b < a for a, b in pairwise(ints))
+        if not unsorted and all(_fractional(rest[k][1]) for k in numeric if rest[k][0] in measures):
+            measures = []  # sorted keys over means (groupby on an unnamed array): groups
+        if measures or repeated or (not text and len(numeric) >= 2 and unsorted):
+            what = (
+                f"columns of person measures ({', '.join(measures[:3])})"
+                if measures
+                else "text values that repeat"
+                if repeated
+                else f"{len(numeric)} columns of measures"
+            )
+            return (
+                f"an unnamed column of row numbers taken from a larger frame (a pandas index)"
+                f" over {what}"
+            )
+    if text_labels or len(measures) < 2 or (text and not repeated):
+        return None
+    first = [number(c) for c in rest[0][1]]
+    first_is_key = (0 in numeric and rest[0][0] not in measures) or (
+        all(v is not None for v in first)
+        and all(a < b for a, b in pairwise(v for v in first if v is not None))
+    )
+    if first_is_key:  # a leading non-measure, or distinct sorted values: groupby's keys
+        return None
+    return (
+        f"{len(measures)} columns of person measures ({', '.join(measures[:3])}) in rows"
+        " that are not groups (no label column" + (", text values repeat)" if text else ")")
+    )
+
+
+def row_level(table: Table) -> list[RuleResult]:
+    """Tables of individual records: an identifier-like column, rows that repeat their
+    labels, rows of 0/1 indicators, or rows that look like one person each."""
+    names = [*table.label_names, *table.header]
+    identifying = [n for n in names if _identifying(n)]
     if identifying:
         return [
             flagged(
@@ -145,7 +391,64 @@ def row_level(table: Table) -> list[RuleResult]:
                 f"looks like row-level data: {rows} rows holding only 0 and 1",
             )
         ]
+    why = _records(table)
+    if why is not None:
+        return [flagged("row_level", Status.FAIL, f"looks like row-level data: {why}")]
     return [passed("row_level", "aggregated: no identifying column, no record-like rows")]
+
+
+def _pairs(table: Table) -> list[tuple[int, int]]:
+    """(sum column, mean column) pairs of the same variable: ``sum``/``mean``,
+    ``cost_sum``/``cost_mean``, ``somme``/``moyenne``."""
+    sums: dict[frozenset[str], int] = {}
+    means: dict[frozenset[str], int] = {}
+    totals = SUM_WORDS | {"total", "totals", "totaux"}
+    for j, name in enumerate(table.header):
+        words = statistic_tokens(name)
+        rest = frozenset(words - totals - STRONG_STATISTIC_WORDS - {"of", "de", "du", "des"})
+        if words & totals and j not in table.margin_columns:
+            sums.setdefault(rest, j)
+        elif words & {"mean", "moyenne", "moyen", "average", "avg", "moy"}:
+            means.setdefault(rest, j)
+    pairs = [(sums[key], means[key]) for key in sums if key in means]
+    if not pairs and len(sums) == 1 and len(means) == 1:
+        pairs = [(next(iter(sums.values())), next(iter(means.values())))]
+    return pairs
+
+
+def implied_counts(table: Table, policy: Policy) -> list[RuleResult]:
+    """A sum beside a mean of the same cells publishes their count (sum / mean): it faces
+    the threshold; sum == mean says the cell is one unit."""
+    pairs = _pairs(table)
+    if not pairs:
+        return []
+    values = table.values
+    implied = np.full(table.shape, np.nan)
+    for s, m in pairs:
+        total, mean = values[:, s], values[:, m]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n = np.where((mean != 0) & ~np.isnan(mean) & ~np.isnan(total), total / mean, np.nan)
+        whole = ~np.isnan(n) & (np.abs(n - np.round(n)) <= 0.05)
+        implied[whole, s] = np.round(n[whole])
+    result = threshold(implied, policy)
+    if result.status is Status.PASS:
+        return [
+            passed(
+                "statistic.implied_count",
+                f"sum ÷ mean gives at least {policy.threshold} units in every row",
+            )
+        ]
+    ones = [(i, j) for i, j in result.cells if implied[i, j] == 1]
+    detail = f", {len(ones)} with sum = mean: one unit's own value" if ones else ""
+    return [
+        flagged(
+            "statistic.implied_count",
+            Status.FAIL,
+            f"sum ÷ mean publishes the count of {len(result.cells)} cells: fewer than"
+            f" {policy.threshold} units{detail}",
+            list(result.cells),
+        )
+    ]
 
 
 def survival_columns(
