@@ -318,6 +318,14 @@ def test_k_anonymity_report_on_quasi_identifiers(
     }
 
 
+def test_windows_exports_are_read_as_cp1252(catalog: Catalog, key: Key, tmp_path: Path) -> None:
+    source = tmp_path / "win.csv"
+    note = "cœur à 5 €, l\u2019effet"  # a curly apostrophe, as Word types it
+    source.write_bytes(f"ipp;note\n1;{note}\n".encode("cp1252"))
+    result = ingest(catalog, source, by_ipp("win"), key=key, actor="dm")
+    assert pq.read_table(result.path / "data.parquet").column("note").to_pylist() == [note]
+
+
 def test_types_dates_and_encodings(catalog: Catalog, key: Key, tmp_path: Path) -> None:
     text = (
         "ipp;naissance;dep;dose;grade;debut;note\n"
@@ -337,7 +345,7 @@ def test_types_dates_and_encodings(catalog: Catalog, key: Key, tmp_path: Path) -
     assert table.column("grade").to_pylist() == [3, 1]
     assert table.column("debut").to_pylist() == [date(2024, 1, 8), date(2024, 2, 1)]
     assert table.column("note").to_pylist() == ["Nausée", None]
-    assert result.manifest["sources"][0]["encoding"] == "latin-1"
+    assert result.manifest["sources"][0]["encoding"] == "cp1252"  # Latin-1's superset
     assert result.manifest["sources"][0]["delimiter"] == ";"
 
 
@@ -379,3 +387,126 @@ def test_demo_cohort_is_deterministic_and_plants_rare_groups(tmp_path: Path) -> 
     fatal = [e for e in events if e["grade"] == "5"]
     assert len(fatal) == 2
     assert {e["terme"] for e in fatal} == {demo.FATAL_TERM}
+
+
+def test_a_signal_held_through_the_commit_keeps_the_registered_version(
+    catalog: Catalog, extracts: demo.DemoFiles, key: Key, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    from agoria_tre import audit
+
+    flush = audit.flush_pending_anchor
+
+    def interrupted_flush(session: object) -> None:
+        signal.raise_signal(signal.SIGINT)  # held by Catalog.write, raised after the commit
+        flush(session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "flush_pending_anchor", interrupted_flush)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(catalog, extracts.outcomes, by_ipp("late"), key=key, actor="dm")
+    monkeypatch.setattr(audit, "flush_pending_anchor", flush)
+    with catalog.read() as session:
+        version = datasets.get_version(session, DatasetRef("late", 1))
+        stored = catalog.settings.home / version.storage_path
+    assert (stored / "data.parquet").is_file()
+    assert hashlib.sha256((stored / "data.parquet").read_bytes()).hexdigest() == (
+        version.content_hash
+    )
+
+
+def test_copies_do_not_keep_the_versions_row_order(
+    catalog: Catalog, extracts: demo.DemoFiles, key: Key
+) -> None:
+    result = ingest(catalog, extracts.treatments, by_ipp("treatments"), key=key, actor="dm")
+    for slug in ("alpha", "beta"):
+        make_project(catalog, slug)
+        grant(catalog, slug, result.ref)
+    copies.reconcile(catalog, key)
+    home = catalog.settings.home
+    with catalog.read() as session:
+        paths = {c.project.slug: home / c.storage_path / "data.parquet" for c in
+                 copies.live_copies(session)}  # fmt: skip
+    alpha, beta = (pq.read_table(paths[s]) for s in ("alpha", "beta"))
+    version = pq.read_table(result.path / "data.parquet")
+    assert alpha.num_rows == beta.num_rows == version.num_rows
+    assert alpha.column("ipp").to_pylist() == sorted(alpha.column("ipp").to_pylist())
+    rest = [c for c in version.column_names if c != "ipp"]
+    assert alpha.select(rest).to_pylist() != beta.select(rest).to_pylist()  # no row N = row N
+    assert sorted(map(str, alpha.select(rest).to_pylist())) == sorted(
+        map(str, version.select(rest).to_pylist())
+    )
+
+
+def test_reconcile_removes_copy_folders_no_copy_records(
+    catalog: Catalog, extracts: demo.DemoFiles, key: Key
+) -> None:
+    import shutil
+
+    result = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
+    make_project(catalog, "eta")
+    grant(catalog, "eta", result.ref)
+    (made,) = copies.reconcile(catalog, key)
+    home = catalog.settings.home
+    stray = (home / made.path).with_name("v9")
+    shutil.copytree(home / made.path, stray)  # as a crash after recording a removal leaves
+    assert copies.reconcile(catalog, key) == []
+    assert not stray.exists()
+    assert (home / made.path / "data.parquet").is_file()
+
+
+def test_sweeps_leave_live_builds_alone(tmp_path: Path) -> None:
+    from agoria_tre.ingest import storage
+
+    incoming = tmp_path / ".incoming"
+    with storage.build_folder(incoming, "live") as live:
+        (live / "data.parquet").write_bytes(b"partial")
+        dead = incoming / "dead.1.abcd"
+        dead.mkdir()
+        (incoming / "dead.1.abcd.lock").write_bytes(b"")  # nobody holds it: its process died
+        assert storage.sweep(incoming) == [dead, incoming / "dead.1.abcd.lock"]
+        assert live.is_dir()
+    assert list(incoming.iterdir()) == []
+
+
+def test_parquet_sources_keep_their_types(catalog: Catalog, key: Key, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    source = tmp_path / "typed.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "ipp": pa.array([1, 2], pa.int64()),
+                "seen": pa.array([datetime(2024, 1, 1, 8), datetime(2024, 2, 1, 9)]),
+                "flag": pa.array([True, False]),
+                "n": pa.array([3, 4], pa.int32()),
+                "ward": pa.array(["a", "b"]).dictionary_encode(),
+            }
+        ),
+        source,
+    )
+    result = ingest(catalog, source, by_ipp("typed"), key=key, actor="dm")
+    table = pq.read_table(result.path / "data.parquet")
+    assert {f.name: str(f.type) for f in table.schema} == {
+        "ipp": "string", "seen": "timestamp[us]", "flag": "bool", "n": "int32", "ward": "string"
+    }  # fmt: skip
+    assert table.column("ipp").to_pylist() == [
+        reference_pseudonym(key, "1"), reference_pseudonym(key, "2")
+    ]  # fmt: skip
+
+
+def reference_pseudonym(key: Key, value: str) -> str:
+    digest = hmac.new(key.secret, value.encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest)[:26].decode()
+
+
+def test_missing_identifiers_are_counted_not_hashed(
+    catalog: Catalog, key: Key, tmp_path: Path
+) -> None:
+    source = tmp_path / "blank.csv"
+    source.write_text('ipp,a\nP1,1\n"",2\n   ,3\nP1,4\n')
+    result = ingest(catalog, source, by_ipp("blank"), key=key, actor="dm")
+    assert result.manifest["identifiers"] == {"ipp": {"missing": 2}}
+    column = pq.read_table(result.path / "data.parquet").column("ipp").to_pylist()
+    assert column[1:3] == [None, None]
+    assert column[0] == column[3] == reference_pseudonym(key, "P1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -22,7 +23,8 @@ from agoria_tre.ingest.keys import create_key_file
 from tests.support import snapshot
 
 AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
-DROP = ["--drop", "nom", "--drop", "prenom", "--drop", "nir", "--drop", "adresse"]
+DROP = ["--drop", "nom", "--drop", "prenom", "--drop", "nir", "--drop", "adresse",
+        "--drop", "telephone"]  # fmt: skip
 
 
 def run(
@@ -85,7 +87,7 @@ def test_demo_data_ingest_grant_show_from_the_command_line(
     assert json.loads(made.stdout)["files"]["patients"] == 150
     done = run(
         env, "dataset", "ingest", str(out / "patients.csv"), "--name", "patients",
-        "--id-column", "ipp", *DROP, "--drop", "telephone", "--date-of-birth", "date_naissance",
+        "--id-column", "ipp", *DROP, "--date-of-birth", "date_naissance",
         "--quasi", "sexe", "--quasi", "departement",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -98,7 +100,7 @@ def test_demo_data_ingest_grant_show_from_the_command_line(
     )  # fmt: skip
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
-    assert json.loads(quiet.stdout)["manifest"]["sources"][0]["encoding"] == "latin-1"
+    assert json.loads(quiet.stdout)["manifest"]["sources"][0]["encoding"] == "cp1252"
     created = run(env, "project", "create", "eap", "--title", "EAP", "--legal-basis", "MR-004")
     assert created.returncode == 0, created.stderr
     until = (date.today() + timedelta(days=30)).isoformat()
@@ -189,6 +191,19 @@ def test_every_bad_input_is_refused_with_exit_2_and_nothing_written(
         ([patients, *ok, "--encoding", "klingon"], "unknown encoding 'klingon'"),
         ([patients, "--name", "p", "--id-column", "ipp", "--drop", "ipp"],
          "column 'ipp' is both dropped and in --id-column"),
+        ([patients, *ok, *DROP[:-2], "--date-of-birth", "date_naissance"],
+         "column 'telephone': its name says it is a direct identifier: --drop telephone, or"
+         " --keep-column telephone if it is not identifying"),
+        ([patients, *ok, *DROP], "column 'date_naissance': a birth date would be kept whole"),
+        ([bad_csv(tmp_path, "notes.csv", "ipp,remarque\n1,rappeler le 06 12 34 56 78\n"), *ok],
+         "column 'remarque': its first rows hold direct identifiers (phone)"),
+        ([bad_csv(tmp_path, "dob2.csv", "ipp,dob\n1,1950-13-45\n"), *ok, "--date-of-birth", "dob"],
+         "dob2.csv, line 2, column 'dob': the value is not a date"),
+        ([patients, *ok, "--encoding", "utf-16"], "encoding 'utf-16' is not read here"),
+        ([bad_csv(tmp_path, "nohdr.csv", "080000004,ROBERT,Antoine,1959-10-30\n"),
+          "--name", "n", "--id-column", "ipp"],
+         "nohdr.csv, line 1: no column 'ipp' for --id-column (the header has 4 columns; is its"
+         " first line a header?)"),
     ]  # fmt: skip
     before = state(env)
     for args, message in cases:
@@ -196,6 +211,7 @@ def test_every_bad_input_is_refused_with_exit_2_and_nothing_written(
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert message in done.stderr, (args, done.stderr)
         assert done.stderr.count("\n") == 1, done.stderr  # one line, no traceback
+        assert "ROBERT" not in done.stderr  # a record's values are never echoed
         assert state(env) == before, args
     keyless = {k: v for k, v in env.items() if k != "AGORIA_KEY_FILE"}
     done = run(keyless, "dataset", "ingest", patients, *ok)
@@ -242,7 +258,19 @@ def test_an_interrupted_ingest_leaves_nothing_behind(
     source = big
     before = state(env)
     process = subprocess.Popen(
-        [AGORIA, "dataset", "ingest", str(source), "--name", "big", "--id-column", "ipp", *DROP],
+        [
+            AGORIA,
+            "dataset",
+            "ingest",
+            str(source),
+            "--name",
+            "big",
+            "--id-column",
+            "ipp",
+            *DROP,
+            "--date-of-birth",
+            "date_naissance",
+        ],
         env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -282,7 +310,7 @@ def test_a_full_disk_is_refused_cleanly(env: dict[str, str], tmp_path: Path) -> 
     # Files may not grow much past the catalog's size: the version's data file will.
     done = run(
         env, "dataset", "ingest", str(source), "--name", "t", "--id-column", "ipp", *DROP,
-        limit_file_bytes=catalog_bytes + (64 << 10),
+        "--date-of-birth", "date_naissance", limit_file_bytes=catalog_bytes + (64 << 10),
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "cannot write the dataset version" in done.stderr
@@ -318,3 +346,71 @@ def test_progress_is_shown_on_a_terminal_only(env: dict[str, str], files: demo.D
     assert b"rows" in shown
     assert b"MB/s" in shown
     assert b"ETA" in shown
+
+
+def test_undeclared_identifying_columns_can_be_kept_on_purpose(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    source = bad_csv(tmp_path, "ward.csv", "ipp,nom_service,n\n1,cardiologie,3\n2,neurologie,4\n")
+    refused = run(env, "dataset", "ingest", source, "--name", "w", "--id-column", "ipp")
+    assert refused.returncode == 2
+    assert "column 'nom_service': its name says it is a direct identifier" in refused.stderr
+    kept = run(env, "dataset", "ingest", source, "--name", "w", "--id-column", "ipp",
+               "--keep-column", "nom_service", "--json")  # fmt: skip
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout)["manifest"]["options"]["keep_columns"] == ["nom_service"]
+
+
+def test_key_files_that_could_be_swapped_or_hang_are_refused(
+    env: dict[str, str], files: demo.DemoFiles, tmp_path: Path
+) -> None:
+    ok = [str(files.outcomes), "--name", "o", "--id-column", "ipp"]
+    fifo = tmp_path / "fifo.key"
+    os.mkfifo(fifo, 0o600)
+    linked = tmp_path / "linked.key"
+    os.link(env["AGORIA_KEY_FILE"], linked)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    open_key = shared / "platform.key"
+    create_key_file(open_key)
+    for path, message in (
+        (fifo, "is not a regular file"),
+        (linked, "has other hard links"),
+        (open_key, "can be written by others"),
+    ):
+        done = run(env, "dataset", "ingest", *ok, "--key-file", str(path))
+        assert done.returncode == 2, (path, done.stderr)
+        assert message in done.stderr
+
+
+def test_a_grant_recorded_with_a_broken_key_says_so(
+    env: dict[str, str], files: demo.DemoFiles, tmp_path: Path
+) -> None:
+    made = run(env, "dataset", "ingest", str(files.outcomes), "--name", "o", "--id-column", "ipp")
+    assert made.returncode == 0, made.stderr
+    assert (
+        run(env, "project", "create", "broken", "--title", "B", "--legal-basis", "X").returncode
+        == 0
+    )
+    until = (date.today() + timedelta(days=30)).isoformat()
+    bad = {**env, "AGORIA_KEY_FILE": str(tmp_path / "missing.key")}
+    done = run(bad, "grant", "add", "broken", "o@1", "--reference", "R", "--until", until)
+    assert done.returncode == 5, done.stderr
+    assert "recorded, but the project's copies cannot be made" in done.stderr
+    listed = json.loads(run(env, "grant", "list", "broken", "--json").stdout)
+    assert [g["dataset"] for g in listed] == ["o@1"]
+
+
+def test_demo_data_never_overwrites_and_stays_before_its_extraction_date(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "x"
+    assert run(env, "demo-data", "--patients", "50", "--out", str(out)).returncode == 0
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in out.iterdir())
+    again = run(env, "demo-data", "--patients", "50", "--out", str(out))
+    assert again.returncode == 2
+    assert "never overwritten" in again.stderr
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", (out / "treatments.csv").read_text())
+    dates += re.findall(r"\d{4}-\d{2}-\d{2}", (out / "outcomes.csv").read_text())
+    assert max(dates) <= demo.EXTRACTED.isoformat()

@@ -23,7 +23,7 @@ from agoria_tre.ingest.keys import (
     load_key,
     native_pseudonyms,
 )
-from agoria_tre.ingest.pipeline import ColumnPseudonymiser
+from agoria_tre.ingest.pipeline import ColumnPseudonymiser, identifier_text
 
 
 def reference(secret: bytes, value: bytes) -> str:
@@ -97,8 +97,11 @@ def test_the_native_pseudonymiser_is_built_and_agrees_with_python() -> None:
     column = pa.array(values, type=pa.string())
     for secret in (os.urandom(32), os.urandom(100)):
         key = Key(secret)
-        expected = [None if v is None else reference(secret, v.strip().encode()) for v in values]
-        assert native(secret, pa.compute.utf8_trim_whitespace(column)).to_pylist() == expected
+        expected = [
+            None if v is None or not v.strip() else reference(secret, v.strip().encode())
+            for v in values
+        ]
+        assert native(secret, identifier_text(column)).to_pylist() == expected
         assert ColumnPseudonymiser(key)(column.slice(7)).to_pylist() == expected[7:]
         python = ColumnPseudonymiser(key)
         python._native = None  # the pure-Python path, as on a host without the library
@@ -138,3 +141,17 @@ def test_key_files_are_checked_before_use(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="AGORIA_KEY_FILE"):
         key_path(None, environ={})
     assert key_path(None, environ={"AGORIA_KEY_FILE": str(good)}) == good
+
+
+def test_identifiers_are_normalised_before_hashing() -> None:
+    key = Key(os.urandom(32))
+    composed, decomposed = "Hél\u00e8ne-1", "He\u0301le\u0300ne-1"
+    column = pa.array([composed, decomposed, "  ", "", None, " P1 "], type=pa.string())
+    for native in (True, False):
+        pseudonymise = ColumnPseudonymiser(key)
+        if not native:
+            pseudonymise._native = None
+        out = pseudonymise(column).to_pylist()
+        assert out[0] == out[1] == reference(key.secret, composed.encode())
+        assert out[2:5] == [None, None, None]  # blanks identify nobody: never one shared value
+        assert out[5] == reference(key.secret, b"P1")

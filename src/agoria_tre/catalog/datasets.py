@@ -40,6 +40,11 @@ def get_version(session: Session, ref: DatasetRef) -> DatasetVersion:
     return version
 
 
+def version_at(session: Session, storage_path: str) -> DatasetVersion | None:
+    """The version stored at ``storage_path``, if the catalog holds one."""
+    return session.scalar(select(DatasetVersion).where(DatasetVersion.storage_path == storage_path))
+
+
 def list_versions(session: Session) -> Sequence[DatasetVersion]:
     return session.scalars(
         select(DatasetVersion).join(Dataset).order_by(Dataset.name, DatasetVersion.version)

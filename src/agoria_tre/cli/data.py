@@ -13,7 +13,7 @@ import click
 from agoria_tre.catalog import datasets
 from agoria_tre.cli.common import State, actor_option, check_actor_option, json_option, pass_state
 from agoria_tre.cli.output import emit_fields, emit_json, emit_table
-from agoria_tre.errors import ConfigurationError
+from agoria_tre.errors import AgoriaError, ConfigurationError, InvalidInput
 from agoria_tre.ingest import copies, demo
 from agoria_tre.ingest.copies import CopyChange, CopyFailed
 from agoria_tre.ingest.keys import Key, create_key_file, key_path, load_key
@@ -39,7 +39,14 @@ def optional_key(state: State) -> Key | None:
 def sync_copies(state: State, slug: str, *, actor: str) -> list[CopyChange]:
     """After a grant changed: make or remove the project's copies. Raises CopyFailed (exit 5)
     when one could not be made: the grant change itself is committed."""
-    changes = copies.reconcile(state.catalog(), optional_key(state), project=slug, actor=actor)
+    try:
+        key = optional_key(state)
+    except AgoriaError as exc:
+        raise CopyFailed(
+            f"recorded, but the project's copies cannot be made: {exc.user_message};"
+            " 'agoria-tre dataset reconcile' retries"
+        ) from None
+    changes = copies.reconcile(state.catalog(), key, project=slug, actor=actor)
     failed = [c for c in changes if c.action == "failed"]
     if failed:
         raise CopyFailed(
@@ -111,7 +118,12 @@ def demo_data(patients: int, seed: int, out: Path, as_json: bool) -> None:
     The extracts carry invented direct identifiers (names, NIRs, addresses, birth dates),
     so that ingest is exercised as with real data. Deterministic for a seed.
     """
-    files = demo.generate(out, patients=patients, seed=seed)
+    try:
+        files = demo.generate(out, patients=patients, seed=seed)
+    except FileExistsError as exc:
+        raise InvalidInput(str(exc)) from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write the extracts to {out}: {exc.strerror or exc}") from None
     if as_json:
         emit_json({"folder": str(files.folder), "files": files.counts})
         return
@@ -169,6 +181,10 @@ def register(dataset: click.Group) -> None:
 )
 @click.option("--quasi", multiple=True, help="Quasi-identifier for the k-anonymity report.")
 @click.option("--text-column", "text_columns", multiple=True, help="Keep this column as text.")
+@click.option(
+    "--keep-column", "keep_columns", multiple=True,
+    help="Keep a column that looks identifying (by name or values) after checking it is not.",
+)  # fmt: skip
 @click.option("--encoding", help="Source encoding (default: UTF-8, else Latin-1, detected).")
 @click.option("--delimiter", help="CSV delimiter (default: detected among , ; tab |).")
 @click.option("--skip-bad-rows", default=0, type=int, help="Skip at most N malformed rows.")
@@ -186,6 +202,7 @@ def dataset_ingest(
     birth_precision: str,
     quasi: tuple[str, ...],
     text_columns: tuple[str, ...],
+    keep_columns: tuple[str, ...],
     encoding: str | None,
     delimiter: str | None,
     skip_bad_rows: int,
@@ -201,12 +218,13 @@ def dataset_ingest(
     who = check_actor_option(actor)
     options = IngestOptions(
         name=name,
-        id_columns=id_columns,
-        drop=drop,
-        date_of_birth=births,
+        id_columns=tuple(dict.fromkeys(id_columns)),
+        drop=tuple(dict.fromkeys(drop)),
+        date_of_birth=tuple(dict.fromkeys(births)),
         birth_precision=birth_precision,
-        quasi=quasi,
-        text_columns=text_columns,
+        quasi=tuple(dict.fromkeys(quasi)),
+        text_columns=tuple(dict.fromkeys(text_columns)),
+        keep_columns=tuple(dict.fromkeys(keep_columns)),
         encoding=encoding,
         delimiter=delimiter,
         skip_bad_rows=skip_bad_rows,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc
 import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -103,7 +104,6 @@ def reconcile(
     Without a key, copies are only removed; the ones to make are reported ``pending``.
     A copy that cannot be made is reported ``failed`` and the others still proceed.
     """
-    home = catalog.settings.home
     tz = catalog.settings.timezone
     with catalog.read() as session:
         query = select(Project).order_by(Project.id)
@@ -134,7 +134,7 @@ def reconcile(
             changes.append(_create(catalog, key, slug, version_id, now=now, actor=actor))
         except AgoriaError as exc:
             changes.append(CopyChange(slug, label, "failed", "", exc.user_message))
-    _sweep(home)
+    _sweep(catalog)
     return changes
 
 
@@ -197,12 +197,11 @@ def _create(
         raise CopyFailed(f"{label}: its data file is missing from the data directory")
     if storage.file_sha256(source) != expected_hash:
         raise CopyFailed(f"{label}: its data file does not match the catalog's hash")
-    incoming = home / "copies" / ".incoming"
-    incoming.mkdir(mode=0o700, parents=True, exist_ok=True)
-    build = incoming / f"{uid}.{version_id}.{os.getpid()}.{secrets.token_hex(4)}"
-    build.mkdir(mode=0o700)
     try:
-        with storage.terminate_unwinds():
+        with (
+            storage.terminate_unwinds(),
+            storage.build_folder(home / "copies" / ".incoming", f"{uid}.{version_id}") as build,
+        ):
             rows = _rekeyed(source, build / DATA_FILE, columns, rekey)
             content_hash = storage.file_sha256(build / DATA_FILE)
             manifest: dict[str, Any] = {
@@ -213,6 +212,7 @@ def _create(
                 "row_count": rows,
                 "files": [{"path": DATA_FILE, "sha256": content_hash}],
                 "rekeyed_columns": columns,
+                "row_order": f"by {columns[0]} (re-keyed)" if columns else "as the version",
                 "key_fingerprint": key.fingerprint,
             }
             storage.write_json(build / MANIFEST_FILE, manifest)
@@ -231,7 +231,6 @@ def _create(
                     )
                 )
                 if version_id not in still or held is not None:
-                    shutil.rmtree(build, ignore_errors=True)
                     return CopyChange(
                         slug, label, "unchanged", "", "made meanwhile or no longer granted"
                     )
@@ -256,50 +255,101 @@ def _create(
                     project=slug,
                     details={"copy_id": copy.id, "rows": rows, "content_hash": content_hash},
                 )
-                target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                for parent in (target.parent.parent, target.parent):
+                    parent.mkdir(mode=0o700, exist_ok=True)
                 if target.exists():  # a killed reconcile's rename, never recorded
                     storage.remove_tree(target)
                 storage.seal(build)
                 build.rename(target)
                 storage.fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        if target.exists():
-            with catalog.read() as session:
-                recorded = session.scalar(
-                    select(DatasetCopy.id).where(
-                        DatasetCopy.storage_path == str(target.relative_to(home)),
-                        DatasetCopy.removed_at.is_(None),
-                    )
-                )
-            if recorded is None:
-                storage.remove_tree(target)
+    except BaseException as exc:
+        # A copy the catalog records is complete (a signal held during the commit is raised
+        # after it); one it does not record is removed.
+        if target.exists() and not _recorded(catalog, target, home):
+            storage.remove_tree(target)
+        if isinstance(exc, OSError):
+            raise CopyFailed(f"{label}: cannot write the copy ({exc.strerror or exc})") from None
         raise
     return CopyChange(slug, label, "created", str(target.relative_to(home)))
 
 
+BUCKETS = "234567ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # a pseudonym's first character, byte order
+
+
+def _recorded(catalog: Catalog, target: Path, home: Path) -> bool:
+    with catalog.read() as session:
+        found = session.scalar(
+            select(DatasetCopy.id).where(
+                DatasetCopy.storage_path == str(target.relative_to(home)),
+                DatasetCopy.removed_at.is_(None),
+            )
+        )
+    return found is not None
+
+
 def _rekeyed(source: Path, target: Path, columns: list[str], key: Key) -> int:
-    """Write ``source`` with each pseudonym column re-keyed; returns the rows written."""
+    """Write ``source`` with each pseudonym column re-keyed, its rows ordered by the first
+    re-keyed column: in the version's order, row N of two projects' copies would be the
+    same person, and the re-keying would link nothing less. Memory stays bounded: rows are
+    first spread over 32 bucket files by the pseudonym's first character, then each bucket
+    is sorted on its own."""
     rekey = {c: ColumnPseudonymiser(key) for c in columns}
     parquet = pq.ParquetFile(source)
-    rows = 0
-    with pq.ParquetWriter(target, parquet.schema_arrow, compression="zstd") as writer:
-        for batch in parquet.iter_batches(batch_size=1 << 20):
+    schema = parquet.schema_arrow
+    if not columns:  # nothing re-keyed: nothing links either way
+        pq.write_table(parquet.read(), target, compression="zstd")
+        return int(parquet.metadata.num_rows)
+    order = columns[0]
+    spill = target.parent / "buckets"
+    spill.mkdir(mode=0o700)
+    writers = {b: pa.ipc.new_file(spill / f"{i:02d}.arrow", schema) for i, b in enumerate(BUCKETS)}
+    writers[""] = pa.ipc.new_file(spill / "nulls.arrow", schema)  # rows without an identifier
+    try:
+        for batch in parquet.iter_batches(batch_size=1 << 19):
             arrays = [
                 rekey[name](batch.column(name)) if name in rekey else batch.column(name)
-                for name in batch.schema.names
+                for name in schema.names
             ]
-            writer.write_table(pa.Table.from_arrays(arrays, schema=parquet.schema_arrow))
-            rows += batch.num_rows
+            table = pa.Table.from_arrays(arrays, schema=schema)
+            first = pc.fill_null(pc.utf8_slice_codeunits(table.column(order), 0, 1), "")
+            for bucket in pc.unique(first).to_pylist():
+                writers[bucket].write_table(table.filter(pc.equal(first, bucket)))
+    finally:
+        for writer in writers.values():
+            writer.close()
+    rows = 0
+    with pq.ParquetWriter(target, schema, compression="zstd") as out:
+        for part in [*(f"{i:02d}" for i in range(len(BUCKETS))), "nulls"]:
+            with pa.memory_map(str(spill / f"{part}.arrow")) as handle:
+                table = pa.ipc.open_file(handle).read_all()
+            if table.num_rows:
+                table = table.sort_by([(order, "ascending")]) if part != "nulls" else table
+                out.write_table(table)
+                rows += table.num_rows
+    shutil.rmtree(spill)
     with target.open("rb+") as handle:
         os.fsync(handle.fileno())
     return rows
 
 
-def _sweep(home: Path) -> None:
-    """Leftovers of killed runs, ingests' and copies' alike: the periodic job clears them."""
+def _sweep(catalog: Catalog) -> None:
+    """Leftovers of killed runs, ingests' and copies' alike: build folders nobody holds,
+    and copy folders no live copy records (a crash between recording a removal and deleting
+    the files). Done in a write transaction: copies are renamed into place inside one, so
+    none can appear half-recorded meanwhile."""
+    home = catalog.settings.home
     storage.sweep(home / "copies" / ".incoming")
     storage.sweep(home / "datasets" / ".incoming")
+    root = home / "copies"
+    if not root.is_dir():
+        return
+    with catalog.write() as session:
+        live = {c.storage_path for c in live_copies(session)}
+        for folder in sorted(root.glob("*/*/v*")):
+            if folder.parts[-3].startswith("."):
+                continue
+            if str(folder.relative_to(home)) not in live:
+                storage.remove_tree(folder)
 
 
 def manifest_of(path: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -49,9 +50,11 @@ ADVERSE_TERMS = [
     ("Neutropénie", 3), ("Hypertension", 2), ("Pneumopathie", 3), ("Hépatite", 3),
     ("Thrombopénie", 3), ("Insuffisance rénale aiguë", 4), ("Sepsis", 4),
 ]  # fmt: skip
+FILES = ("patients.csv", "treatments.csv", "adverse_events.csv", "outcomes.csv")
 FATAL_TERM = "Myocardite"  # the grade-5 event seen exactly twice
 RESPONSES = ["réponse complète", "réponse partielle", "maladie stable", "progression"]
 START = date(2024, 1, 8)
+EXTRACTED = date(2026, 10, 31)  # the extracts' date: nothing happens after it
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,14 @@ def _nir(sex: str, born: date, departement: str, rng: np.random.Generator) -> st
 def _write(
     path: Path, header: list[str], rows: Sequence[Sequence[object]], *, latin1: bool = False
 ) -> None:
+    """Owner-only, never over an existing file: these are identified extracts."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if latin1 else ",", lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode("latin-1" if latin1 else "utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(buffer.getvalue().encode("latin-1" if latin1 else "utf-8"))
 
 
 def generate(folder: Path, *, patients: int = 2000, seed: int = 2026) -> DemoFiles:
@@ -95,7 +101,10 @@ def generate(folder: Path, *, patients: int = 2000, seed: int = 2026) -> DemoFil
     if patients < 20:
         raise ValueError("the demo cohort needs at least 20 patients")
     rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    taken = [n for n in FILES if (folder / n).exists()]
+    if taken:
+        raise FileExistsError(f"{folder / taken[0]} exists: the extracts are never overwritten")
     patient_rows, treatment_rows, event_rows, outcome_rows = [], [], [], []
     weights = np.linspace(3.0, 1.0, len(DEPARTEMENTS))
     weights /= weights.sum()
@@ -120,14 +129,18 @@ def generate(folder: Path, *, patients: int = 2000, seed: int = 2026) -> DemoFil
              departement, address, phone]
         )  # fmt: skip
         drug, dose = DRUGS[int(rng.integers(0, len(DRUGS)))]
-        begin = START + timedelta(days=int(rng.integers(0, 600)))
+        begin = START + timedelta(days=int(rng.integers(0, 500)))
         episodes = int(rng.integers(1, 4))
         stop = begin
         for _ in range(episodes):
-            stop = begin + timedelta(days=int(rng.integers(14, 180)))
+            length = timedelta(days=int(rng.integers(14, 180)))
             given = round(dose * float(rng.choice([0.5, 0.75, 1.0, 1.0, 1.25])), 1)
+            pause = timedelta(days=int(rng.integers(7, 60)))
+            if begin >= EXTRACTED:
+                continue  # draws kept, so that a seed gives the same cohort
+            stop = min(EXTRACTED, begin + length)
             treatment_rows.append([ipp, drug, f"{given:.1f}", begin.isoformat(), stop.isoformat()])
-            begin = stop + timedelta(days=int(rng.integers(7, 60)))
+            begin = stop + pause
         for _ in range(int(rng.poisson(1.2))):
             term, grade_base = ADVERSE_TERMS[int(rng.integers(0, len(ADVERSE_TERMS)))]
             grade = min(4, grade_base + int(rng.integers(0, 2)))
@@ -137,7 +150,7 @@ def generate(folder: Path, *, patients: int = 2000, seed: int = 2026) -> DemoFil
         if i in fatal:
             onset = stop - timedelta(days=3)
             event_rows.append([ipp, FATAL_TERM, 5, onset.isoformat(), "oui"])
-        last_seen = stop + timedelta(days=int(rng.integers(30, 400)))
+        last_seen = min(EXTRACTED, stop + timedelta(days=int(rng.integers(30, 400))))
         outcome_rows.append(
             [ipp, str(rng.choice(RESPONSES)), "oui" if died else "non",
              last_seen.isoformat() if died else "", last_seen.isoformat()]

@@ -214,8 +214,15 @@ def load_key(path: Path, *, home: Path) -> Key:
         raise ConfigurationError(
             f"the key file {path} is inside the data directory {home}: keep it elsewhere"
         )
+    parent = os.stat(resolved.parent) if resolved.parent.exists() else None
+    if parent is not None and parent.st_mode & 0o022 and not parent.st_mode & stat.S_ISVTX:
+        raise InvalidInput(
+            f"the key file's folder {resolved.parent} can be written by others: they could"
+            " replace the key; keep it in an owner-only folder"
+        )
     try:
-        fd = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: a FIFO planted in place of the key must not hang the platform.
+        fd = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise InvalidInput(f"key file {path} does not exist") from None
     except OSError as exc:
@@ -231,6 +238,11 @@ def load_key(path: Path, *, home: Path) -> Key:
             )
         if info.st_uid != os.geteuid():
             raise InvalidInput(f"key file {path} belongs to another user")
+        if info.st_nlink > 1:
+            raise InvalidInput(
+                f"key file {path} has other hard links: one of them could be anywhere,"
+                " even in the data directory"
+            )
         secret = os.read(fd, MAX_KEY_BYTES + 1)
     finally:
         os.close(fd)
@@ -245,12 +257,14 @@ def load_key(path: Path, *, home: Path) -> Key:
 
 def create_key_file(path: Path) -> Key:
     """Write a new random 32-byte key, owner-only; refuses to overwrite one."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = os.urandom(MIN_KEY_BYTES)
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InvalidInput(f"key file {path} already exists: it is never overwritten") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot create key file {path}: {exc.strerror}") from None
     try:
         os.write(fd, secret)
         os.fsync(fd)

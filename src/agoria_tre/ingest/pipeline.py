@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ import pyarrow.parquet as pq
 from agoria_tre.catalog import datasets
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.disclosure.policy import load_profile
-from agoria_tre.errors import AgoriaError, ConfigurationError, InvalidInput
+from agoria_tre.errors import AgoriaError, InvalidInput
 from agoria_tre.ingest import storage
 from agoria_tre.ingest.keys import (
     Key,
@@ -56,6 +54,7 @@ class IngestOptions:
     birth_precision: str = "year"  # or "month"
     quasi: tuple[str, ...] = ()
     text_columns: tuple[str, ...] = ()
+    keep_columns: tuple[str, ...] = ()  # checked by a person: not identifying after all
     encoding: str | None = None
     delimiter: str | None = None
     skip_bad_rows: int = 0
@@ -141,10 +140,24 @@ ARROW_TYPES = {
 # --- transforms -------------------------------------------------------------------------------
 
 
+def identifier_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """An identifier column as it is hashed: Unicode NFC (``é`` typed either way links),
+    surrounding spaces removed, and blank values null (they identify nobody: hashed, they
+    would link every blank row together)."""
+    column = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    if not pc.all(pc.string_is_ascii(column)).as_py():
+        column = pc.utf8_normalize(column, "NFC")
+    trimmed = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
 class ColumnPseudonymiser:
-    """Keyed pseudonyms of a whole column. With the native library (``keys.native``), C
-    hashes each value, reusing the pseudonym of an equal value just before it; without it,
-    each distinct value of the chunk is hashed once in Python. Both give the same bytes."""
+    """Keyed pseudonyms of a whole column (see ``identifier_text``). With the native
+    library (``keys.native_pseudonyms``), C hashes each value, reusing the pseudonym of an
+    equal value just before it; without it, each distinct value of the chunk is hashed once
+    in Python. Both give the same bytes."""
 
     def __init__(self, key: Key) -> None:
         self._key = key
@@ -152,9 +165,7 @@ class ColumnPseudonymiser:
         self._native = native_pseudonyms()
 
     def __call__(self, array: pa.Array | pa.ChunkedArray) -> pa.Array:
-        column = pc.utf8_trim_whitespace(
-            array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-        )
+        column = identifier_text(array)
         if self._native is not None:
             return self._native(self._key.secret, column)
         encoded = pc.dictionary_encode(column)
@@ -203,7 +214,28 @@ def _birth_forms(array: pa.ChunkedArray, precision: str) -> tuple[pa.Array, pa.A
     else:
         generalised = pc.if_else(pc.or_(pc.or_(iso, french), year_only), year, None)
     known = pc.or_(pc.or_(iso, french), year_only if precision == "year" else iso)
-    bad = pc.and_(pc.is_valid(trimmed), pc.invert(pc.fill_null(known, False)))
+    # A date must exist: 1950-13-45 or 31/02/1950 has the form of one, not its meaning.
+    parts = pc.split_pattern(trimmed, "/")
+    as_iso = pc.if_else(
+        french,
+        pc.binary_join_element_wise(
+            pc.list_element(pc.if_else(french, parts, None), 2),
+            pc.utf8_lpad(pc.list_element(pc.if_else(french, parts, None), 1), 2, "0"),
+            pc.utf8_lpad(pc.list_element(pc.if_else(french, parts, None), 0), 2, "0"),
+            "-",
+        ),
+        pc.utf8_slice_codeunits(trimmed, 0, 10),
+    )
+    full = pc.or_(french, pc.and_(iso, pc.greater_equal(pc.utf8_length(trimmed), 10)))
+    parsed = pc.strptime(as_iso, "%Y-%m-%d", "s", error_is_null=True)
+    month_ok = pc.and_(iso, pc.match_substring_regex(trimmed, r"^[0-9]{4}-(0[1-9]|1[0-2])"))
+    real = pc.if_else(
+        pc.fill_null(full, False),
+        pc.is_valid(parsed),
+        pc.if_else(pc.fill_null(iso, False), pc.fill_null(month_ok, False), True),
+    )
+    known = pc.and_(pc.fill_null(known, False), pc.fill_null(real, False))
+    bad = pc.and_(pc.is_valid(trimmed), pc.invert(known))
     return generalised, bad
 
 
@@ -224,16 +256,78 @@ class _Plan:
     columns: list[str]  # read and kept, in the source's order
     types: dict[str, str] = field(default_factory=dict)
     bad_rows: list[BadRow] = field(default_factory=list)
+    screened: bool = False
+
+
+_DIRECT_NAMES = re.compile(
+    r"(?:^|[_\s.-])(nom|noms|prenom|prénom|prenoms|prénoms|name|names|firstname|lastname|"
+    r"surname|given|nomnaissance|adresse|address|rue|street|telephone|téléphone|tel|tél|"
+    r"phone|mobile|portable|email|e-mail|mail|courriel|nir|insee|ssn|secu|nss|iban)"
+    r"(?:$|[_\s.-])",
+    re.IGNORECASE,
+)
+_BIRTH_NAMES = re.compile(r"naissance|birth|\bdob\b|\bddn\b|born", re.IGNORECASE)
+SCREEN_VALUES = 2000
+
+
+def _screen(source: Source, chunk: pa.Table, options: IngestOptions) -> None:
+    """Refuse to keep a column that looks like a direct identifier nobody declared: by its
+    name (nom, adresse, téléphone, NIR…), by its values (NIRs, phone numbers, e-mail
+    addresses among its first rows), or a birth date not generalised. ``--keep-column``
+    records that a person checked it; ``--drop`` removes it."""
+    from agoria_tre.disclosure.rules.identifiers import scan_text
+
+    declared = set(options.id_columns) | set(options.date_of_birth) | set(options.keep_columns)
+    for name in chunk.column_names:
+        if name in declared:
+            continue
+        hint = f"--drop {name}, or --keep-column {name} if it is not identifying"
+        if _DIRECT_NAMES.search(name):
+            raise InvalidInput(
+                f"{source.name}, column {name!r}: its name says it is a direct identifier: {hint}"
+            )
+        if _BIRTH_NAMES.search(name):
+            raise InvalidInput(
+                f"{source.name}, column {name!r}: a birth date would be kept whole: pass"
+                f" --date-of-birth {name} (or --keep-column {name})"
+            )
+        column = chunk.column(name)
+        if not pa.types.is_string(column.type):
+            continue
+        sample = column.drop_null().slice(0, SCREEN_VALUES).to_pylist()
+        found = {
+            r.rule
+            for r in scan_text("\n".join(sample), where=name)
+            if r.rule in ("identifier.nir", "identifier.phone", "identifier.email")
+        }
+        if found:
+            what = ", ".join(sorted(f.split(".")[1] for f in found))
+            raise InvalidInput(
+                f"{source.name}, column {name!r}: its first rows hold direct identifiers"
+                f" ({what}): {hint}"
+            )
+
+
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .()/-]{0,40}")
+_VALUE_LIKE = re.compile(r".*\d{3}.*|.*@.*|.* .* .*")
+
+
+def _header_hint(columns: Sequence[str]) -> str:
+    """The header's names when they look like column names; otherwise only how many there
+    are. A file without a header would have its first record (a patient) echoed."""
+    if all(_NAME_LIKE.fullmatch(c) and not _VALUE_LIKE.fullmatch(c) for c in columns):
+        return f"columns: {', '.join(columns)}"
+    return f"the header has {len(columns)} columns; is its first line a header?"
 
 
 def _plan(sources: list[Source], options: IngestOptions) -> _Plan:
     first = sources[0]
     for source in sources[1:]:
         if sorted(source.columns) != sorted(first.columns):
-            differ = sorted(set(source.columns) ^ set(first.columns))
+            # Counts, not names: a part without a header would have a record echoed.
             raise InvalidInput(
-                f"{source.name}, line 1: its columns differ from {first.name}'s"
-                f" ({', '.join(differ[:5])})"
+                f"{source.name}, line 1: its {len(source.columns)} column names are not those"
+                f" of {first.name} ({len(first.columns)} columns)"
             )
     known = set(first.columns)
     named = {
@@ -242,18 +336,19 @@ def _plan(sources: list[Source], options: IngestOptions) -> _Plan:
         "--date-of-birth": options.date_of_birth,
         "--quasi": options.quasi,
         "--text-column": options.text_columns,
+        "--keep-column": options.keep_columns,
     }
     for option, columns in named.items():
         for column in columns:
             if column not in known:
                 raise InvalidInput(
                     f"{first.name}, line 1: no column {column!r} for {option}"
-                    f" (columns: {', '.join(first.columns)})"
+                    f" ({_header_hint(first.columns)})"
                 )
     if not options.id_columns:
         raise InvalidInput("name at least one --id-column: the identifier to pseudonymise")
     dropped = set(options.drop)
-    for option in ("--id-column", "--date-of-birth", "--quasi", "--text-column"):
+    for option in ("--id-column", "--date-of-birth", "--quasi", "--text-column", "--keep-column"):
         overlap = dropped & set(named[option])
         if overlap:
             raise InvalidInput(f"column {sorted(overlap)[0]!r} is both dropped and in {option}")
@@ -284,17 +379,12 @@ def ingest(
         sniff(one, encoding=options.encoding, delimiter=options.delimiter)
     plan = _plan(sources, options)
     sweep_incoming(home)
-    incoming = incoming_dir(home)
-    try:
-        incoming.parent.mkdir(mode=0o700, exist_ok=True)
-        incoming.mkdir(mode=0o700, exist_ok=True)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot create {incoming}: {exc.strerror}") from None
-    build = incoming / f"{options.name}.{os.getpid()}.{secrets.token_hex(4)}"
-    build.mkdir(mode=0o700)
     final: Path | None = None
     try:
-        with storage.terminate_unwinds():
+        with (
+            storage.terminate_unwinds(),
+            storage.build_folder(incoming_dir(home), options.name) as build,
+        ):
             written = _write_data(plan, options, key, build / DATA_FILE, progress)
             with catalog.write() as session:
                 number = datasets.next_version(session, options.name)
@@ -308,16 +398,7 @@ def ingest(
                     row_count=written["rows"],
                     schema={"columns": manifest["columns"]},
                     storage_path=str(final.relative_to(home)),
-                    provenance={
-                        k: manifest[k]
-                        for k in (
-                            "sources",
-                            "key_fingerprint",
-                            "options",
-                            "bad_rows",
-                            "k_anonymity",
-                        )
-                    }
+                    provenance={key: manifest[key] for key in _PROVENANCE}
                     | {"manifest_sha256": storage.file_sha256(build / MANIFEST_FILE)},
                     actor=actor,
                 )
@@ -327,22 +408,35 @@ def ingest(
                 storage.seal(build)
                 build.rename(final)
                 storage.fsync_dir(final.parent)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        if final is not None and final.exists():
+    except BaseException as exc:
+        # A signal held during the commit is raised once it is done: a version the catalog
+        # holds is complete and stays. One it does not hold is removed.
+        if final is not None and final.exists() and not _registered(catalog, final, home):
             storage.remove_tree(final)
+        if isinstance(exc, OSError):
+            raise InvalidInput(
+                f"cannot write the dataset version: {exc.strerror or exc}; nothing was registered"
+            ) from None
         raise
     return IngestResult(DatasetRef(options.name, number), final, manifest)
+
+
+_PROVENANCE = ("sources", "key_fingerprint", "options", "bad_rows", "k_anonymity", "identifiers")
+
+
+def _registered(catalog: Catalog, folder: Path, home: Path) -> bool:
+    with catalog.read() as session:
+        return datasets.version_at(session, str(folder.relative_to(home))) is not None
 
 
 CHUNK_ROWS = 1 << 19  # rows pseudonymised, typed and written together (one row group)
 
 
-def _chunks(source: Source, plan: _Plan, max_bad_rows: int) -> Iterator[pa.Table]:
+def _chunks(source: Source, plan: _Plan, max_bad_rows: int, text: set[str]) -> Iterator[pa.Table]:
     """The source's small read batches gathered into chunks of about CHUNK_ROWS rows."""
     pending: list[pa.RecordBatch] = []
     count = 0
-    for batch in batches(source, plan.columns, plan.bad_rows, max_bad_rows=max_bad_rows):
+    for batch in batches(source, plan.columns, plan.bad_rows, max_bad_rows=max_bad_rows, text=text):
         if batch.num_rows:
             pending.append(batch)
             count += batch.num_rows
@@ -366,6 +460,7 @@ def _write_data(
     status = Progress(total_bytes=sum(s.size for s in plan.sources))
     classes: list[Future[pa.Table]] = []
     counts: list[pa.Table] = []
+    missing = dict.fromkeys(options.id_columns, 0)
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
     rows = 0
@@ -374,7 +469,10 @@ def _write_data(
         try:
             for source in plan.sources:
                 before = 0  # data rows of this source already read
-                for chunk in _chunks(source, plan, options.skip_bad_rows):
+                for chunk in _chunks(source, plan, options.skip_bad_rows, text):
+                    if not plan.screened:
+                        _screen(source, chunk, options)
+                        plan.screened = True
                     hashed = {n: pool.submit(f, chunk.column(n)) for n, f in pseudonyms.items()}
                     columns: dict[str, Any] = {}
                     for name in plan.columns:
@@ -385,8 +483,8 @@ def _write_data(
                             columns[name] = _birth(
                                 source, name, array, options.birth_precision, before, plan
                             )
-                        elif name in text:
-                            columns[name] = array
+                        elif name in text or not pa.types.is_string(array.type):
+                            columns[name] = array  # text kept; Parquet types kept
                         else:
                             if name not in plan.types:
                                 plan.types[name] = infer_type(array)
@@ -394,6 +492,8 @@ def _write_data(
                                 source, name, array, plan.types[name], before, plan.bad_rows
                             )
                     columns |= {name: future.result() for name, future in hashed.items()}
+                    for name in hashed:
+                        missing[name] += columns[name].null_count
                     table = pa.table({name: columns[name] for name in plan.columns})
                     if schema is None:
                         schema = table.schema
@@ -435,6 +535,7 @@ def _write_data(
         "bytes": target.stat().st_size,
         "schema": table_schema(pq.read_schema(target), options),
         "k_anonymity": _k_report(counts, options, rows) if options.quasi else None,
+        "identifiers": {name: {"missing": n} for name, n in missing.items()},
     }
 
 
@@ -578,6 +679,7 @@ def _manifest(
             "birth_precision": options.birth_precision,
             "quasi": list(options.quasi),
             "text_columns": list(options.text_columns),
+            "keep_columns": list(options.keep_columns),
             "skip_bad_rows": options.skip_bad_rows,
         },
         "bad_rows": [
@@ -585,6 +687,7 @@ def _manifest(
             for b in sorted(plan.bad_rows, key=lambda b: (b.file, b.line or 0))
         ],
         "k_anonymity": written["k_anonymity"],
+        "identifiers": written["identifiers"],
         "created_by": actor,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

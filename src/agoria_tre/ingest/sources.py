@@ -126,9 +126,17 @@ def _decodes(sample: bytes, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
         decoder.decode(sample, final=False)  # a character cut at the sample's end is fine
-    except UnicodeDecodeError:
+    except UnicodeError:
         return False
     return True
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """CSV delimiters and line ends are ASCII: UTF-16 and the like cannot be read here."""
+    try:
+        return 'a,;\t|\n\r"'.encode(encoding) == b'a,;\t|\n\r"'
+    except (UnicodeError, LookupError):
+        return False
 
 
 def sniff(source: Source, *, encoding: str | None, delimiter: str | None) -> None:
@@ -147,6 +155,8 @@ def sniff(source: Source, *, encoding: str | None, delimiter: str | None) -> Non
             encoding = "utf-8-sig"
         elif _decodes(sample, "utf-8"):
             encoding = "utf-8"
+        elif _decodes(sample, "cp1252"):
+            encoding = "cp1252"  # Windows exports: œ, € and curly quotes where Latin-1 has controls
         else:
             encoding = "latin-1"
     else:
@@ -154,6 +164,8 @@ def sniff(source: Source, *, encoding: str | None, delimiter: str | None) -> Non
             codecs.lookup(encoding)
         except LookupError:
             raise InvalidInput(f"unknown encoding {encoding!r}") from None
+        if not _ascii_compatible(encoding):
+            raise InvalidInput(f"encoding {encoding!r} is not read here: convert the file to UTF-8")
         if not _decodes(sample, encoding):
             raise InvalidInput(f"{source.name} is not {encoding} text")
     if b"\0" in sample:
@@ -172,21 +184,30 @@ def sniff(source: Source, *, encoding: str | None, delimiter: str | None) -> Non
     header = next(csv.reader([first], delimiter=delimiter))
     names = [h.strip() for h in header]
     if any(not n for n in names):
-        raise InvalidInput(f"{source.name}, line 1: a column has no name")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidInput(f"{source.name}, line 1: column {names.index('') + 1} has no name")
+    duplicates = [i + 1 for i, n in enumerate(names) if names.index(n) != i]
     if duplicates:
-        raise InvalidInput(f"{source.name}, line 1: column {duplicates[0]!r} appears twice")
+        # Positions, not names: a file without a header would have its first record echoed.
+        raise InvalidInput(
+            f"{source.name}, line 1: column {duplicates[0]} has the name of an earlier one"
+        )
     source.encoding = "utf-8" if encoding == "utf-8-sig" else encoding
     source.delimiter = delimiter
     source.columns = names
 
 
 def batches(
-    source: Source, columns: list[str], bad_rows: list[BadRow], *, max_bad_rows: int
+    source: Source,
+    columns: list[str],
+    bad_rows: list[BadRow],
+    *,
+    max_bad_rows: int,
+    text: set[str] | frozenset[str] = frozenset(),
 ) -> Iterator[pa.RecordBatch]:
-    """The source's rows as batches of text columns (only ``columns``, in that order)."""
+    """The source's rows as batches (only ``columns``, in that order): all text for CSV;
+    for Parquet, ``text`` columns as text and the others in their own types."""
     if source.kind == "parquet":
-        yield from _parquet_batches(source, columns)
+        yield from _parquet_batches(source, columns, text)
         return
     expected = len(source.columns)
 
@@ -285,7 +306,9 @@ def _csv_error(
     return InvalidInput(f"{source.name}: cannot be read as CSV ({message})")
 
 
-def _parquet_batches(source: Source, columns: list[str]) -> Iterator[pa.RecordBatch]:
+def _parquet_batches(
+    source: Source, columns: list[str], text: set[str] | frozenset[str]
+) -> Iterator[pa.RecordBatch]:
     digest = hashlib.sha256()
     with source.path.open("rb") as handle:
         while chunk := handle.read(8 << 20):
@@ -293,16 +316,31 @@ def _parquet_batches(source: Source, columns: list[str]) -> Iterator[pa.RecordBa
     source.sha256 = digest.hexdigest()
     try:
         parquet = pq.ParquetFile(source.path)
-        for batch in parquet.iter_batches(batch_size=1 << 20, columns=columns):
-            source.rows += batch.num_rows
-            source.bytes_read = min(source.size, source.bytes_read + batch.nbytes)
-            yield pa.RecordBatch.from_arrays(
-                [_as_text(batch.column(i)) for i in range(batch.num_columns)], names=columns
-            )
-        source.bytes_read = source.size
+        batches = parquet.iter_batches(batch_size=1 << 16, columns=columns)
     except (pa.ArrowException, OSError) as exc:
         raise InvalidInput(f"{source.name}: cannot be read as Parquet ({exc})") from None
-
-
-def _as_text(array: pa.Array) -> pa.Array:
-    return array if pa.types.is_string(array.type) else array.cast(pa.string())
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except (pa.ArrowException, OSError) as exc:
+            raise InvalidInput(f"{source.name}: cannot be read as Parquet ({exc})") from None
+        arrays = []
+        for name in columns:
+            array = batch.column(name)
+            if name in text and not pa.types.is_string(array.type):
+                try:
+                    array = array.cast(pa.string())
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    raise InvalidInput(
+                        f"{source.name}, column {name!r}: {array.type} values cannot be read"
+                        " as text identifiers or dates"
+                    ) from None
+            elif pa.types.is_dictionary(array.type):
+                array = array.cast(array.type.value_type)
+            arrays.append(array)
+        source.rows += batch.num_rows
+        source.bytes_read = min(source.size, source.bytes_read + batch.nbytes)
+        yield pa.RecordBatch.from_arrays(arrays, names=columns)
+    source.bytes_read = source.size

@@ -1,14 +1,19 @@
 """Files of the data directory: written whole, synced, sealed read-only, removed whole.
 
-Builds happen in an ``.incoming`` folder named ``<what>.<pid>.<random>``; a folder whose
-process is gone is a leftover of a killed run, removed by the next run's sweep.
+Builds happen in an ``.incoming`` folder, one sub-folder per build beside a lock file
+(``NAME.lock``) that its builder creates first and keeps locked (``flock``) for as long as
+it lives. A folder whose lock can be taken (or is missing) is a leftover of a killed run:
+the next run's sweep removes it. Locks, unlike process ids, mean the same thing from
+another PID namespace (a container, a cron job).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 from collections.abc import Iterator
@@ -22,14 +27,39 @@ class Interrupted(BaseException):
     """SIGTERM during a build: unwinds like Ctrl-C, so that nothing is left behind."""
 
 
-def alive(pid: int) -> bool:
+@contextmanager
+def build_folder(incoming: Path, name: str) -> Iterator[Path]:
+    """A new build folder under ``incoming`` (0700), locked until the block ends. The
+    caller renames it into place; if it does not, the folder is removed."""
+    incoming.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = incoming / f"{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    lock = folder.with_name(folder.name + ".lock")
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        folder.mkdir(mode=0o700)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # gone already if it was renamed
+            lock.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def _held(lock: Path) -> bool:
+    """Whether a live builder holds this lock file."""
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
         return False
-    except PermissionError:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return True
-    return True
+    finally:
+        os.close(fd)
+    return False
 
 
 @contextmanager
@@ -65,6 +95,7 @@ def file_sha256(path: Path) -> str:
 
 
 def seal(folder: Path) -> None:
+    """Make a finished build read-only."""
     for child in folder.iterdir():
         child.chmod(0o400)
     folder.chmod(0o500)
@@ -91,15 +122,18 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 
 
 def sweep(incoming: Path) -> list[Path]:
-    """Remove what killed runs left in an incoming folder (their process is gone)."""
+    """Remove what killed runs left in an incoming folder: build folders and lock files
+    nobody holds. A builder creates and locks its lock file before its folder."""
     removed: list[Path] = []
     if not incoming.is_dir():
         return removed
-    for entry in incoming.iterdir():
-        parts = entry.name.split(".")
-        pid = parts[-2] if len(parts) >= 3 else ""
-        if pid.isdigit() and alive(int(pid)):
+    for entry in sorted(incoming.iterdir()):
+        lock = entry if entry.name.endswith(".lock") else entry.with_name(entry.name + ".lock")
+        if _held(lock):
             continue
-        shutil.rmtree(entry, ignore_errors=True)
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
         removed.append(entry)
     return removed
