@@ -197,6 +197,7 @@ def _create(
         raise CopyFailed(f"{label}: its data file is missing from the data directory")
     if storage.file_sha256(source) != expected_hash:
         raise CopyFailed(f"{label}: its data file does not match the catalog's hash")
+    (home / "copies").mkdir(mode=0o700, exist_ok=True)
     try:
         with (
             storage.terminate_unwinds(),

@@ -102,13 +102,14 @@ def infer_type(array: pa.Array) -> str:
         return "string"
     for name, pattern in TYPE_PATTERNS.items():
         if pc.all(_matches(present, pattern)).as_py():
-            if name.startswith("date") and _to_type(present, name, strict=False) is None:
+            if name.startswith("date") and _to_type(present, name) is None:
                 continue  # 2026-13-45 has the form of a date, not its meaning
             return name
     return "string"
 
 
-def _to_type(array: pa.Array, name: str, *, strict: bool = True) -> pa.Array | None:
+def _to_type(array: pa.Array, name: str) -> pa.Array | None:
+    """The column in type ``name``, or None when a value does not convert."""
     try:
         if name == "int64":
             return pc.cast(array, pa.int64())
@@ -122,19 +123,8 @@ def _to_type(array: pa.Array, name: str, *, strict: bool = True) -> pa.Array | N
         if name == "date_fr":
             return pc.cast(pc.strptime(array, "%d/%m/%Y", "s"), pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        if strict:
-            raise
         return None
     return array
-
-
-ARROW_TYPES = {
-    "int64": pa.int64(),
-    "float64": pa.float64(),
-    "date": pa.date32(),
-    "date_fr": pa.date32(),
-    "string": pa.string(),
-}
 
 
 # --- transforms -------------------------------------------------------------------------------
@@ -214,7 +204,7 @@ def _birth_forms(array: pa.ChunkedArray, precision: str) -> tuple[pa.Array, pa.A
     else:
         generalised = pc.if_else(pc.or_(pc.or_(iso, french), year_only), year, None)
     known = pc.or_(pc.or_(iso, french), year_only if precision == "year" else iso)
-    # A date must exist: 1950-13-45 or 31/02/1950 has the form of one, not its meaning.
+    # A date must exist: 1950-13-45 or 99/99/1950 has the form of one, not its meaning.
     parts = pc.split_pattern(trimmed, "/")
     as_iso = pc.if_else(
         french,
@@ -379,6 +369,7 @@ def ingest(
         sniff(one, encoding=options.encoding, delimiter=options.delimiter)
     plan = _plan(sources, options)
     sweep_incoming(home)
+    (home / "datasets").mkdir(mode=0o700, exist_ok=True)
     final: Path | None = None
     try:
         with (
@@ -398,7 +389,7 @@ def ingest(
                     row_count=written["rows"],
                     schema={"columns": manifest["columns"]},
                     storage_path=str(final.relative_to(home)),
-                    provenance={key: manifest[key] for key in _PROVENANCE}
+                    provenance={fact: manifest[fact] for fact in _PROVENANCE}
                     | {"manifest_sha256": storage.file_sha256(build / MANIFEST_FILE)},
                     actor=actor,
                 )
@@ -577,7 +568,7 @@ def _typed(
     """The column converted to its type; the first value that does not fit is refused."""
     if kind == "string":
         return array
-    converted = _to_type(array, kind, strict=False)
+    converted = _to_type(array, kind)
     if converted is not None:
         return converted
     fits = pc.or_(pc.is_null(array), _matches(array, TYPE_PATTERNS[kind]))
