@@ -100,6 +100,14 @@ def test_demo_data_ingest_grant_show_from_the_command_line(
     )  # fmt: skip
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
+    again = run(
+        env, "dataset", "ingest", str(out / "adverse_events.csv"), "--name", "adverse_events",
+        "--id-column", "ipp", "--json",
+    )  # fmt: skip
+    assert json.loads(again.stdout)["dataset"] == "adverse_events@2"
+    assert json.loads(again.stdout)["warnings"] == [
+        "the same source was ingested before as adverse_events@1"
+    ]
     assert json.loads(quiet.stdout)["manifest"]["sources"][0]["encoding"] == "cp1252"
     created = run(env, "project", "create", "eap", "--title", "EAP", "--legal-basis", "MR-004")
     assert created.returncode == 0, created.stderr

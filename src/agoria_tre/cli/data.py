@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -239,8 +240,16 @@ def dataset_ingest(
         if progress is not None:
             progress.done()
     manifest = result.manifest
+    warnings = ingest_warnings(state, result.ref, manifest)
     if as_json:
-        emit_json({"dataset": str(result.ref), "path": str(result.path), "manifest": manifest})
+        emit_json(
+            {
+                "dataset": str(result.ref),
+                "path": str(result.path),
+                "manifest": manifest,
+                "warnings": warnings,
+            }
+        )
         return
     click.echo(f"{result.ref}: {manifest['row_count']:,} rows, {len(manifest['columns'])} columns")
     for bad in manifest["bad_rows"]:
@@ -252,14 +261,33 @@ def dataset_ingest(
             f" {report['smallest_class']}, {report['share_in_classes_under_threshold']:.1%} of"
             f" records in classes under {report['threshold']}"
         )
-        if not report["k_anonymous"]:
-            click.secho(
-                f"WARNING: {report['classes_under_threshold']} classes of the quasi-identifiers"
-                f" hold fewer than {report['threshold']} records: outputs on these columns"
-                " will need suppression or coarser groups",
-                err=True,
-                bold=True,
-            )
+    for warning in warnings:
+        click.secho(f"WARNING: {warning}", err=True, bold=True)
+
+
+def ingest_warnings(state: State, ref: DatasetRef, manifest: dict[str, Any]) -> list[str]:
+    """What the data manager should look at: small classes, missing identifiers, a source
+    ingested before under the same name."""
+    warnings = []
+    report = manifest["k_anonymity"]
+    if report and not report["k_anonymous"]:
+        warnings.append(
+            f"{report['classes_under_threshold']} classes of the quasi-identifiers hold fewer"
+            f" than {report['threshold']} records: outputs on these columns will need"
+            " suppression or coarser groups"
+        )
+    for column, facts in manifest["identifiers"].items():
+        if facts["missing"]:
+            warnings.append(f"{facts['missing']:,} rows have no {column}: they link to nothing")
+    hashes = {s["sha256"] for s in manifest["sources"]}
+    with state.read() as session:
+        for version in datasets.list_versions(session):
+            if version.dataset.name != ref.name or version.version == ref.version:
+                continue
+            earlier = {s.get("sha256") for s in version.provenance.get("sources", [])}
+            if earlier == hashes:
+                warnings.append(f"the same source was ingested before as {version.label}")
+    return warnings
 
 
 @click.command("show")
