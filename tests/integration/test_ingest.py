@@ -68,7 +68,7 @@ def grant(catalog: Catalog, slug: str, ref: DatasetRef, *, start: date | None = 
             slug=slug,
             ref=ref,
             reference="CESREES-2026-042",
-            valid_until=date.today() + timedelta(days=365),
+            valid_until=grants.today(catalog.settings.timezone) + timedelta(days=365),
             valid_from=start,
             actor=ADMIN,
             tz=catalog.settings.timezone,
@@ -224,10 +224,11 @@ def test_copies_follow_grants_and_workspaces_stop_first(
 ) -> None:
     result = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
     make_project(catalog, "gamma")
-    tomorrow = date.today() + timedelta(days=1)
+    today = grants.today(catalog.settings.timezone)  # Paris' day, not the machine's
+    tomorrow = today + timedelta(days=1)
     grant(catalog, "gamma", result.ref, start=tomorrow)
     assert [c.action for c in copies.reconcile(catalog, key)] == []
-    later = (date.today() + timedelta(days=2)).isoformat()
+    later = (today + timedelta(days=2)).isoformat()
     then = datetime.fromisoformat(f"{later}T12:00:00+01:00")
     (made,) = copies.reconcile(catalog, key, now=then)
     assert made.action == "created"
@@ -270,7 +271,8 @@ def test_copies_end_with_the_grant_or_the_project(
     make_project(catalog, "delta")
     grant(catalog, "delta", result.ref)
     assert [c.action for c in copies.reconcile(catalog, key)] == ["created"]
-    after = datetime.fromisoformat(f"{date.today() + timedelta(days=400)}T12:00:00+00:00")
+    today = grants.today(catalog.settings.timezone)
+    after = datetime.fromisoformat(f"{today + timedelta(days=400)}T12:00:00+00:00")
     assert [c.action for c in copies.reconcile(catalog, key, now=after)] == ["removed"]
     make_project(catalog, "epsilon")
     grant(catalog, "epsilon", result.ref)
