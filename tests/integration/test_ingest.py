@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
@@ -191,15 +192,28 @@ def test_project_copies_link_within_a_project_and_not_across(
     copies.reconcile(catalog, key)
     home = catalog.settings.home
 
-    def copy(slug: str, name: str) -> set[str]:
+    def table(slug: str, name: str) -> pa.Table:
         with catalog.read() as session:
             (held,) = [
                 c for c in copies.live_copies(session)
                 if c.project.slug == slug and c.dataset_version.dataset.name == name
             ]  # fmt: skip
             path = home / held.storage_path / "data.parquet"
-        return set(pq.read_table(path).column("ipp").to_pylist())
+        return pq.read_table(path)
 
+    def copy(slug: str, name: str) -> set[str]:
+        return set(table(slug, name).column("ipp").to_pylist())
+
+    # A researcher's join: every adverse event finds its patient within a project...
+    within = table("alpha", "patients").join(
+        table("alpha", "adverse_events"), "ipp", join_type="inner"
+    )
+    assert within.num_rows == extracts.counts["adverse_events"]
+    # ... and nothing across projects.
+    across = table("alpha", "patients").join(
+        table("beta", "adverse_events"), "ipp", join_type="inner"
+    )
+    assert across.num_rows == 0
     alpha_patients, alpha_events = copy("alpha", "patients"), copy("alpha", "adverse_events")
     beta_patients, beta_events = copy("beta", "patients"), copy("beta", "adverse_events")
     platform = set(
@@ -472,7 +486,6 @@ def test_sweeps_leave_live_builds_alone(tmp_path: Path) -> None:
 
 
 def test_parquet_sources_keep_their_types(catalog: Catalog, key: Key, tmp_path: Path) -> None:
-    import pyarrow as pa
 
     source = tmp_path / "typed.parquet"
     pq.write_table(
