@@ -297,7 +297,9 @@ def _csv_error(
         bad = bad_rows[-1]
         allowed = f"; --skip-bad-rows {max_bad_rows} allows no more" if max_bad_rows else ""
         return InvalidInput(f"{bad.describe()}{allowed}")
-    message = str(exc).splitlines()[0]
+    # Arrow's messages may end with the offending row's text ("Expected 3 columns, got 4:
+    # 1,ROBERT,…"): only their first two parts are kept, never a record.
+    message = ": ".join(str(exc).splitlines()[0].split(": ")[:2])
     if "UTF8" in message or "UTF-8" in message:
         return InvalidInput(
             f"{source.name}: not UTF-8 text after its first MB ({message}): pass --encoding"
