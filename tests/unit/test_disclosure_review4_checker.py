@@ -10,35 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agoria_tre.disclosure.checker import Context, check_bytes, check_paths
-from agoria_tre.disclosure.policy import load_profile
+from agoria_tre.disclosure.checker import check_paths
 from agoria_tre.disclosure.readers.table import Table
-from agoria_tre.disclosure.report import ItemReport, walk
 from agoria_tre.disclosure.rules import differencing
 from agoria_tre.disclosure.rules.differencing import check_all_differencing, check_differencing
 from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import FR, check, flagged_rules, found
 
-FR = Context(load_profile("fr"))
 POLICY = FR.policy
-
-
-def check(name: str, text: str) -> ItemReport:
-    return check_bytes(name, text.encode(), FR).report
-
-
-def found(item: ItemReport) -> dict[str, Status]:
-    """Every rule of the item and its children, with its worst status."""
-    order = [Status.PASS, Status.REVIEW, Status.FAIL]
-    worst: dict[str, Status] = {}
-    for node in walk([item]):
-        for r in node.rules:
-            if order.index(r.status) >= order.index(worst.get(r.rule, Status.PASS)):
-                worst[r.rule] = r.status
-    return worst
-
-
-def flagged_rules(item: ItemReport) -> set[str]:
-    return {rule for rule, status in found(item).items() if status is not Status.PASS}
 
 
 # --- finding 6: counts in prose -------------------------------------------------------------

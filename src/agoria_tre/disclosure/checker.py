@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import json
 import re
+import tokenize
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -207,6 +209,7 @@ def check_table(
         results += scan_text(variant, where=where, pseudonyms=ctx.pseudonyms)
     results += statistics.row_level(table)
     results += statistics.implied_counts(table, policy)
+    results += statistics.cumulative_columns(table, policy)
     results += statistics.extremes_and_quantiles(
         names + ([evidence.statistic] if evidence else []), where=where
     )
@@ -816,7 +819,186 @@ def _small_counts(text: str, policy: Policy) -> list[int]:
         if part <= whole:
             small += [part, whole - part]
     small += [int(next(g for g in m.groups() if g)) for m in _named_counts(text)]
+    small += _more_small_counts(text, policy.threshold)
     return [n for n in small if 0 < n < policy.threshold]
+
+
+# --- review 5: counts stated after a label, by a verb, or as "N of M" ------------------------
+
+# Words that, in a label before ":" or "=", make the number after it a count of units.
+_COUNTED = (
+    r"(?:" + _PEOPLE[3:-1] + r"|died|deceased|dead|morts?|survived|readmi(?:tted|ssions?)"
+    r"|r[ée]admi(?:s|ses|ssions?)|r[ée]hospitalis[ée]e?s|exclu(?:ded|sions?|s|es)"
+    r"|inclu(?:ded|sions?|s|es)|enrolled|recruited|missing|manquante?s?|lost to follow-up"
+    r"|perdue?s de vue|positives?|positifs?|positives|negatives?|n[ée]gatifs?|n[ée]gatives"
+    r"|observations?|obs|nobs|censored|censur[ée]e?s|responders?|non-responders?|dropouts?"
+    r"|drop-outs?|withdrawals?|abandons?|effectifs?|headcount|sample size"
+    r"|taille (?:de l'|d')[ée]chantillon|[ée]chantillon)"
+)
+_COUNTED_LABEL = re.compile(r"(?<![\w])" + _COUNTED + r"(?![\w])", re.IGNORECASE)
+_COUNT_WORD_LABEL = re.compile(
+    r"^(?:n|nb|nbr|effectifs?)(?![\w/])|(?:len\([^)]*\)|\.(?:sum|count|nunique)\(\)"
+    r"|\.shape\[0\]|\.size)\s*$",
+    re.IGNORECASE,
+)
+# Labels whose number is a measure, a rate or a rank, not a count of units.
+_MEASURE_LABEL = re.compile(
+    r"(?<![\w])(?:age|âge|aged|âgée?s?|weight|poids|height|mean|median|average|moyenne?"
+    r"|m[ée]diane?|avg|rate|taux|percent|pourcentage|proportion|ratio|duration|dur[ée]e"
+    r"|length|time|temps|d[ée]lai|delay|score|scale|[ée]chelle|doses?|cost|co[ûu]t|bmi|imc"
+    r"|los|per|par|pour|version|step|[ée]tape|stage|stade|grade|day|jour|visits?|visites?"
+    r"|week|semaine|year|ann[ée]e|month|mois|wave|vague|phase|cycle|round|iterations?"
+    r"|epochs?|folds?|seed|page|table|tableau|figure|fig|model|mod[èe]le|id|ident\w*"
+    r"|rank|rang|level|niveau|class|classe|group|groupe|arm|bras|type|chapter|chapitre"
+    r"|section|quintile|quartile|decile|tertile|category|cat[ée]gorie|code|nyha|asa"
+    r"|ecog|gcs|apgar|sofa|threshold|seuil|minimum|maximum|min|max|limit|limite|%)(?![\w])",
+    re.IGNORECASE,
+)
+_RATE_LABEL = re.compile(
+    r"(?<![\w])(?:mortality|mortalit[ée]|letality|l[ée]talit[ée]|case fatality|morbidity"
+    r"|incidence|prevalence|pr[ée]valence|survival|survie|readmission|r[ée]admission|response"
+    r"|r[ée]ponse|risk|risque|recurrence|r[ée]cidive)(?![\w])",
+    re.IGNORECASE,
+)
+_LABEL_VALUE = re.compile(
+    r"[ \t]*[:=][ \t\"']*(\d{1,5})(?![\w]|[.,]\d|[ \t]*[%‰€$£:x\u00d7]"
+    r"|[ \t]*[-\u2013][ \t]*\d)"
+    r"(?:[ \t]*(?:/|of|sur|out of|parmi)[ \t]*(\d{1,7})(?![\w.,]))?",
+    re.IGNORECASE,
+)
+# Units, places in time and non-people nouns after a number: "3 years", "2 March".
+_NOT_UNITS_AFTER = re.compile(
+    r"[ \t]*(?:years?|yrs?|y|ans?|days?|d|jours?|j|months?|mois|weeks?|semaines?|hours?"
+    r"|heures?|h|minutes?|mins?|sec(?:onds?)?|mg|kg|g|ml|l|mmhg|mmol|cm|mm|m|points?|pts"
+    r"|times|fois|centres?|centers?|sites?|hospitals?|h[ôo]pitaux|r[ée]gions?|variables?"
+    r"|columns?|colonnes?|rows?|lignes?|files?|fichiers?|tables?|models?|january|february"
+    r"|march|april|may|june|july|august|september|october|november|december|janvier|f[ée]vrier"
+    r"|mars|avril|mai|juin|juillet|ao[ûu]t|septembre|octobre|novembre|d[ée]cembre|jan|feb"
+    r"|mar|apr|jun|jul|aug|sep|oct|nov|dec)\b|[ \t]*[(\[][ \t]*(?:ref|r[ée]f)",
+    re.IGNORECASE,
+)
+_CLAUSE_START = re.compile(r"[\n;|•]|[.!?](?=\s)|\s[-\u2013]\s|\)\s*,\s")
+
+
+def _label_counts_in_prose(text: str, threshold: int) -> list[int]:
+    """``Deaths in Corsica: 2``, ``Patients: 3``, ``Décès : 2``, ``Number of deaths in
+    Corsica = 2``, ``number of events observed = 4``, ``n Corse = 3``, ``Deaths among
+    Corsican patients: 2/3``, ``Mortality: 2 of 3``: a label naming people or events
+    (qualifiers allowed), then ``:`` or ``=`` and a whole number."""
+    counts: list[int] = []
+    for separator in _SEPARATED_NUMBER.finditer(text):
+        value = _LABEL_VALUE.match(text, separator.start())
+        if value is None:
+            continue
+        start = max(0, separator.start() - 80)
+        head = text[start : separator.start()]
+        cut = list(_CLAUSE_START.finditer(head))
+        if cut:
+            head = head[cut[-1].end() :]
+        head = head.strip(" \t\"'*_`")
+        if head.lower().endswith("(n)"):
+            head = head[:-3].rstrip()
+        words = head.split()
+        ratio = re.search(r"[a-zà-ÿ]/[a-zà-ÿ]", head, re.IGNORECASE)  # "patients/doctor"
+        if not words or len(words) > 9 or ratio or any(c.isdigit() for c in head[-3:]):
+            continue
+        measure = _MEASURE_LABEL.search(head) and not _COUNT_WORD_LABEL.search(head)
+        if measure or _names_a_rank(head):
+            continue
+        part = int(value.group(1))
+        whole = int(value.group(2)) if value.group(2) else None
+        if whole is None and not 0 < part < threshold:
+            continue
+        after = text[value.end() : value.end() + 24]
+        if whole is None and _NOT_UNITS_AFTER.match(after):
+            continue
+        counted = bool(_COUNTED_LABEL.search(head) or _COUNT_WORD_LABEL.search(head))
+        if not counted and not (whole is not None and _RATE_LABEL.search(head)):
+            continue
+        if whole is None:
+            counts.append(part)
+        elif part <= whole:
+            counts += [part, whole - part]
+    return counts
+
+
+# "66.7% (2 of 3)", "66.7 % (2/3)": a percentage with the counts it was computed from.
+_PERCENT_OF = re.compile(
+    r"\d(?:[.,]\d+)?[ \t]*%[ \t]*[(\[][ \t]*(\d{1,6})[ \t]*(?:/|of|sur|out of|parmi)[ \t]*"
+    r"(\d{1,7})[ \t]*[)\]]",
+    re.IGNORECASE,
+)
+# "(n 4)", "(n=4)" in a parenthesis.
+_PAREN_N = re.compile(r"\(\s*n\s*[=:]?\s*(\d{1,5})\s*\)", re.IGNORECASE)
+# A small number as the subject of a verb about people: "2 died", "4 were excluded".
+_DIED = (
+    r"died|deceased|passed away|d[ée]c[ée]d[ée]e?s?|(?:sont|[ée]taient) (?:d[ée]c[ée]d[ée]e?s"
+    r"|morte?s)|survived|ont surv[ée]cu|(?:were|was|had been|have been|sont|ont [ée]t[ée])"
+    r" (?:readmitted|rehospitali[sz]ed|hospitali[sz]ed|lost to follow-up|dead|alive"
+    r"|r[ée]admise?s?|r[ée]hospitalis[ée]e?s|hospitalis[ée]e?s|perdue?s de vue|d[ée]c[ée]d[ée]e?s)"
+)
+_ACTED = (
+    r"(?:were|was|had been|have been|are|sont|ont [ée]t[ée]|[ée]taient)"
+    r" (?:excluded|included|admitted|transferred|diagnosed|treated|operated|enrolled|recruited"
+    r"|randomi[sz]ed|referred|censored|intubated|ventilated|exclue?s|incluse?s|admise?s"
+    r"|transf[ée]r[ée]e?s|diagnostiqu[ée]e?s|trait[ée]e?s|op[ée]r[ée]e?s|censur[ée]e?s"
+    r"|intub[ée]e?s|ventil[ée]e?s|male|female|men|women|smokers|fumeurs|hommes|femmes)"
+    r"|had|have|developed|experienced|presented|required|received|underwent|reported"
+    r"|avaient|ont (?:eu|pr[ée]sent[ée]|d[ée]velopp[ée]|re[çc]u|n[ée]cessit[ée]|subi)"
+    r"|excluded|exclus|exclues"
+)
+_VERB_COUNT = re.compile(
+    r"(?<![\w.,/\-])(?<!\d[ \u00a0\u202f])(\d{1,4})(?![.,]\d)"
+    r"(?:\s*\(\s*\d+(?:[.,]\d+)?\s*%\s*\))?\s+(?:(" + _DIED + r")|(" + _ACTED + r"))(?![\w])",
+    re.IGNORECASE,
+)
+_PEOPLE_CONTEXT = re.compile(
+    r"(?<![\w])(?:" + _PEOPLE[3:-1] + r"|cohort|cohorte|exclusions?|inclusions?)(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    low, high = max(0, start - 300), min(len(text), end + 300)
+    left = max(text.rfind(". ", low, start), text.rfind("\n", low, start), low - 1)
+    ends = [i for i in (text.find(". ", end, high), text.find("\n", end, high)) if i >= 0]
+    return text[left + 1 : min(ends) if ends else high]
+
+
+def _verb_counts(text: str) -> list[int]:
+    """``Among Corsican patients, 2 died.``, ``Of the 45 patients, 3 had a stroke``: a verb
+    about people (for "had", "were excluded"…, a word naming people in the same sentence)."""
+    counts: list[int] = []
+    for match in _VERB_COUNT.finditer(text):
+        if _names_a_rank(text[max(0, match.start() - 30) : match.start()]):
+            continue
+        if match.group(3) and not _PEOPLE_CONTEXT.search(
+            _sentence(text, match.start(), match.end())
+        ):
+            continue
+        counts.append(int(match.group(1)))
+    return counts
+
+
+# "J18 deaths 1": a plural naming people or events, then a number that ends the clause.
+_PLURAL_THEN_COUNT = re.compile(
+    r"(?<![\w])(?:deaths|d[ée]c[èe]s|cases|patients|events|[ée]v[ée]nements|admissions|stays"
+    r"|s[ée]jours|women|men|femmes|hommes|births|naissances)[ \t]+(\d{1,4})"
+    r"(?=[ \t]*(?:$|[;,|)]))",
+    re.IGNORECASE | re.M,
+)
+
+
+def _more_small_counts(text: str, threshold: int) -> list[int]:
+    """Counts the review-5 forms state: labels, verbs, percentages with their counts."""
+    found = _label_counts_in_prose(text, threshold)
+    for match in _PERCENT_OF.finditer(text):
+        part, whole = int(match.group(1)), int(match.group(2))
+        if part <= whole:
+            found += [part, whole - part]
+    found += [int(n) for n in _PAREN_N.findall(text)]
+    found += [int(n) for n in _PLURAL_THEN_COUNT.findall(text)]
+    return found + _verb_counts(text)
 
 
 def _counts_in_prose(text: str, policy: Policy, *, where: str) -> list[RuleResult]:
@@ -877,6 +1059,134 @@ def _extreme_candidates(text: str) -> list[re.Match[str]]:
     return list(found.values())
 
 
+# --- review 5: the range of the data (its minimum and maximum) in prose ----------------------
+
+_RANGE_WORD = re.compile(
+    r"(?<![\w])(?:range[sd]?|ranging|[ée]tendue|extr[êe]mes|min(?:imum)?[ \t]*[-\u2013/,][ \t]*"
+    r"max(?:imum)?|span(?:ned|ning|s)?|vari(?:ed|ait|aient)|allant|allait"
+    r"|s'[ée]tend(?:ait|aient))(?![\w(])",
+    re.IGNORECASE,
+)
+_NUMBER = r"-?\d+(?:[.,]\d+)?"
+_PAIR = re.compile(
+    r"(?<![\w.,/\-])(" + _NUMBER + r")[ \t]*(%?)[ \t]*"
+    r"(?:[-\u2013\u2014]|\bto\b|\bà\b|;|\band\b|\bet\b|,[ \t])[ \t]*("
+    + _NUMBER
+    + r")(?![\d])[ \t]*(%?)",
+    re.IGNORECASE,
+)
+_AGED = re.compile(
+    r"(?<![\w])(?:were|was|are|is|[ée]taient|[ée]tait|sont|est)[ \t]+(?:aged|[âa]g[ée]e?s?)"
+    r"[ \t]+(?:between[ \t]+|from[ \t]+|de[ \t]+|entre[ \t]+)?(" + _NUMBER + r")[ \t]*"
+    r"(?:[-\u2013\u2014]|\bto\b|\band\b|\bà\b|\bet\b)[ \t]*(" + _NUMBER + r")",
+    re.IGNORECASE,
+)
+_FROM_TO = re.compile(
+    r"(?<![\w])(?:age[sd]?|[âa]ges?|length of stay|los|dur[ée]e de s[ée]jour|weight|poids"
+    r"|bmi|imc|cost|co[ûu]ts?|income|revenus?|height)(?![\w])[^\n.;]{0,30}?"
+    r"(?<![\w])(?:from|de)[ \t]+("
+    + _NUMBER
+    + r")[ \t]*(?:\w+[ \t]+)?(?:to|à)[ \t]+("
+    + _NUMBER
+    + r")",
+    re.IGNORECASE,
+)
+# Ranges that are not the data's: of a scale, a reference, an interval, or of aggregates.
+_NOT_DATA_RANGE = re.compile(
+    r"interquartile|\biqr\b|quartile|percentile|centile|\bq[13]\b|normal|reference|r[ée]f[ée]rence"
+    r"|norme|target|cible|therapeutic|th[ée]rapeutique|scale|[ée]chelle|score|possible"
+    r"|theoretical|th[ée]orique|confidence|\bci\b|\bic\b|odds|hazard"
+    r"|ratio|coefficient|estimat|p-value|p values|\bauc\b|correlation|corr[ée]lation|kappa"
+    r"|\bicc\b|sensitivity|specificity|sensibilit|sp[ée]cificit|across|between (?:the )?"
+    r"(?:regions|sites|centres|centers|hospitals|groups|countries|studies)|per (?:region|site"
+    r"|centre|center|hospital|group|country)|\b(?:by|par|selon) (?:r[ée]gions?|sites?|centres?"
+    r"|centers?|hospitals?|h[ôo]pitaux|groups?|groupes?|countries|pays|years?)|range\(|eligib|[ée]ligib|inclusion|criteri"
+    r"|crit[èe]re|bins?\b|classes? d'[âa]ge|age groups?|tranches?",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_RANGE_KEYS = (
+    "rang", "étendue", "etendue", "extr", "span", "vari", "allant", "allait", "étend",
+    "etend", "min",
+)  # fmt: skip
+_BIRTH = re.compile(r"birth|naissance|born|n[ée]e?s? en", re.IGNORECASE)
+
+
+def _line_around(text: str, start: int, end: int) -> str:
+    left = text.rfind("\n", 0, start) + 1
+    right = text.find("\n", end)
+    return text[left : right if right >= 0 else len(text)]
+
+
+def _data_range(first: str, second: str, percent: bool, line: str) -> bool:
+    """Whether two numbers stated as a range are the data's minimum and maximum."""
+    if percent or _NOT_DATA_RANGE.search(line):
+        return False
+    if _YEAR.fullmatch(first) and _YEAR.fullmatch(second) and not _BIRTH.search(line):
+        return False  # a study period
+    try:
+        low, high = float(first.replace(",", ".")), float(second.replace(",", "."))
+    except ValueError:
+        return False
+    return low < high
+
+
+def _ranges_in_prose(text: str) -> list[str]:
+    """``Age, mean (range): 56.2 (18-94)``, ``median 6.1 days (range 0.2-31.5)``, ``Patients
+    were aged 18 to 94 years``, ``Age ranged from 18 to 94``: a range presents the data's
+    minimum and maximum."""
+    found: list[str] = []
+    lowered = text.lower()
+    words = _RANGE_WORD.finditer(text) if any(k in lowered for k in _RANGE_KEYS) else ()
+    for word in words:
+        window_end = text.find("\n", word.end())
+        window_end = min(word.end() + 60, window_end if window_end >= 0 else len(text))
+        pair = _PAIR.search(text, word.end(), window_end)
+        if pair is None:
+            continue
+        following = text[pair.end() : pair.end() + 12]
+        if re.match(r"[ \t]*(?:years?|ans)?[ \t]*[:=]", following):
+            continue  # "Age range 18-29: 45 patients", a bin's label
+        line = _line_around(text, word.start(), pair.end())
+        if _data_range(pair.group(1), pair.group(3), bool(pair.group(2) or pair.group(4)), line):
+            found.append(text[word.start() : pair.end()])
+    aged = _AGED.finditer(text) if any(k in lowered for k in ("aged", "âgé", "agé")) else ()
+    since = _FROM_TO.finditer(text) if "from " in lowered or "de " in lowered else ()
+    for match in (*aged, *since):
+        sentence = _sentence(text, match.start(), match.end())
+        if _data_range(match.group(1), match.group(2), False, sentence):
+            found.append(match.group(0))
+    if any(k in lowered for k in ("oldest", "youngest", "plus âg", "plus ag", "jeune", "doyen")):
+        found += [m.group(0) for m in _AGE_EXTREME_PAREN.finditer(text)]
+    extreme_keys = ("max", "min", "oldest", "youngest", "highest", "lowest")
+    measures = _EXTREME_MEASURE.finditer(text) if any(k in lowered for k in extreme_keys) else ()
+    for match in measures:
+        if not _CRITERION.search(_sentence(text, match.start(), match.end())):
+            found.append(match.group(0))
+    return found
+
+
+# "maximum age 94", "oldest age 94": an extreme named before a person's measure and its value
+_EXTREME_MEASURE = re.compile(
+    r"(?<![\w])(?:max(?:imum)?|min(?:imum)?|maximal|minimal|oldest|youngest|highest|lowest)"
+    r"[ \t]+(?:age|[âa]ge|weight|poids|bmi|imc|cost|co[ûu]t|length of stay|los|income|height)"
+    r"[ \t]+(?:of[ \t]+|de[ \t]+|was[ \t]+|is[ \t]+)?\d+(?:[.,]\d+)?(?![\w.,]\d)",
+    re.IGNORECASE,
+)
+_CRITERION = re.compile(
+    r"eligib|[ée]ligib|inclusion|criteri|crit[èe]re|required|requis|allowed|autoris|limit|seuil"
+    r"|threshold",
+    re.IGNORECASE,
+)
+# "the oldest patient (94 y)", "le plus âgé (97 ans)"
+_AGE_EXTREME_PAREN = re.compile(
+    r"(?<![\w])(?:oldest|youngest|le plus [âa]g[ée]|la plus [âa]g[ée]e|le plus jeune"
+    r"|la plus jeune|doyen(?:ne)?)(?:[ \t]+[\w'\u2019-]+){0,3}?[ \t]*\([ \t]*(?:aged[ \t]+)?"
+    r"\d+(?:[.,]\d+)?[ \t]*(?:y|yrs?|years?(?: old)?|ans?)?[ \t]*\)",
+    re.IGNORECASE,
+)
+
+
 def _extremes_in_prose(text: str, *, where: str) -> list[RuleResult]:
     """A minimum or maximum stated in prose ("Maximum age: 98", "le plus âgé avait 98 ans")
     is a single individual's value."""
@@ -886,6 +1196,7 @@ def _extremes_in_prose(text: str, *, where: str) -> list[RuleResult]:
         if not _NOT_EXTREME.search(m.group(0))
         and not _PEOPLE_COUNT.match(text, m.start(3))  # "a minimum of 11 patients"
     ]
+    found += _ranges_in_prose(text)
     if not found:
         return []
     return [
@@ -1123,9 +1434,73 @@ _COUNT_CODE = re.compile(
     r"|\.value_counts\s*\(\s*\)\s*\[|\.size\s*\(\s*\)\s*\["
 )
 _EXTREME_CODE = re.compile(
-    r"\.(?:max|min|idxmax|idxmin|nlargest|nsmallest)\s*\(|\b(?:np\.|numpy\.)?"
+    r"\.(?:max|min|idxmax|idxmin)\s*\(|\b(?:np\.|numpy\.)?"
     r"(?:max|min|amax|amin|nanmax|nanmin|ptp)\s*\(|\.(?:sort_values|sort)\([^)]*\)\s*"
-    r"(?:\.(?:iloc|values)\s*\[\s*-?[01]\s*\]|\.(?:head|tail)\s*\(\s*[1-5]?\s*\))"
+    r"(?:\.(?:iloc|values)\s*\[\s*-?[01]\s*\])"
+    r"|\.(?:agg|aggregate|apply|transform)\s*\(\s*(?:np\.|numpy\.)?"
+    r"(?:max|min|amax|amin|nanmax|nanmin|ptp)\s*[,)]"
+)
+# The largest or smallest values, any number of them: sorted then cut, nlargest/nsmallest.
+_SORTED_CUT = re.compile(
+    r"(?:\.sort_values|\.sort|\bsorted|\b(?:np|numpy)\.sort)\s*\([^\n]*?"
+    r"(?:\.(?:head|tail)\s*\(|\.(?:iloc|values|to_numpy\(\))\s*\[|\)\s*\[\s*-?\d*\s*:)"
+    r"|\.n(?:largest|smallest)\s*\("
+)
+# Aggregates computed before: their largest values are groups', not individuals'.
+_AGGREGATED = re.compile(
+    r"\.(?:value_counts|size|count|sum|mean|median|std|var|sem|nunique|agg|aggregate"
+    r"|describe|corr|cov|quantile|cumsum|pct_change|isna|isnull|notna|notnull)\s*\("
+    r"|\bcrosstab\b|\bpivot"
+)
+_BY_UNIT = re.compile(
+    r"groupby\s*\(\s*\[?\s*['\"]?\w*(?:id|patient|pid|person|subject|sujet|nir|ipp|dossier"
+    r"|num|ident|stay|sejour|séjour)\w*['\"]?\s*[\],)]",
+    re.IGNORECASE,
+)
+# 'min', 'max' (extremes) or 'first', 'last' (one record's value) named in an aggregation
+# or a selection: agg(['min', 'max']), describe()[['min', 'max']], aggfunc='max'.
+_EXTREME_NAME = re.compile(
+    r"(?:\b(\w+)\s*=\s*)?['\"](min|max|amin|amax|nanmin|nanmax|idxmin|idxmax|ptp|first|last)['\"]"
+)
+_NOT_AGG_KEYWORDS = frozenset(
+    ["keep", "method", "how", "na_position", "errors", "kind", "axis", "join", "validate",
+     "closed", "label", "origin", "side", "ties", "nan_policy", "interpolation", "orient"]
+)  # fmt: skip
+_AGG_CALL = re.compile(r"\.(?:agg|aggregate)\s*\(|\baggfunc\b")
+_DESCRIBE_VALUES = re.compile(r"\.describe\s*\([^\n]*\.(?:values|tolist|to_list|to_numpy|array)\b")
+# Individual values listed: a column's values as a list or an array.
+_VALUES_OF = re.compile(
+    r"(?<=[\w\])])\s*\.(?:tolist|to_list|to_numpy|unique|drop_duplicates)\s*\("
+    r"|(?<=[\w\])])\s*\.(?:values|array)\b(?!\s*\()"
+    r"|\.(?:apply|agg|aggregate|transform)\s*\(\s*(?:list|np\.array|tuple|set|sorted)\s*\)"
+    r"|\b(?:list|np\.array|numpy\.array|np\.asarray|set|tuple|sorted|np\.unique|np\.sort)"
+    r"\s*\(\s*\w+(?:\.\w+|\[[^\]\n]*\])+\s*\)"
+)
+_COLUMN_ACCESS = re.compile(r"(?:[\w)\]]\.[a-z_]\w*|\])\s*$", re.IGNORECASE)
+_NOT_DATA_VALUES = re.compile(
+    r"\.(?:columns|index|keys|dtypes|shape|params|pvalues|bse|tvalues|coef_|intercept_"
+    r"|feature_importances_|conf_int|fittedvalues|predict|predict_proba|survival_function_"
+    r"|cumulative_density_|confidence_interval_|event_table|cv_results_|classes_|categories"
+    r"|cat\.codes|explained_variance\w*|components_|labels_|cluster_centers_|rsquared\w*"
+    r"|aic|bic|llf|summary)\b|\b(?:cross_val_score|confusion_matrix|roc_curve|np\.histogram"
+    r"|pd\.cut|pd\.qcut|range|np\.arange|np\.linspace)\s*\(",
+    re.IGNORECASE,
+)
+_COUNTING_AGG = re.compile(r"\.(?:value_counts|size|count|sum|nunique)\s*\(|\blen\s*\(")
+_UNIQUE = re.compile(r"\.(?:unique|drop_duplicates)\s*\(|\b(?:np\.unique|set)\s*\(")
+_MEASURE_NAME = re.compile(
+    r"(?<![a-zà-ÿ])(?:age|[âa]ge|weight|poids|cost|co[ûu]t|\blos\b|bmi|imc|income|revenu|height|taille|salary"
+    r"|salaire|sbp|dbp|pression|dur[ée]e|length|stay|s[ée]jour|date|dob|naissance|birth|montant"
+    r"|amount|price|prix|glyc|chol|creat|hba1c|tension|score|time|delay|d[ée]lai)",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+_NUMPY_SCALAR = re.compile(r"\b(?:np|numpy)\.(?:int|uint|float)\d*\(\s*([^()]*?)\s*\)")
+_SHOWN_NUMBER = re.compile(r"(?<![\w.,/\-:])(-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)(?![\w:]|[.,]\d)")
+_COLUMN_COUNT = re.compile(
+    r"\.shape\b(?!\s*\[\s*0)|columns|\.dtypes|len\s*\(\s*\w*(?:cols|columns|features|vars"
+    r"|variables|names|keys)\b",
+    re.IGNORECASE,
 )
 _QUANTILE_CODE = re.compile(r"\.(?:quantile|percentile|nanquantile|nanpercentile)\s*\(([^\n]*)")
 _QUANTILE_EDGE = re.compile(
@@ -1152,17 +1527,124 @@ def _output_lines(source: str) -> list[str]:
     return shown
 
 
+def _assigned_from(source: str, pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """Names assigned from code that ``pattern`` recognises (``n = len(cases)``), as a
+    pattern that finds them in a printing line (``print(n)``)."""
+    names: set[str] = set()
+    for line in source.splitlines():
+        assigned = _ASSIGNMENT.match(line)
+        if assigned and pattern.search(line[assigned.end() :]):
+            names.update(re.findall(r"[A-Za-z_]\w*", assigned.group().rstrip("=")))
+    if not names:
+        return None
+    alternatives = "|".join(sorted(map(re.escape, names)))
+    return re.compile(r"(?<![\w.'\"])(?:" + alternatives + r")(?![\w'\"])")
+
+
+def _shown_numbers(text: str) -> list[str]:
+    """The numbers an output shows, outside quoted strings and pandas' footers."""
+    text = _NUMPY_SCALAR.sub(r"\1", _QUOTED.sub("", text))
+    text = re.sub(r"(?:dtype|Name|Length|Freq)\s*[:=][^\n]*", "", text)
+    return _SHOWN_NUMBER.findall(text)
+
+
+def _is_listing(text: str) -> bool:
+    """A list, tuple, set or numpy array printed (not a table)."""
+    stripped = text.strip()
+    return stripped.startswith(("[", "(", "{", "array(")) or "[" in stripped
+
+
+def _individual_values(lines: list[str], text: str) -> str | None:
+    """The line that lists a column's individual values (``.tolist()``, ``.values``,
+    ``.unique()``, ``apply(list)``…) when the output shows numbers; not lists of column
+    names, model results or aggregates (value counts are counted instead)."""
+    numbers = _shown_numbers(text)
+    if not numbers or not _is_listing(text):
+        return None
+    decimals = any("." in n or "e" in n.lower() for n in numbers)
+    for line in lines:
+        for match in _VALUES_OF.finditer(line):
+            before = line[: match.start()]
+            if match.group().lstrip().startswith(".") and not _COLUMN_ACCESS.search(before):
+                continue
+            if _NOT_DATA_VALUES.search(line) or _AGGREGATED.search(before):
+                continue
+            if _UNIQUE.search(match.group()):
+                distinct = set(numbers)
+                years = all(_YEAR.fullmatch(n) for n in distinct)
+                if not (
+                    decimals
+                    or _MEASURE_NAME.search(before + match.group())
+                    or (len(distinct) >= 15 and not years)
+                ):
+                    continue
+            return line
+    return None
+
+
+def _listed_counts(lines: list[str], text: str, policy: Policy) -> str | None:
+    """Counts shown by a counting line in a list, a tuple or a short labelled print
+    (``value_counts().tolist()``, ``print('Corse:', (df.region == 'Corse').sum())``)."""
+    counting = [
+        line
+        for line in lines
+        if _COUNTING_AGG.search(line) or _COUNT_CODE.search(line)
+        if not _COLUMN_COUNT.search(line)
+    ]
+    shown = [line for line in text.splitlines() if line.strip()]
+    if not counting or not shown or (len(shown) > 3 and not _is_listing(text)):
+        return None
+    for number in _shown_numbers(text):
+        if "." in number or "e" in number.lower() or number.startswith("-"):
+            continue
+        if 0 < int(number) < policy.threshold:
+            return counting[-1]
+    return None
+
+
+_LITERAL_ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(\d+)[ \t]*(?:#.*)?$", re.M)
+_MAGIC = re.compile(r"^[ \t]*[%!?].*$", re.M)
+_STRING_QUOTES = re.compile(r"^[A-Za-z]*(?:'''|\"\"\"|'|\")|(?:'''|\"\"\"|'|\")$")
+
+
+def _code_prose(source: str) -> str:
+    """What a code cell says in words: its comments and string literals (one a line), and
+    counts written into it as literals (``n_patients = 3``); the code itself is not prose."""
+    parts: list[str] = []
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(_MAGIC.sub("", source)).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        tokens = []
+        parts += re.findall(r"#[^\n]*|'[^'\n]*'|\"[^\"\n]*\"", source)
+    for token in tokens:
+        if token.type == tokenize.COMMENT:
+            parts.append(token.string.lstrip("#"))
+        elif token.type == tokenize.STRING:
+            parts.append(_STRING_QUOTES.sub("", token.string))
+        elif token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+            parts.append(token.string)
+    parts += [f"{name} = {value}" for name, value in _LITERAL_ASSIGNMENT.findall(source)]
+    return "\n".join(part.strip() for part in parts if any(c.isdigit() for c in part))
+
+
 def _code_output_rules(source: str, text: str, policy: Policy, *, where: str) -> list[RuleResult]:
     """What an output is, told by the code that printed it (nothing is executed): a bare
     small number from ``len(…)``, ``.shape``, ``.sum()``, ``.count()``, ``.nunique()``,
     ``.size`` is a count of units; a number from ``.max()``, ``.min()``,
-    ``.quantile(0 or 1)`` an extreme; from ``.median()``/``.quantile()`` a quantile."""
+    ``.quantile(0 or 1)`` an extreme; from ``.median()``/``.quantile()`` a quantile; the
+    largest values after a sort, ``agg(['min', 'max'])`` extremes; a column's values listed
+    (``.tolist()``, ``.values``, ``apply(list)``) individuals' values. A name assigned from
+    such code and printed counts as the code itself."""
     if not any(c.isdigit() for c in text):
         return []
     lines = _output_lines(source)
     results: list[RuleResult] = []
-    counting = [line for line in lines if _COUNT_CODE.search(line)]
+    counted = _assigned_from(source, _COUNT_CODE)
+    counting = [
+        line for line in lines if _COUNT_CODE.search(line) or (counted and counted.search(line))
+    ]
     bare = _BARE_COUNT.match(text.strip())
+    listed = None if bare else _listed_counts(counting or lines, text, policy)
     if counting and bare and 0 < int(bare.group(1)) < policy.threshold:
         results.append(
             flagged(
@@ -1172,7 +1654,39 @@ def _code_output_rules(source: str, text: str, policy: Policy, *, where: str) ->
                 f" (from {counting[-1].strip()[:40]!r})",
             )
         )
-    extreme = [line for line in lines if _EXTREME_CODE.search(line)]
+    elif listed is not None:
+        results.append(
+            flagged(
+                "threshold.text",
+                Status.FAIL,
+                f"{where} shows a count under {policy.threshold} (from {listed.strip()[:40]!r})",
+            )
+        )
+    extreme_found = _assigned_from(source, _EXTREME_CODE)
+    extreme = [
+        line
+        for line in lines
+        if _EXTREME_CODE.search(line) or (extreme_found and extreme_found.search(line))
+    ]
+    numbers_shown = bool(_shown_numbers(text))
+    for line in lines:
+        cut = _SORTED_CUT.search(line)
+        if (
+            cut
+            and numbers_shown
+            and (_BY_UNIT.search(line) or not _AGGREGATED.search(line[: cut.start()]))
+        ):
+            extreme.append(line)
+        if _DESCRIBE_VALUES.search(line) and numbers_shown:
+            extreme.append(line)
+        for name in _EXTREME_NAME.finditer(line):
+            keyword = name.group(1)
+            if keyword in _NOT_AGG_KEYWORDS:
+                continue
+            if name.group(2) in ("first", "last") and not _AGG_CALL.search(line):
+                continue
+            if numbers_shown:
+                extreme.append(line)
     quantiles = [m.group(1) for line in lines for m in _QUANTILE_CODE.finditer(line)]
     extreme += [q for q in quantiles if _QUANTILE_EDGE.search(q)]
     if extreme:
@@ -1181,7 +1695,7 @@ def _code_output_rules(source: str, text: str, policy: Policy, *, where: str) ->
                 "statistic.extremes",
                 Status.FAIL,
                 f"{where} shows what {extreme[0].strip()[:40]!r} computes: a minimum or"
-                " maximum (a single individual's value)",
+                " maximum, or the largest or first values (single individuals' values)",
             )
         )
     elif quantiles or any(_MEDIAN_CODE.search(line) for line in lines):
@@ -1191,6 +1705,15 @@ def _code_output_rules(source: str, text: str, policy: Policy, *, where: str) ->
                 Status.REVIEW,
                 f"{where} shows medians or quantiles computed by its cell: they can be one"
                 " individual's value",
+            )
+        )
+    values = _individual_values(lines, text)
+    if values is not None and not extreme and listed is None:
+        results.append(
+            flagged(
+                "row_level",
+                Status.FAIL,
+                f"{where} lists individuals' values (from {values.strip()[:40]!r}): row-level data",
             )
         )
     return results
@@ -1311,6 +1834,12 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
             if cell_type != "code":  # a Markdown cell can hold a table as well as an output
                 source_tables += text_tables(source, ctx, where=where)
                 item.rules += _counts_in_prose(source, ctx.policy, where=where)
+                item.rules += _extremes_in_prose(source, where=where)
+            else:  # comments and strings are prose
+                prose = _code_prose(source)
+                if prose:
+                    item.rules += _counts_in_prose(prose, ctx.policy, where=where)
+                    item.rules += _extremes_in_prose(prose, where=where)
         if not item.rules:
             item.rules.append(passed("identifiers", "no identifier in the cells' sources"))
         inner: list[tuple[ItemReport, Table]] = []

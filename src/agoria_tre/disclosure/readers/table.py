@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -366,6 +367,60 @@ def table_from_grid(
     )
 
 
+MAX_HEADER_ROWS = 4  # levels of a pandas MultiIndex header read as one
+
+
+def _index_names_row(row: Sequence[str]) -> int:
+    """How many leading names a pandas index-names line holds (``region,sex,,,``: 2), or 0
+    if ``row`` is not one: names first, then only empty cells."""
+    cells = [c.strip() for c in row]
+    k = 0
+    while k < len(cells) and cells[k] and _number(cells[k]) is None:
+        k += 1
+    return k if 0 < k < len(cells) and not any(cells[k:]) else 0
+
+
+def _merge_header_rows(rows: list[list[str]]) -> tuple[list[list[str]], int]:
+    """A pandas MultiIndex header (``to_csv()`` of ``groupby().agg([...])``): its levels,
+    one row each (``,age,age`` / ``,count,mean``), then the index's names (``region,,``),
+    read as one header of joined names (``age / count``). Returns the rows and how many
+    header rows were joined (1 if none)."""
+    if len(rows) < 3:
+        return rows, 1
+    first = [c.strip() for c in rows[0]]
+    repeats = any(a and a == b for a, b in itertools.pairwise(first))
+    top = min(MAX_HEADER_ROWS, len(rows) - 2)
+    names_at = next((k for k in range(2, top + 1) if _index_names_row(rows[k])), 0)
+    if names_at:  # levels (numbers allowed: years), then the index's names
+        levels, names_row = names_at, _index_names_row(rows[names_at])
+        # Over the index, pandas leaves the level rows empty but for a level's name.
+        if any(c.strip() for row in rows[:levels] for c in row[1:names_row]):
+            return rows, 1
+        numbers = any(_number(c.strip()) is not None for row in rows[1:levels] for c in row)
+        if not repeats and (numbers or rows[0][0].strip()):
+            return rows, 1
+    else:
+        levels, names_row = 1, 0
+        while levels < top and not any(_number(c.strip()) is not None for c in rows[levels]):
+            levels += 1
+        if levels < 2 or not repeats:
+            return rows, 1
+    width = len(rows[0])
+    header = []
+    for j in range(width):
+        if names_row and j < names_row:
+            header.append(rows[levels][j])
+            continue
+        parts: list[str] = []
+        for row in rows[:levels]:
+            part = row[j].strip()
+            if part and part not in parts:
+                parts.append(part)
+        header.append(" / ".join(parts))
+    body = rows[levels + (1 if names_row else 0) :]
+    return [header, *body], levels
+
+
 def _sniff_delimiter(first_line: str, name: str) -> str:
     if name.lower().endswith(".tsv"):
         return "\t"
@@ -440,6 +495,10 @@ def parse_csv(
                 f"not a readable table: row {number} has {len(row)} fields, the header has"
                 f" {width} (a truncated or hand-edited file?)",
             )
+    if label_columns is None:
+        rows, levels = _merge_header_rows(rows)
+        if levels > 1:
+            notes.append(f"{levels} header rows (a pandas MultiIndex) read as one header")
     return table_from_grid(
         rows, label_columns=label_columns, decimal_comma=decimal_comma, notes=notes
     )

@@ -49,7 +49,7 @@ def _rows_with(lines: list[list[str]], width: int) -> list[list[str]] | None:
     return rows or None
 
 
-def _aligned(block: list[str]) -> list[list[str]] | None:
+def _aligned_values(block: list[str]) -> list[list[str]] | None:
     """The aligned table read from words, or from positions when that finds more value
     columns (column names with spaces, like pandas' ``drug A``, defeat the words)."""
     by_position = _aligned_positions(block)
@@ -62,6 +62,70 @@ def _aligned(block: list[str]) -> list[list[str]] | None:
     if wider is not None and len(wider[0]) > len(by_words[0]):
         return wider  # numbers the words put into labels ("F 3  64"): read them as values
     return by_words
+
+
+def _aligned(block: list[str]) -> list[list[str]] | None:
+    """The aligned table: by value positions, by words, or, when it finds more columns,
+    with text columns between the values (a listing: ``age sex los``)."""
+    grid = _aligned_values(block)
+    cells = _aligned_cells(block)
+    if cells is not None and (grid is None or len(cells[0]) > len(grid[0])):
+        return cells
+    return grid
+
+
+def _aligned_cells(block: list[str]) -> list[list[str]] | None:
+    """pandas' ``print(df)`` of a frame with text columns (``df.loc[mask, ['age', 'sex',
+    'los']]``): every column, text or number, right-aligned on its name's end; the index
+    left-aligned before them."""
+    lines = [line.rstrip() for line in block if line.strip()]
+    lines = [line for line in lines if not _FOOTER.fullmatch(line.strip())]
+    if len(lines) < 3:
+        return None
+    header = lines[0]
+    heads = [(m.end(), m.group()) for m in _TOKEN.finditer(header)]
+    body: list[list[tuple[int, int, str]]] = []
+    for k, line in enumerate(lines[1:]):
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(line)]
+        if all(_ELLIPSIS.fullmatch(t[2]) for t in tokens):
+            continue
+        if k == 0 and not any(_VALUE.fullmatch(t[2]) for t in tokens):
+            continue  # the index's names
+        body.append(tokens)
+    if len(body) < 2:
+        return None
+    ends = [
+        end
+        for end, name in heads
+        if not _ELLIPSIS.fullmatch(name)
+        and all(any(e == end and b > 0 for b, e, _ in tokens) for tokens in body)
+    ]
+    if len(ends) < 2:
+        return None
+    rows: list[list[str]] = []
+    text_columns: set[int] = set()
+    for tokens in body:
+        first = next(b for b, e, _ in tokens if e == ends[0])
+        if any(e > ends[-1] for _, e, _ in tokens):
+            return None
+        bounds = [first, *ends]
+        cells = []
+        for k in range(len(ends)):
+            words = [t for b, e, t in tokens if b >= bounds[k] and e <= bounds[k + 1]]
+            cells.append(" ".join(words))
+            if not all(_VALUE.fullmatch(w) for w in words):
+                text_columns.add(k)
+        if any(b < first < e for b, e, _ in tokens):
+            return None
+        label = " ".join(t for b, e, t in tokens if e <= first)
+        rows.append([label, *(_cell(c) for c in cells)])
+    if not text_columns or len(text_columns) == len(ends):
+        return None  # no text column (the positions read it) or no value column
+    names, previous = [], 0
+    for end in ends:
+        names.append(_GAP.split(header[previous:end].strip())[-1])
+        previous = end
+    return [["", *names], *rows]
 
 
 def _trailing_values(block: list[str]) -> list[list[str]] | None:
@@ -89,6 +153,58 @@ _TOKEN = re.compile(r"\S+")
 _GAP = re.compile(r"\s{2,}")
 
 
+_SEGMENT = re.compile(r"\S+(?: \S+)*")
+
+
+def _index_levels(
+    rows: list[tuple[str, int]], names: list[tuple[int, int, str]]
+) -> tuple[list[str], list[list[str]]]:
+    """Row labels split into the index's levels: at the positions where pandas starts each
+    level (its names' line, or the labels of rows whose outer levels it left blank), then
+    the blank outer levels filled from the row above (pandas prints each once)."""
+    starts = {0} | {begin for begin, _, _ in names}
+    for line, first in rows:
+        if line[:first].startswith(" ") and line[:first].strip():
+            starts.add(len(line) - len(line.lstrip()))
+    for line, first in rows:  # a cut inside a word is not a level's start
+        for m in _TOKEN.finditer(line[:first]):
+            starts -= {p for p in starts if m.start() < p < m.end()}
+    cuts = sorted(starts)
+    levels = [
+        [line[a:b].strip() for a, b in itertools.pairwise([*cuts, first])] for line, first in rows
+    ]
+    keep = [k for k in range(len(cuts)) if any(row[k] for row in levels)] or [0]
+    levels = [[row[k] for k in keep] for row in levels]
+    name_of = {begin: text for begin, _, text in names}
+    labels = [name_of.get(cuts[k], "") for k in keep]
+    for i in range(1, len(levels)):
+        row, above = levels[i], levels[i - 1]
+        for k in range(len(row) - 1):
+            if not row[k] and any(row[k + 1 :]):
+                row[k] = above[k]
+    return labels, levels
+
+
+def _column_levels(lines: list[str], ends: list[int], limit: int) -> list[list[str]] | None:
+    """The upper levels of a MultiIndex header printed above its last level: each name
+    ends where the first of its columns ends and stands for the columns up to the next
+    name. None if the lines are not laid out so (titles)."""
+    levels = []
+    for line in lines:
+        segments = [(m.end(), m.group()) for m in _SEGMENT.finditer(line)]
+        if not segments or any(end not in ends and end > limit for end, _ in segments):
+            return None
+        at = {end: text for end, text in segments if end in ends}
+        if not at:
+            return None
+        current, names = "", []
+        for end in ends:
+            current = at.get(end, current)
+            names.append(current)
+        levels.append(names)
+    return levels
+
+
 def _aligned_positions(block: list[str]) -> list[list[str]] | None:
     """pandas right-aligns each column's name and values on one end position: the ends
     shared by the trailing values of every line and by a header name are the columns."""
@@ -100,10 +216,14 @@ def _aligned_positions(block: list[str]) -> list[list[str]] | None:
         if _row_as_header(lines, start):
             continue
         header = lines[start]
-        body = []
+        body: list[tuple[str, list[tuple[int, int, str]]]] = []
+        names: list[tuple[int, int, str]] = []  # the index's names, on their own line
         for line in lines[start + 1 :]:
             tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(line)]
             if all(_ELLIPSIS.fullmatch(t[2]) for t in tokens):
+                continue
+            if not body and not names and not any(_VALUE.fullmatch(t[2]) for t in tokens):
+                names = tokens
                 continue
             if len(tokens) == 1 and not _VALUE.fullmatch(tokens[0][2]):
                 continue  # the index's name alone on its line
@@ -122,20 +242,37 @@ def _aligned_positions(block: list[str]) -> list[list[str]] | None:
         if not ends:
             continue
         rows: list[list[str]] = []
+        labelled: list[tuple[str, int]] = []
         for line, tokens in body:
             at = {end: (begin, token) for begin, end, token in tokens if end in ends}
             first = at[ends[0]][0]
             if any(begin >= first and end not in at for begin, end, _ in tokens):
                 rows = []
                 break  # a value between the columns: not this layout
-            rows.append([line[:first].strip(), *(_cell(at[e][1]) for e in ends)])
+            rows.append([*(_cell(at[e][1]) for e in ends)])
+            labelled.append((line, first))
         if not rows:
             continue
-        names, previous = [], 0
+        limit = min(first for _, first in labelled)
+        if any(end > limit for _, end, _ in names):
+            continue  # not the index's names: a row of text
+        names_of_columns, previous = [], 0
         for end in ends:
-            names.append(_GAP.split(header[previous:end].strip())[-1])
+            names_of_columns.append(_GAP.split(header[previous:end].strip())[-1])
             previous = end
-        return [["", *names], *rows]
+        for above in range(start):  # a MultiIndex header: its upper levels are "titles"
+            levels = _column_levels(lines[above:start], ends, limit)
+            if levels is not None:
+                names_of_columns = [
+                    " / ".join(dict.fromkeys(p for p in parts if p))
+                    for parts in zip(*levels, names_of_columns, strict=True)
+                ]
+                break
+        label_names, label_rows = _index_levels(labelled, names)
+        return [
+            [" / ".join(label_names) if len(label_names) > 1 else "", *names_of_columns],
+            *([" / ".join(labels), *row] for labels, row in zip(label_rows, rows, strict=True)),
+        ]
     return None
 
 
@@ -146,7 +283,7 @@ def _row_as_header(lines: list[str], start: int) -> bool:
     if not _data_line(tokens) or _VALUE.fullmatch(tokens[0]):
         return False
     following = lines[start + 1].split() if start + 1 < len(lines) else []
-    return not (len(following) == 1 and not _VALUE.fullmatch(following[0]))
+    return not (following and not any(_VALUE.fullmatch(t) for t in following))
 
 
 def _aligned_words(block: list[str]) -> list[list[str]] | None:
@@ -281,7 +418,10 @@ def find_text_tables(text: str) -> list[list[list[str]]]:
         whole = _grid(block)
         segments = _segments(block) if not block[0].lstrip().startswith("|") else [block]
         parts = [g for g in map(_grid, segments) if g is not None] if len(segments) > 1 else []
-        if len(parts) > 1 or (parts and whole is None):
+        layered = whole is not None and any(" / " in name for name in whole[0])
+        if layered and whole and len(whole) >= max((len(part) for part in parts), default=0):
+            grids.append(whole)  # a MultiIndex header: the segments cut one table apart
+        elif len(parts) > 1 or (parts and whole is None):
             grids += parts  # tables printed back to back
         elif whole is not None:
             grids.append(whole)
@@ -406,6 +546,37 @@ def _columns_by_name(item: dict[object, object]) -> list[list[str]] | None:
     ]
 
 
+_STATISTIC_KEY = re.compile(
+    r"^(?:n|nb|count|size|effectif|nombre|total|sum|mean|avg|std|sd|median|min|max|pct"
+    r"|percent|deaths?|cases|patients|events)$|^(?:n|nb|count|mean|avg|std|sd|median|min|max"
+    r"|pct|sum|total)[_ ]|[_ ](?:n|nb|count|mean|avg|std|sd|median|min|max|pct|sum|total)$",
+    re.IGNORECASE,
+)
+
+
+def _by_row(outer: list[str], inner: list[dict[str, object]]) -> bool:
+    """Whether ``{"outer": {"inner": x}}`` holds one row per outer key (pandas'
+    ``to_json(orient="index")``, ``to_dict("index")``): the inner keys name statistics
+    ("n", "mean_age") and the outer keys do not, or each inner key keeps one type (whole or
+    decimal) across rows while each row mixes them."""
+    keys = list(dict.fromkeys(k for v in inner for k in v))
+
+    def named(names: list[str]) -> bool:
+        return 2 * sum(1 for k in names if _STATISTIC_KEY.search(k)) >= len(names) > 0
+
+    if named(outer):
+        return False
+    if named(keys):
+        return True
+
+    def kind(x: object) -> str:
+        return "int" if isinstance(x, int) else "float"
+
+    rows_mixed = all(len({kind(x) for x in v.values()}) > 1 for v in inner)
+    columns_kept = all(len({kind(v[k]) for v in inner if k in v}) == 1 for k in keys)
+    return len(inner) >= 2 and rows_mixed and columns_kept
+
+
 def find_json_tables(value: object) -> list[list[list[str]]]:
     """Grids in a JSON document: ``{"A": 3, "B": 50}`` (one row), ``{"col": {"row": n}}``
     (pandas' ``to_json()``), lists of records ``[{"a": 1, "b": 2}, ...]``, columns by name
@@ -462,6 +633,17 @@ def find_json_tables(value: object) -> list[list[list[str]]]:
                 rows = list(dict.fromkeys(str(r) for v in item.values() for r in v))
                 inner = [{str(k): x for k, x in v.items()} for v in item.values()]
                 if all(_is_number(x) for v in inner for x in v.values()):
+                    if _by_row(columns, inner):  # orient="index": the outer keys are the rows
+                        grids.append(
+                            [
+                                ["", *rows],
+                                *[
+                                    [column, *(str(v.get(row, "")) for row in rows)]
+                                    for column, v in zip(columns, inner, strict=True)
+                                ],
+                            ]
+                        )
+                        continue
                     grids.append(
                         [
                             ["", *columns],

@@ -78,6 +78,43 @@ AT_RISK_WORDS = {
     "effectif à risque",
 }
 EVENT_WORDS = {"events", "n_event", "n.event", "n events", "événements", "evenements"}
+# Header variants (statsmodels' "num at risk", survival's "n.risk", lifelines' "at_risk",
+# "nombre à risque"...), matched on the header lower-cased with "_", "." and "-" as spaces.
+_AT_RISK = re.compile(
+    r"(?:^|\s)(?:at|à|a|au|aux)\s+(?:risk|risque)s?(?:$|\s)"
+    r"|(?:^|\s)(?:n|nb|nbr|no|num|number|nombre|effectif|n°)\s+(?:risk|risque)(?:$|\s)"
+    r"|(?:^|\s)(?:atrisk|nrisk|risk\s+set)(?:$|\s)|expos[ée]e?s?\s+au\s+risque"
+)
+_EVENTS = re.compile(
+    r"^(?:(?:n|nb|nbr|no|num|number|nombre|count|total)(?:\s+(?:of|d|de|des))?\s+)?"
+    r"(?:events?|nevents?|[ée]v[ée]nements?|[ée]v[èe]nements?)$"
+)
+# Words that are event counts beside a number at risk (lifelines' "observed", "deaths").
+_WEAK_EVENTS = re.compile(
+    r"^(?:(?:n|nb|nbr|no|num|number|nombre)(?:\s+(?:of|d|de|des))?\s+)?"
+    r"(?:observed|deaths?|d[ée]c[èe]s|died|failures?|dead|morts?|d[ée]c[ée]d[ée]s)$"
+)
+_NOT_COUNT = re.compile(r"%|\b(?:pct|percent|percentage|prop|proportion|rate|taux|prob|se)\b")
+
+
+def _header_key(name: str) -> str:
+    return " ".join(re.sub(r"[_.\-/]+", " ", name.strip().lower()).split())
+
+
+def _at_risk(name: str) -> bool:
+    key = _header_key(name)
+    return name.strip().lower() in AT_RISK_WORDS or (
+        _AT_RISK.search(key) is not None and _NOT_COUNT.search(key) is None
+    )
+
+
+def _events(name: str, *, weak: bool) -> bool:
+    key = _header_key(name)
+    return (
+        name.strip().lower() in EVENT_WORDS
+        or _EVENTS.fullmatch(key) is not None
+        or (weak and _WEAK_EVENTS.fullmatch(key) is not None)
+    )
 
 
 def _words(text: str) -> set[str]:
@@ -465,13 +502,16 @@ def survival_columns(
     the table shows and what the evidence counts is checked.
     """
     counts = table.values if units is None else np.fmin(table.values, units)
+    whole = [
+        bool(np.all(col[~np.isnan(col)] == np.round(col[~np.isnan(col)]))) for col in table.values.T
+    ]
+    at_risk = [whole[j] and _at_risk(name) for j, name in enumerate(table.header)]
     results = []
     for j, name in enumerate(table.header):
-        key = name.strip().lower()
         column = counts[:, j : j + 1].copy()
-        if key in AT_RISK_WORDS:
+        if at_risk[j]:
             what = "step's number at risk"
-        elif key in EVENT_WORDS:
+        elif whole[j] and _events(name, weak=any(at_risk)):
             what = "step's event count"
             column[column == 0] = np.nan
         else:
@@ -485,6 +525,64 @@ def survival_columns(
                 result.summary,
                 cells,
                 asserted,
+            )
+        )
+    return results
+
+
+# Running totals: "cumulative_patients", "cumul", "cumsum", "n_cum", "running total",
+# "total à date"; their successive differences are the counts of each step.
+_CUMULATIVE = re.compile(
+    r"(?:^|\s)(?:cum|cums|cumsum|cumfreq|cumn|cumul\w*|cumulative\w*|cumulated)(?:$|\s)"
+    r"|running\s+(?:total|sum|count)|total\s+(?:à|a)\s+date|(?:^|\s)ytd(?:$|\s)"
+    r"|year\s+to\s+date|depuis\s+le\s+d[ée]but"
+)
+# Cumulated magnitudes and proportions: their differences are not counts of units.
+_NOT_UNITS = re.compile(
+    r"%|\b(?:pct|percent|percentage|prop|proportion|rate|taux|prob|probability|incidence"
+    r"|hazard|risk|risque|survival|survie|cost|costs|co[uû]t|co[uû]ts|montant|amount|euros?"
+    r"|eur|dose|doses|days?|jours?|los|dms|time|temps|duration|dur[ée]e|hours?|heures?"
+    r"|weight|poids|volume|mean|moyenne|avg|average|median|std|sd)\b"
+)
+
+
+def cumulative_columns(table: Table, policy: Policy) -> list[RuleResult]:
+    """A running total (``groupby().size().cumsum()``) publishes each step's count as the
+    difference of successive cells: those differences face the threshold."""
+    results: list[RuleResult] = []
+    margins = set(table.margin_rows)
+    rows = [i for i in range(table.shape[0]) if i not in margins]
+    for j, name in enumerate(table.header):
+        key = _header_key(name)
+        if _CUMULATIVE.search(key) is None or _NOT_UNITS.search(key) is not None:
+            continue
+        column = table.values[rows, j]
+        shown = [(i, float(v)) for i, v in zip(rows, column, strict=True) if not np.isnan(v)]
+        values = [v for _, v in shown]
+        if len(shown) < 2 or any(v < 0 or v != round(v) for v in values):
+            continue
+        if any(b < a for a, b in pairwise(values)):
+            continue  # not a running total
+        steps = np.full(table.shape, np.nan)
+        for (_, a), (i, b) in pairwise(shown):
+            if b > a:
+                steps[i, j] = b - a
+        result = threshold(steps, policy, what="step of a running total")
+        if result.status is not Status.FAIL:
+            continue
+        where = []
+        for i, _ in result.cells[:3]:
+            label = " / ".join(x for x in table.row_labels[i] if x) if table.label_names else ""
+            if not label and j > 0:
+                label = f"{table.header[0] or 'row'} {table.cells[i][0]}"
+            where.append(f"{label or f'row {i + 1}'}: +{int(steps[i, j])}")
+        results.append(
+            flagged(
+                "threshold",
+                Status.FAIL,
+                f"cumulative column {name!r}: successive differences reveal counts under"
+                f" {policy.threshold} ({'; '.join(where)})",
+                list(result.cells),
             )
         )
     return results
