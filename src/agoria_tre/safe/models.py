@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,85 +159,43 @@ def _formula_model(
     return model
 
 
-def ols(
-    formula: Any,
-    data: Any,
-    subset: Any = None,
-    drop_cols: Any = None,
-    *args: Any,
-    unit: str | None = None,
-    name: str | None = None,
-    outputs: str | os.PathLike[str] | None = None,
-    policy: Policy | None = None,
-    **kwargs: Any,
-) -> Any:
-    """``statsmodels.formula.api.ols``; ``fit()`` writes the summary (module docstring)."""
-    return _formula_model(
-        "ols",
-        formula,
-        data,
-        subset,
-        drop_cols,
-        args,
-        kwargs,
-        unit=unit,
-        name=name,
-        outputs=outputs,
-        policy=policy,
+def _formula_api(kind: str) -> Callable[..., Any]:
+    """One wrapper per statsmodels formula function: the same signature, plus ``unit=``,
+    ``name=``, ``outputs=`` and ``policy=``."""
+
+    def model(
+        formula: Any,
+        data: Any,
+        subset: Any = None,
+        drop_cols: Any = None,
+        *args: Any,
+        unit: str | None = None,
+        name: str | None = None,
+        outputs: str | os.PathLike[str] | None = None,
+        policy: Policy | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return _formula_model(
+            kind,
+            formula,
+            data,
+            subset,
+            drop_cols,
+            args,
+            kwargs,
+            unit=unit,
+            name=name,
+            outputs=outputs,
+            policy=policy,
+        )
+
+    model.__name__ = model.__qualname__ = kind
+    model.__doc__ = (
+        f"``statsmodels.formula.api.{kind}``; ``fit()`` writes the summary (module docstring)."
     )
+    return model
 
 
-def logit(
-    formula: Any,
-    data: Any,
-    subset: Any = None,
-    drop_cols: Any = None,
-    *args: Any,
-    unit: str | None = None,
-    name: str | None = None,
-    outputs: str | os.PathLike[str] | None = None,
-    policy: Policy | None = None,
-    **kwargs: Any,
-) -> Any:
-    """``statsmodels.formula.api.logit``; ``fit()`` writes the summary (module docstring)."""
-    return _formula_model(
-        "logit",
-        formula,
-        data,
-        subset,
-        drop_cols,
-        args,
-        kwargs,
-        unit=unit,
-        name=name,
-        outputs=outputs,
-        policy=policy,
-    )
-
-
-def probit(
-    formula: Any,
-    data: Any,
-    subset: Any = None,
-    drop_cols: Any = None,
-    *args: Any,
-    unit: str | None = None,
-    name: str | None = None,
-    outputs: str | os.PathLike[str] | None = None,
-    policy: Policy | None = None,
-    **kwargs: Any,
-) -> Any:
-    """``statsmodels.formula.api.probit``; ``fit()`` writes the summary (module docstring)."""
-    return _formula_model(
-        "probit",
-        formula,
-        data,
-        subset,
-        drop_cols,
-        args,
-        kwargs,
-        unit=unit,
-        name=name,
-        outputs=outputs,
-        policy=policy,
-    )
+ols = _formula_api("ols")
+logit = _formula_api("logit")
+probit = _formula_api("probit")
