@@ -256,13 +256,8 @@ def _create(
                     project=slug,
                     details={"copy_id": copy.id, "rows": rows, "content_hash": content_hash},
                 )
-                for parent in (target.parent.parent, target.parent):
-                    parent.mkdir(mode=0o700, exist_ok=True)
-                if target.exists():  # a killed reconcile's rename, never recorded
-                    storage.remove_tree(target)
-                storage.seal(build)
-                build.rename(target)
-                storage.fsync_dir(target.parent)
+                target.parent.parent.mkdir(mode=0o700, exist_ok=True)
+                storage.install(build, target)
     except BaseException as exc:
         # A copy the catalog records is complete (a signal held during the commit is raised
         # after it); one it does not record is removed.

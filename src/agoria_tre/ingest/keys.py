@@ -25,6 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -126,11 +127,17 @@ def base32_prefix(digests: bytes) -> bytes:
     return bytes(_ALPHABET[out].tobytes())
 
 
-def fixed_width_strings(data: bytes, count: int) -> pa.Array:
-    """``count`` strings of PSEUDONYM_LENGTH bytes each, laid end to end in ``data``."""
+def fixed_width_strings(
+    data: Any, count: int, *, validity: pa.Buffer | None = None, null_count: int = 0
+) -> pa.Array:
+    """``count`` strings of PSEUDONYM_LENGTH bytes each, laid end to end in ``data`` (bytes
+    or a buffer); ``validity`` marks the nulls, as Arrow's bitmap does."""
     offsets = np.arange(0, (count + 1) * PSEUDONYM_LENGTH, PSEUDONYM_LENGTH, dtype=np.int32)
     return pa.Array.from_buffers(
-        pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        pa.string(),
+        count,
+        [validity, pa.py_buffer(offsets), pa.py_buffer(data)],
+        null_count=null_count,
     )
 
 
@@ -182,13 +189,7 @@ def native_pseudonyms() -> NativeFunction | None:
             )
             if status != 0:
                 raise RuntimeError("the native pseudonymiser failed")
-        offsets_out = np.arange(0, (count + 1) * PSEUDONYM_LENGTH, PSEUDONYM_LENGTH, dtype=np.int32)
-        return pa.Array.from_buffers(
-            pa.string(),
-            count,
-            [validity, pa.py_buffer(offsets_out), pa.py_buffer(out)],
-            null_count=column.null_count,
-        )
+        return fixed_width_strings(out, count, validity=validity, null_count=column.null_count)
 
     return pseudonyms
 

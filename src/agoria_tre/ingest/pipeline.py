@@ -393,12 +393,7 @@ def ingest(
                     | {"manifest_sha256": storage.file_sha256(build / MANIFEST_FILE)},
                     actor=actor,
                 )
-                final.parent.mkdir(mode=0o700, exist_ok=True)
-                if final.exists():  # left by an ingest killed after its rename: no row holds it
-                    storage.remove_tree(final)
-                storage.seal(build)
-                build.rename(final)
-                storage.fsync_dir(final.parent)
+                storage.install(build, final)
     except BaseException as exc:
         # A signal held during the commit is raised once it is done: a version the catalog
         # holds is complete and stays. One it does not hold is removed.

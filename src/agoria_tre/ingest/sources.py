@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from agoria_tre.errors import InvalidInput
+from agoria_tre.ingest import storage
 
 # Arrow's reader keeps about 32 blocks in flight whatever the pace: small blocks bound the
 # memory (and are the fastest); the pipeline gathers them into larger chunks.
@@ -311,11 +312,7 @@ def _csv_error(
 def _parquet_batches(
     source: Source, columns: list[str], text: set[str] | frozenset[str]
 ) -> Iterator[pa.RecordBatch]:
-    digest = hashlib.sha256()
-    with source.path.open("rb") as handle:
-        while chunk := handle.read(8 << 20):
-            digest.update(chunk)
-    source.sha256 = digest.hexdigest()
+    source.sha256 = storage.file_sha256(source.path)
     try:
         parquet = pq.ParquetFile(source.path)
         batches = parquet.iter_batches(batch_size=1 << 16, columns=columns)

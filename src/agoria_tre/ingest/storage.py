@@ -101,6 +101,17 @@ def seal(folder: Path) -> None:
     folder.chmod(0o500)
 
 
+def install(build: Path, final: Path) -> None:
+    """Seal a finished build and rename it to ``final`` (its parent created owner-only). A
+    folder already there is one a killed run renamed without recording it: replaced."""
+    final.parent.mkdir(mode=0o700, exist_ok=True)
+    if final.exists():
+        remove_tree(final)
+    seal(build)
+    build.rename(final)
+    fsync_dir(final.parent)
+
+
 def remove_tree(folder: Path) -> None:
     for path in (folder, *folder.rglob("*")):
         if path.is_dir():
