@@ -13,7 +13,7 @@ PYTHON="${PYTHON:-python3}"
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 
 # --- Debian packages ----------------------------------------------------------------------
-# gcc and libssl-dev build the native pseudonymiser (below) against OpenSSL's SHA-256.
+# gcc and libssl-dev build the native pseudonymiser (hatch_build.py) against OpenSSL's SHA-256.
 packages=(ca-certificates gcc libc6-dev libssl-dev "$@")
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   packages+=(python3-venv)
@@ -53,20 +53,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 stamp="$VENV/.agoria-installed"
-want="$( (cat "$ROOT/pyproject.toml"; "$VENV/bin/python" --version) | sha256sum | cut -c1-64)"
+# The editable install compiles the native pseudonymiser (hatch_build.py): reinstall when
+# its source or the build hook changes too.
+want="$( (cat "$ROOT/pyproject.toml" "$ROOT/hatch_build.py" "$ROOT/src/agoria_tre/ingest/native/pseudonym.c"
+  "$VENV/bin/python" --version) | sha256sum | cut -c1-64)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing agoria-tre and its development tools into $VENV"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
+  AGORIA_REQUIRE_NATIVE=1 "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
   echo "$want" >"$stamp"
-fi
-
-# --- the native pseudonymiser (optional for correctness, needed for ingest speed) ---------
-native_src="$ROOT/src/agoria_tre/ingest/native/pseudonym.c"
-native_lib="$VENV/lib/agoria-tre/libagoria_pseudonym.so"
-if [ ! -f "$native_lib" ] || [ "$native_src" -nt "$native_lib" ]; then
-  log "building the native pseudonymiser $native_lib"
-  mkdir -p "$(dirname "$native_lib")"
-  gcc -O2 -Wall -Wextra -Werror -shared -fPIC "$native_src" -o "$native_lib.tmp" -lcrypto
-  mv "$native_lib.tmp" "$native_lib"
 fi

@@ -242,14 +242,15 @@ def test_skipped_bad_rows_are_listed_in_the_manifest(env: dict[str, str], tmp_pa
 
 
 def big_extract(path: Path, rows: int) -> None:
-    """A large extract, quickly: the demo's patients file repeated."""
+    """A large extract, quickly: the demo's patients file repeated, each repetition with
+    identifiers of its own (so that pseudonyms, and the stored version, do not compress
+    into a few repeated values)."""
     lines = demo.generate(path.parent / "seed", patients=2000, seed=1).patients.read_text()
     header, *body = lines.splitlines()
-    block = "\n".join(body) + "\n"
     with path.open("w") as handle:
         handle.write(header + "\n")
-        for _ in range(rows // len(body)):
-            handle.write(block)
+        for repetition in range(rows // len(body)):
+            handle.write("".join(f"{repetition:03d}{line}\n" for line in body))
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from agoria_tre.catalog.enums import ProjectStatus as ProjectStatus
+from agoria_tre.catalog.enums import Role as Role
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -69,19 +72,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class ProjectStatus(enum.StrEnum):
-    ACTIVE = "active"
-    ARCHIVED = "archived"
-
-
-class Role(enum.StrEnum):
-    """What a member does in a project. One person may hold several roles."""
-
-    RESEARCHER = "researcher"
-    REVIEWER = "reviewer"
-    LEAD = "lead"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -230,6 +220,36 @@ class DatasetCopy(Base):
 
     project: Mapped[Project] = relationship()
     dataset_version: Mapped[DatasetVersion] = relationship()
+
+
+class WorkspaceNetwork(Base):
+    """A project's internal network: its subnet, allocated once from the operator's pool and
+    never given to another project, so firewall rules and logs keep meaning the same thing."""
+
+    __tablename__ = "workspace_networks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    subnet: Mapped[str] = mapped_column(String(18), unique=True)
+    allocated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship()
+
+
+class WorkspaceImage(Base):
+    """A workspace image built by ``agoria-tre image build``. The hub runs only images
+    recorded here, and checks that the runtime's image still has the recorded id."""
+
+    __tablename__ = "workspace_images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(200), unique=True)  # name:content-hash
+    content_hash: Mapped[str] = mapped_column(String(64))
+    image_id: Mapped[str] = mapped_column(String(80))
+    base: Mapped[str] = mapped_column(String(200))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    built_by: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

@@ -7,13 +7,16 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from agoria_tre.disclosure.policy import PROFILES, load_policy_file, load_profile
-from agoria_tre.disclosure.report import ItemReport, Report, exit_status
+from agoria_tre.disclosure.policy import PROFILES
 from agoria_tre.disclosure.status import Status
 from agoria_tre.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from agoria_tre.disclosure.report import ItemReport, Report
 
 MARK = {Status.PASS: "pass  ", Status.REVIEW: "REVIEW", Status.FAIL: "FAIL  "}
 
@@ -215,6 +218,8 @@ def check(
     released. Tables of counts are compared with each other and with --released ones.
     """
     from agoria_tre.disclosure.checker import Context, check_paths  # numpy, scipy, Pillow
+    from agoria_tre.disclosure.policy import load_policy_file, load_profile
+    from agoria_tre.disclosure.report import exit_status
     from agoria_tre.disclosure.rules.differencing import load_released
 
     if pseudonym_column and not pseudonyms:

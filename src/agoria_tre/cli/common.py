@@ -6,16 +6,17 @@ import getpass
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.orm import Session
 
-from agoria_tre.catalog import grants
-from agoria_tre.catalog.db import Catalog
-from agoria_tre.config import Settings
 from agoria_tre.errors import InvalidInput
 from agoria_tre.names import check_actor
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agoria_tre.catalog.db import Catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +37,9 @@ class State:
 
     def catalog(self, *, require_ready: bool = True) -> Catalog:
         if self._catalog is None:
+            from agoria_tre.catalog.db import Catalog  # SQLAlchemy: only when a command runs
+            from agoria_tre.config import Settings
+
             self._catalog = Catalog(Settings.from_env())
         if require_ready:
             self._catalog.require_ready()
@@ -56,6 +60,8 @@ class State:
             yield session
 
     def effective_ids(self, session: Session, slug: str) -> set[int]:
+        from agoria_tre.catalog import grants
+
         tz = self.catalog().settings.timezone
         return {g.id for g in grants.effective_grants(session, slug, tz=tz)}
 

@@ -7,29 +7,36 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from agoria_tre.catalog import datasets
 from agoria_tre.cli.common import State, actor_option, check_actor_option, json_option, pass_state
 from agoria_tre.cli.output import emit_fields, emit_json, emit_table
 from agoria_tre.errors import AgoriaError, ConfigurationError, InvalidInput
-from agoria_tre.ingest import copies, demo
-from agoria_tre.ingest.copies import CopyChange, CopyFailed
-from agoria_tre.ingest.keys import Key, create_key_file, key_path, load_key
-from agoria_tre.ingest.pipeline import IngestOptions, Progress, ingest
 from agoria_tre.names import DatasetRef
+
+if TYPE_CHECKING:
+    from agoria_tre.ingest.copies import CopyChange
+    from agoria_tre.ingest.keys import Key
+    from agoria_tre.ingest.pipeline import Progress
+
+# The ingest and catalog modules (pyarrow, pandas, SQLAlchemy) are imported by the commands
+# that use them, so that --help and --version answer at once.
 
 KEY_FILE_HELP = "The platform key file (default: $AGORIA_KEY_FILE)."
 
 
 def platform_key(state: State, key_file: str | None) -> Key:
+    from agoria_tre.ingest.keys import key_path, load_key
+
     return load_key(key_path(key_file), home=state.catalog(require_ready=False).settings.home)
 
 
 def optional_key(state: State) -> Key | None:
     """The configured key, or None when this host has none (copies are then pending)."""
+    from agoria_tre.ingest.keys import key_path, load_key
+
     try:
         path = key_path(None)
     except ConfigurationError:
@@ -40,6 +47,9 @@ def optional_key(state: State) -> Key | None:
 def sync_copies(state: State, slug: str, *, actor: str) -> list[CopyChange]:
     """After a grant changed: make or remove the project's copies. Raises CopyFailed (exit 5)
     when one could not be made: the grant change itself is committed."""
+    from agoria_tre.ingest import copies
+    from agoria_tre.ingest.copies import CopyFailed
+
     try:
         key = optional_key(state)
     except AgoriaError as exc:
@@ -87,6 +97,8 @@ def key_create(state: State, path: Path, as_json: bool) -> None:
     Keep it outside $AGORIA_HOME, back it up offline: without it, new extracts no longer
     link to the pseudonyms already ingested.
     """
+    from agoria_tre.ingest.keys import create_key_file
+
     home = state.catalog(require_ready=False).settings.home
     target = path.expanduser().absolute()
     if target.resolve() == home.resolve() or home.resolve() in target.resolve().parents:
@@ -119,6 +131,8 @@ def demo_data(patients: int, seed: int, out: Path, as_json: bool) -> None:
     The extracts carry invented direct identifiers (names, NIRs, addresses, birth dates),
     so that ingest is exercised as with real data. Deterministic for a seed.
     """
+    from agoria_tre.ingest import demo
+
     try:
         files = demo.generate(out, patients=patients, seed=seed)
     except FileExistsError as exc:
@@ -216,6 +230,8 @@ def dataset_ingest(
     Direct identifiers are dropped, identifier columns pseudonymised with the platform key,
     birth dates generalised; the version is immutable and registered in the audit log.
     """
+    from agoria_tre.ingest.pipeline import IngestOptions, ingest
+
     who = check_actor_option(actor)
     options = IngestOptions(
         name=name,
@@ -268,6 +284,8 @@ def dataset_ingest(
 def ingest_warnings(state: State, ref: DatasetRef, manifest: dict[str, Any]) -> list[str]:
     """What the data manager should look at: small classes, missing identifiers, a source
     ingested before under the same name."""
+    from agoria_tre.catalog import datasets
+
     warnings = []
     report = manifest["k_anonymity"]
     if report and not report["k_anonymous"]:
@@ -296,6 +314,9 @@ def ingest_warnings(state: State, ref: DatasetRef, manifest: dict[str, Any]) -> 
 @pass_state
 def dataset_show(state: State, dataset_version: str, as_json: bool) -> None:
     """Show a dataset version: its manifest facts and which projects hold copies."""
+    from agoria_tre.catalog import datasets
+    from agoria_tre.ingest import copies
+
     ref = DatasetRef.parse(dataset_version)
     with state.read() as session:
         version = datasets.get_version(session, ref)
@@ -341,6 +362,9 @@ def dataset_reconcile(
 ) -> None:
     """Make project copies agree with the grants in force (run it daily, and after a
     failure). Copies no grant holds are removed; the ones grants call for are made."""
+    from agoria_tre.ingest import copies
+    from agoria_tre.ingest.copies import CopyFailed
+
     who = check_actor_option(actor)
     platform = platform_key(state, key_file)
     changes = copies.reconcile(state.catalog(), platform, project=slug, actor=who)

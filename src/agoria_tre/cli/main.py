@@ -13,14 +13,10 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import click
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
-from agoria_tre import __version__, audit
-from agoria_tre.catalog import datasets, grants, projects
-from agoria_tre.catalog.migrate import initialise
-from agoria_tre.catalog.models import AuditEvent, Role
-from agoria_tre.cli import data
+from agoria_tre import __version__
+from agoria_tre.catalog.enums import Role
+from agoria_tre.cli import data, platform
 from agoria_tre.cli.check import check as check_command
 from agoria_tre.cli.common import (
     State,
@@ -91,6 +87,8 @@ def cli(ctx: click.Context) -> None:
 @pass_state
 def init(state: State, actor: str, as_json: bool) -> None:
     """Create the catalog, or upgrade it to this version's schema."""
+    from agoria_tre.catalog.migrate import initialise
+
     catalog = state.catalog(require_ready=False)
     result = initialise(catalog, actor=check_actor_option(actor))
     before, after = result.before, result.after
@@ -134,6 +132,8 @@ def project_create(
     state: State, slug: str, title: str, legal_basis: str, actor: str, as_json: bool
 ) -> None:
     """Create project SLUG (3-40 characters of a-z, 0-9 and '-')."""
+    from agoria_tre.catalog import projects
+
     with state.write() as session:
         created = projects.create_project(
             session,
@@ -155,6 +155,8 @@ def project_create(
 @pass_state
 def project_list(state: State, active: bool, as_json: bool) -> None:
     """List projects."""
+    from agoria_tre.catalog import projects
+
     with state.read() as session:
         rows = [
             project_view(p) for p in projects.list_projects(session, include_archived=not active)
@@ -171,6 +173,8 @@ def project_list(state: State, active: bool, as_json: bool) -> None:
 @pass_state
 def project_show(state: State, slug: str, as_json: bool) -> None:
     """Show a project with its members and grants."""
+    from agoria_tre.catalog import grants, projects
+
     tz = state.catalog().settings.timezone
     with state.read() as session:
         found = projects.get_project(session, slug)
@@ -201,6 +205,8 @@ def project_show(state: State, slug: str, as_json: bool) -> None:
 @pass_state
 def project_archive(state: State, slug: str, actor: str, as_json: bool) -> None:
     """Archive a project: no more workspaces, exports or mounts. Its history stays."""
+    from agoria_tre.catalog import projects
+
     with state.write() as session:
         archived = project_view(
             projects.archive_project(session, slug=slug, actor=check_actor_option(actor))
@@ -231,6 +237,8 @@ def member() -> None:
 @pass_state
 def member_add(state: State, slug: str, user: str, role: str, actor: str, as_json: bool) -> None:
     """Give USER a role in project SLUG (a person may hold several roles)."""
+    from agoria_tre.catalog import projects
+
     with state.write() as session:
         added = projects.add_member(
             session, slug=slug, username=user, role=Role(role), actor=check_actor_option(actor)
@@ -253,6 +261,8 @@ def member_remove(
     state: State, slug: str, user: str, role: str | None, actor: str, as_json: bool
 ) -> None:
     """Remove USER's role (or all roles) in project SLUG."""
+    from agoria_tre.catalog import projects
+
     with state.write() as session:
         removed = projects.remove_member(
             session,
@@ -281,6 +291,8 @@ def dataset() -> None:
 @pass_state
 def dataset_list(state: State, as_json: bool) -> None:
     """List dataset versions that can be granted."""
+    from agoria_tre.catalog import datasets
+
     with state.read() as session:
         rows = [version_view(v) for v in datasets.list_versions(session)]
     if as_json:
@@ -322,6 +334,8 @@ def grant_add(
     as_json: bool,
 ) -> None:
     """Let project SLUG mount DATASET@VERSION until a date (inclusive)."""
+    from agoria_tre.catalog import grants
+
     ref = DatasetRef.parse(dataset_version)
     valid_until = _parse_day(until, "--until")
     valid_from = _parse_day(start, "--from") if start else None
@@ -355,6 +369,8 @@ def grant_add(
 @pass_state
 def grant_revoke(state: State, slug: str, dataset_version: str, actor: str, as_json: bool) -> None:
     """Withdraw project SLUG's access to DATASET@VERSION, now."""
+    from agoria_tre.catalog import grants
+
     ref = DatasetRef.parse(dataset_version)
     catalog = state.catalog()
     with state.write() as session:
@@ -386,6 +402,8 @@ def grant_revoke(state: State, slug: str, dataset_version: str, actor: str, as_j
 @pass_state
 def grant_list(state: State, slug: str, as_json: bool) -> None:
     """List a project's grants, past and present."""
+    from agoria_tre.catalog import grants
+
     with state.read() as session:
         effective = state.effective_ids(session, slug)
         rows = [
@@ -421,6 +439,8 @@ def audit_group() -> None:
 @pass_state
 def audit_verify(state: State, as_json: bool) -> None:
     """Walk the whole chain. Exit 0 when intact, 1 naming the first broken event."""
+    from agoria_tre import audit
+
     catalog = state.catalog()
     with catalog.snapshot() as session:
         result = audit.verify(session, catalog.anchor_path)
@@ -447,6 +467,12 @@ def audit_show(
     state: State, slug: str | None, since: str | None, limit: int | None, as_json: bool
 ) -> None:
     """Print audit events, oldest first."""
+    from sqlalchemy import select
+
+    from agoria_tre import audit
+    from agoria_tre.catalog import projects
+    from agoria_tre.catalog.models import AuditEvent
+
     query = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if slug is not None:
         query = query.where(AuditEvent.project == slug)
@@ -470,9 +496,18 @@ def audit_show(
 
 
 cli.add_command(check_command)
+cli.add_command(platform.image)
+cli.add_command(platform.hub)
 
 
 # --- entry point -------------------------------------------------------------------------
+
+
+def _is_database_error(exc: Exception) -> bool:
+    """Whether ``exc`` is a SQLAlchemy error, told without importing SQLAlchemy: a command
+    that raised one has loaded it, and ``--help`` never has to."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -490,7 +525,9 @@ def main(argv: list[str] | None = None) -> None:
         fail(exc.format_message(), exc.exit_code)
     except AgoriaError as exc:
         fail(exc.user_message, exc.exit_code)
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
         error = CatalogNotReady(f"catalog database error: {exc.__class__.__name__}", str(exc))
         fail(f"{error.user_message} ({str(exc).splitlines()[0]})", error.exit_code)
     if isinstance(code, int) and code:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agoria_tre.catalog.models import AuditEvent, DatasetVersion, Grant, Membership, Project
+if TYPE_CHECKING:
+    from agoria_tre.catalog.models import AuditEvent, DatasetVersion, Grant, Membership, Project
 
 
 def project_view(project: Project) -> dict[str, Any]:

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from agoria_tre import audit
+from agoria_tre import audit, layout
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.grants import mountable_versions
 from agoria_tre.catalog.models import DatasetCopy, DatasetVersion, Project, ProjectStatus, utcnow
@@ -63,7 +63,7 @@ class CopyChange:
 
 
 def copy_path(home: Path, project: Project, version: DatasetVersion) -> Path:
-    return home / "copies" / project.uid / version.dataset.name / f"v{version.version}"
+    return home / layout.copy_dir(project.uid, version.dataset.name, version.version)
 
 
 def project_key(key: Key, project: Project) -> Key:

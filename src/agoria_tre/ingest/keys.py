@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import os
 import stat
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,9 +145,10 @@ NativeFunction = Callable[[bytes, pa.Array], pa.Array]
 
 
 def native_library_path() -> Path:
-    """Where scripts/bootstrap.sh builds the native library: inside the environment."""
-    override = os.environ.get("AGORIA_NATIVE_LIB")
-    return Path(override) if override else Path(sys.prefix) / "lib" / "agoria-tre" / NATIVE_LIBRARY
+    """Where the build backend (``hatch_build.py``) puts the native library: inside the
+    installed package, and nowhere else. No setting can point elsewhere: a library loaded
+    here sees the platform key."""
+    return Path(__file__).with_name("native") / NATIVE_LIBRARY
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,0 +1,250 @@
+"""``agoria-tre hub``: the platform's processes, started together and stopped together.
+
+Start, in order: take the platform lock (one instance per data directory), clear what a
+crashed run left (its hub and runtime processes, workspace containers and networks, the
+firewall tables, storage mounts), start the container runtime, load the firewall, write the
+platform's hub token (owner-only), start JupyterHub (which starts the proxy and its managed
+services), and wait until the hub answers. Stop (Ctrl-C, SIGTERM, or any failure while
+starting) undoes all of it in reverse: the hub stops the workspaces and the proxy, then the
+platform removes what is left, the networks, the firewall, the mounts, the runtime, the
+token.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from agoria_tre import layout
+from agoria_tre.config import Settings
+from agoria_tre.errors import ConfigurationError
+from agoria_tre.hub import config as hub_config
+from agoria_tre.hub import control, firewall, networks, storage
+from agoria_tre.hub.runtime import PodmanService
+from agoria_tre.hub.spec import LABEL_PREFIX
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POOL = "10.213.0.0/16"
+
+
+@dataclass(frozen=True)
+class PlatformOptions:
+    public_url: str = "http://127.0.0.1:8000"
+    api_port: int = 8081
+    auth: str = "oidc"  # or "demo"
+    demo: bool = False
+    subnet_pool: str = DEFAULT_POOL
+    idle_timeout: int = 3600
+    reconcile_every: int = 60
+    log_file: Path | None = None
+
+
+class Platform:
+    def __init__(self, settings: Settings, options: PlatformOptions) -> None:
+        self.settings = settings
+        self.options = options
+        self.run_dir = settings.home / layout.run_dir()
+        self.pool = networks.parse_pool(options.subnet_pool)
+        self.runtime = PodmanService(self.run_dir)
+        self.hub: subprocess.Popen[bytes] | None = None
+        self._lock: IO[str] | None = None
+        self.token = ""
+
+    # --- start ------------------------------------------------------------------------
+
+    @property
+    def hub_api_url(self) -> str:
+        return f"http://127.0.0.1:{self.options.api_port}/hub/api"
+
+    def start(self, environ: Mapping[str, str] | None = None, timeout: float = 120.0) -> None:
+        self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._take_lock()
+        try:
+            for name in ("jupyterhub.pid", "proxy.pid", "podman.pid"):
+                _kill_pid_file(self.run_dir / name)  # processes of a crashed run
+            runtime_url = self.runtime.start()
+            self._clear_leftovers()
+            firewall.apply(self.pool, [self.options.api_port])
+            self.token = secrets.token_hex(32)
+            self._write_hub_file()
+            env = self._hub_env(dict(os.environ if environ is None else environ), runtime_url)
+            hub_config.HubSettings.from_env(env)  # refuse a bad configuration before starting
+            out = self.options.log_file.open("ab") if self.options.log_file else None
+            self.hub = subprocess.Popen(
+                [sys.executable, "-m", "jupyterhub", "-f", hub_config.CONFIG_FILE],
+                cwd=self.run_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+            )
+            self._wait_for_hub(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("platform started: %s", self.options.public_url)
+
+    def _hub_env(self, env: dict[str, str], runtime_url: str) -> dict[str, str]:
+        env.update(
+            {
+                "AGORIA_HOME": str(self.settings.home),
+                "AGORIA_HUB_URL": self.options.public_url,
+                "AGORIA_HUB_API_PORT": str(self.options.api_port),
+                "AGORIA_HUB_AUTH": self.options.auth,
+                "AGORIA_WORKSPACE_SUBNETS": str(self.pool),
+                "AGORIA_IDLE_TIMEOUT": str(self.options.idle_timeout),
+                "AGORIA_RECONCILE_EVERY": str(self.options.reconcile_every),
+                "AGORIA_RUNTIME_URL": runtime_url,
+                "AGORIA_PLATFORM_TOKEN": self.token,
+                "AGORIA_PROXY_COMMAND": json.dumps(hub_config.proxy_command()),
+            }
+        )
+        if self.options.demo:
+            env["AGORIA_DEMO"] = "1"
+        # The proxy's own auth token: generated here, never in a file.
+        env["CONFIGPROXY_AUTH_TOKEN"] = secrets.token_hex(32)
+        return env
+
+    def _write_hub_file(self) -> None:
+        path = self.run_dir / control.HUB_FILE
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"api_url": self.hub_api_url, "token": self.token}, handle)
+        tmp.replace(path)
+
+    def _wait_for_hub(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        request = urllib.request.Request(  # noqa: S310
+            self.hub_api_url + "/", headers={"Authorization": f"token {self.token}"}
+        )
+        while True:
+            if self.hub is not None and self.hub.poll() is not None:
+                raise ConfigurationError(
+                    "the hub exited while starting; see its log",
+                    f"jupyterhub exited with status {self.hub.returncode}",
+                )
+            try:
+                with urllib.request.urlopen(request, timeout=2):  # noqa: S310
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ConfigurationError(
+                        f"the hub did not answer within {timeout:.0f} s; see its log"
+                    ) from None
+                time.sleep(0.2)
+
+    def _take_lock(self) -> None:
+        handle = (self.run_dir / "platform.lock").open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ConfigurationError(
+                f"another platform is already running on {self.settings.home}"
+            ) from None
+        self._lock = handle
+
+    # --- leftovers and stop -----------------------------------------------------------
+
+    def _clear_leftovers(self) -> None:
+        """What a crashed run left: containers, networks, rules, mounts, its token."""
+        self._remove_containers_and_networks()
+        firewall.remove()
+        storage.unmount_all(self.settings.home)
+        (self.run_dir / control.HUB_FILE).unlink(missing_ok=True)
+
+    def _remove_containers_and_networks(self) -> None:
+        import docker
+
+        client = docker.APIClient(base_url=self.runtime.base_url, timeout=60)
+        for container in client.containers(all=True, filters={"label": [LABEL_PREFIX + "project"]}):
+            log.info("removing workspace container %s", container["Names"])
+            client.remove_container(container["Id"], force=True)
+        networks.remove_all(client)
+
+    def stop(self) -> None:
+        hub, self.hub = self.hub, None
+        if hub is not None and hub.poll() is None:
+            hub.send_signal(signal.SIGTERM)  # the hub stops the workspaces and the proxy
+            try:
+                hub.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                log.warning("the hub did not stop in 60 s: killed")
+                os.killpg(hub.pid, signal.SIGKILL)
+                hub.wait()
+        (self.run_dir / control.HUB_FILE).unlink(missing_ok=True)
+        try:
+            if self.runtime.socket.exists():
+                self._remove_containers_and_networks()
+        except Exception as exc:  # the next start removes them
+            log.warning("workspace containers not removed at stop: %s", exc)
+        _kill_pid_file(self.run_dir / "proxy.pid")
+        firewall.remove()
+        storage.unmount_all(self.settings.home)
+        self.runtime.stop()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+        log.info("platform stopped")
+
+    def wait(self) -> int:
+        """Run until Ctrl-C or SIGTERM (then stop everything), or until the hub exits."""
+        stopping: list[int] = []
+
+        def request_stop(signum: int, _frame: FrameType | None) -> None:
+            stopping.append(signum)
+
+        previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not stopping and self.hub is not None and self.hub.poll() is None:
+                time.sleep(0.2)
+            status = 0 if stopping or self.hub is None else (self.hub.returncode or 1)
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+            self.stop()
+        return status
+
+
+OUR_PROGRAMS = (b"jupyterhub", b"configurable-http-proxy", b"podman")
+
+
+def _kill_pid_file(path: Path) -> None:
+    """End the process a pid file of ours names, if it is still one of our programs (a pid
+    may have been reused by now)."""
+    try:
+        pid = int(path.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        path.unlink(missing_ok=True)
+        return
+    if not any(program in command for program in OUR_PROGRAMS):
+        path.unlink(missing_ok=True)
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        log.warning("process %d named in %s is not ours: left alone", pid, path)
+    path.unlink(missing_ok=True)

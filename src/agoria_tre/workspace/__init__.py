@@ -1,0 +1,54 @@
+"""The Jupyter server extension every workspace loads: direct downloads refused.
+
+Results leave a workspace through an export request, checked and reviewed. This extension
+refuses the routes that hand a file straight to the browser (``/files/``, ``/view/``,
+nbconvert's download and export routes); the workspace image also hides JupyterLab's
+download commands. It is a speed bump, not a boundary: what a browser shows can be copied,
+typed out or photographed, which is why outputs are reviewed by people.
+
+The image loads it with ``ServerApp.reraise_server_extension_failures``: a server that
+cannot load it does not start.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+
+log = logging.getLogger(__name__)
+
+REFUSED_ROUTES = (r"/files/.*", r"/view/.*", r"/nbconvert/.*", r"/api/nbconvert.*")
+MESSAGE = (
+    "Downloads are disabled in Agoria TRE workspaces: results leave through an export"
+    " request, checked and reviewed."
+)
+
+
+class DownloadsDisabled(JupyterHandler):
+    """403 with a message, whatever the method, for a logged-in user (others are sent to
+    the login page by the server, as everywhere)."""
+
+    def get(self, *args: Any, **kwargs: Any) -> None:
+        self.set_status(403)
+        self.finish({"message": MESSAGE})
+
+    post = put = patch = delete = head = get
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "agoria_tre.workspace"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    web_app = serverapp.web_app
+    web_app.add_handlers(
+        ".*$",
+        [(url_path_join(serverapp.base_url, route), DownloadsDisabled) for route in REFUSED_ROUTES],
+    )
+    # Tornado tries host rules in order and the server's own come first: move ours ahead.
+    rules = web_app.default_router.rules
+    rules.insert(0, rules.pop())
+    log.info("agoria-tre workspace: direct downloads refused (%s)", ", ".join(REFUSED_ROUTES))
