@@ -17,7 +17,7 @@ from agoria_tre.errors import AgoriaError, ConfigurationError, InvalidInput
 from agoria_tre.names import DatasetRef
 
 if TYPE_CHECKING:
-    from agoria_tre.ingest.copies import CopyChange
+    from agoria_tre.ingest.copies import CopyChange, StopWorkspaces
     from agoria_tre.ingest.keys import Key
     from agoria_tre.ingest.pipeline import Progress
 
@@ -44,6 +44,24 @@ def optional_key(state: State) -> Key | None:
     return load_key(path, home=state.catalog(require_ready=False).settings.home)
 
 
+def stop_workspaces(state: State) -> StopWorkspaces:
+    """What removes a copy calls first: stop, through the running hub, the workspaces that
+    mount it (and any container a crashed platform left mounting it)."""
+    from agoria_tre.hub.control import stop_callback
+
+    callback: StopWorkspaces = stop_callback(state.catalog().settings.home)
+    return callback
+
+
+def stop_project_workspaces(state: State, slug: str, *, user: str | None = None) -> None:
+    """After a member lost a project or a project was archived: their workspaces stop now.
+    Raises WorkspacesNotStopped (exit 5) when the hub cannot do it: the change stands, and
+    the hub's reconciler stops them at its next round."""
+    from agoria_tre.hub.control import stop_workspaces as stop
+
+    stop(state.catalog().settings.home, slug, user=user)
+
+
 def sync_copies(state: State, slug: str, *, actor: str) -> list[CopyChange]:
     """After a grant changed: make or remove the project's copies. Raises CopyFailed (exit 5)
     when one could not be made: the grant change itself is committed."""
@@ -57,7 +75,9 @@ def sync_copies(state: State, slug: str, *, actor: str) -> list[CopyChange]:
             f"recorded, but the project's copies cannot be made: {exc.user_message};"
             " 'agoria-tre dataset reconcile' retries"
         ) from None
-    changes = copies.reconcile(state.catalog(), key, project=slug, actor=actor)
+    changes = copies.reconcile(
+        state.catalog(), key, project=slug, actor=actor, stop_workspaces=stop_workspaces(state)
+    )
     failed = [c for c in changes if c.action == "failed"]
     if failed:
         raise CopyFailed(
@@ -367,7 +387,9 @@ def dataset_reconcile(
 
     who = check_actor_option(actor)
     platform = platform_key(state, key_file)
-    changes = copies.reconcile(state.catalog(), platform, project=slug, actor=who)
+    changes = copies.reconcile(
+        state.catalog(), platform, project=slug, actor=who, stop_workspaces=stop_workspaces(state)
+    )
     failed = [c for c in changes if c.action == "failed"]
     if as_json:
         emit_json([vars(c) for c in changes])

@@ -213,6 +213,7 @@ def project_archive(state: State, slug: str, actor: str, as_json: bool) -> None:
         )
     if not as_json:
         click.echo(f"project {slug} archived")
+    data.stop_project_workspaces(state, slug)
     changes = data.after_grant_change(state, slug, actor, as_json)
     if as_json:
         emit_json({**archived, "copies": [vars(c) for c in changes]})
@@ -272,6 +273,8 @@ def member_remove(
             actor=check_actor_option(actor),
         )
     names = [r.value for r in removed]
+    if Role.RESEARCHER in removed:  # workspaces are the researchers'
+        data.stop_project_workspaces(state, slug, user=user)
     if as_json:
         emit_json({"project": slug, "user": user, "removed_roles": names})
     else:

@@ -169,6 +169,19 @@ def image_lock(wheel: Path | None, output: Path | None) -> None:
     help="Seconds between checks of running workspaces against the grants.",
 )
 @click.option(
+    "--proxy-api-port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The proxy's API port (on 127.0.0.1 only).",
+)
+@click.option(
+    "--project-storage",
+    default="2G",
+    show_default=True,
+    help="Cap of each project's writable storage (K, M, G, T), fixed at its first workspace.",
+)
+@click.option(
     "--log-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the hub's log there instead of the terminal.",
@@ -182,6 +195,8 @@ def hub(
     subnets: str,
     idle_timeout: int,
     reconcile_every: int,
+    proxy_api_port: int,
+    project_storage: str,
     log_file: Path | None,
 ) -> None:
     """Run the platform: container runtime, firewall, JupyterHub, proxy, workspaces.
@@ -207,6 +222,8 @@ def hub(
             subnet_pool=subnets,
             idle_timeout=idle_timeout,
             reconcile_every=reconcile_every,
+            proxy_api_port=proxy_api_port,
+            project_storage=project_storage,
             log_file=log_file,
         ),
     )

@@ -12,6 +12,8 @@ Environment (set by ``agoria-tre hub``; an operator may set the ``AGORIA_HUB_*``
 ``AGORIA_OIDC_*``           ISSUER... see :class:`OidcSettings`
 ``AGORIA_IDLE_TIMEOUT``     seconds before an idle workspace is stopped (default 3600)
 ``AGORIA_RECONCILE_EVERY``  seconds between grant reconciliations (default 60)
+``AGORIA_PROXY_API_PORT``   the proxy's API port, on 127.0.0.1 only (default 8001)
+``AGORIA_PROJECT_STORAGE``  cap of each project's writable storage (default 2G)
 ``AGORIA_RUNTIME_URL``      Docker API of the container runtime (set by ``agoria-tre hub``)
 ``AGORIA_PLATFORM_TOKEN``   the platform's own service token (generated at each start)
 ``AGORIA_ADMIN_TOKEN``      optional: a token for the ``agoria-admin`` service (admin role)
@@ -98,6 +100,8 @@ class HubSettings:
     admin_token: str
     idle_timeout: int
     reconcile_every: int
+    proxy_api_port: int
+    project_storage: str
     run_dir: Path
     subnet_pool: str = "10.213.0.0/16"
     oidc: OidcSettings | None = None
@@ -141,6 +145,8 @@ class HubSettings:
             admin_token=env.get("AGORIA_ADMIN_TOKEN", ""),
             idle_timeout=_int(env, "AGORIA_IDLE_TIMEOUT", 3600),
             reconcile_every=_int(env, "AGORIA_RECONCILE_EVERY", 60),
+            proxy_api_port=_int(env, "AGORIA_PROXY_API_PORT", 8001),
+            project_storage=env.get("AGORIA_PROJECT_STORAGE") or "2G",
             run_dir=home / "run",
             subnet_pool=env.get("AGORIA_WORKSPACE_SUBNETS") or "10.213.0.0/16",
             oidc=OidcSettings.from_env(env) if authenticator == OIDC_AUTHENTICATOR else None,
@@ -149,7 +155,7 @@ class HubSettings:
 
     @property
     def proxy_api_url(self) -> str:
-        return "http://127.0.0.1:8001"
+        return f"http://127.0.0.1:{self.proxy_api_port}"
 
     def services(self) -> list[dict[str, Any]]:
         services: list[dict[str, Any]] = [

@@ -77,7 +77,7 @@ class HubEndpoint:
             ) from None
         except OSError as exc:
             raise WorkspacesNotStopped(
-                "the hub cannot be reached to stop workspaces; nothing was removed",
+                "the hub cannot be reached to stop workspaces; its reconciler retries",
                 f"hub API {method} {path}: {exc}",
             ) from None
         return json.loads(body) if body else None
@@ -128,7 +128,7 @@ def stop(endpoint: HubEndpoint, workspaces: Iterable[RunningWorkspace]) -> list[
             break
         if time.monotonic() > deadline:
             raise WorkspacesNotStopped(
-                "workspaces did not stop in time; nothing was removed",
+                "workspaces did not stop in time",
                 f"still running after {STOP_WAIT_SECONDS:.0f} s: {sorted(pending)}",
             )
         time.sleep(0.25)
@@ -191,7 +191,7 @@ def _remove_leftover_containers(home: Path, project: str, user: str | None) -> N
             client.remove_container(container["Id"], force=True)
     except docker.errors.DockerException as exc:
         raise WorkspacesNotStopped(
-            "the container runtime could not be asked about workspaces; nothing was removed",
+            "the container runtime could not be asked about workspaces",
             f"runtime at {socket}: {exc}",
         ) from None
 

@@ -50,6 +50,7 @@ c.JupyterHub.load_roles = hub.roles()
 # Workspaces.
 c.JupyterHub.spawner_class = "agoria_tre.hub.spawner.ProjectSpawner"
 c.ProjectSpawner.subnet_pool = hub.subnet_pool
+c.ProjectSpawner.project_storage = hub.project_storage
 c.DockerSpawner.client_kwargs = {"base_url": hub.runtime_url}
 c.Spawner.env_keep = []
 c.Spawner.cmd = ["jupyterhub-singleuser"]

@@ -50,6 +50,8 @@ class PlatformOptions:
     subnet_pool: str = DEFAULT_POOL
     idle_timeout: int = 3600
     reconcile_every: int = 60
+    proxy_api_port: int = 8001
+    project_storage: str = "2G"
     log_file: Path | None = None
 
 
@@ -109,6 +111,8 @@ class Platform:
                 "AGORIA_WORKSPACE_SUBNETS": str(self.pool),
                 "AGORIA_IDLE_TIMEOUT": str(self.options.idle_timeout),
                 "AGORIA_RECONCILE_EVERY": str(self.options.reconcile_every),
+                "AGORIA_PROXY_API_PORT": str(self.options.proxy_api_port),
+                "AGORIA_PROJECT_STORAGE": self.options.project_storage,
                 "AGORIA_RUNTIME_URL": runtime_url,
                 "AGORIA_PLATFORM_TOKEN": self.token,
                 "AGORIA_PROXY_COMMAND": json.dumps(hub_config.proxy_command()),

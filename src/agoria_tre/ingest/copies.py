@@ -257,7 +257,7 @@ def _create(
                     details={"copy_id": copy.id, "rows": rows, "content_hash": content_hash},
                 )
                 target.parent.parent.mkdir(mode=0o700, exist_ok=True)
-                storage.install(build, target)
+                storage.install(build, target, shared=True)  # mounted into workspaces
     except BaseException as exc:
         # A copy the catalog records is complete (a signal held during the commit is raised
         # after it); one it does not record is removed.

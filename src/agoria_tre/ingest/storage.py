@@ -94,20 +94,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def seal(folder: Path) -> None:
-    """Make a finished build read-only."""
+def seal(folder: Path, *, shared: bool = False) -> None:
+    """Make a finished build read-only: for its owner only, or, when ``shared``, for anyone
+    who can reach it (project copies, read by the workspaces' unprivileged user: the
+    folders above them stay owner-only on the host)."""
     for child in folder.iterdir():
-        child.chmod(0o400)
-    folder.chmod(0o500)
+        child.chmod(0o444 if shared else 0o400)
+    folder.chmod(0o555 if shared else 0o500)
 
 
-def install(build: Path, final: Path) -> None:
+def install(build: Path, final: Path, *, shared: bool = False) -> None:
     """Seal a finished build and rename it to ``final`` (its parent created owner-only). A
     folder already there is one a killed run renamed without recording it: replaced."""
     final.parent.mkdir(mode=0o700, exist_ok=True)
     if final.exists():
         remove_tree(final)
-    seal(build)
+    seal(build, shared=shared)
     build.rename(final)
     fsync_dir(final.parent)
 

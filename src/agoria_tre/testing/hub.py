@@ -91,6 +91,23 @@ class Hub:
             time.sleep(0.1)
         raise AssertionError(f"workspace {project} of {user} neither started nor failed")
 
+    def progress(self, user: str, project: str) -> list[dict[str, Any]]:
+        """The spawn's progress events, as the spawn page shows them, until it ends."""
+        url = self.public_url + f"/hub/api/users/{_q(user)}/servers/{_q(project)}/progress"
+        request = urllib.request.Request(  # noqa: S310
+            url, headers={"Authorization": f"token {self.token}"}
+        )
+        events = []
+        with urllib.request.urlopen(request, timeout=180) as response:  # noqa: S310
+            for raw in response:
+                line = raw.decode().strip()
+                if line.startswith("data:"):
+                    event = json.loads(line[5:])
+                    events.append(event)
+                    if event.get("ready") or event.get("failed"):
+                        break
+        return events
+
     def _last_failure(self, user: str, project: str) -> str:
         progress = self.public_url + f"/hub/api/users/{_q(user)}/servers/{_q(project)}/progress"
         request = urllib.request.Request(  # noqa: S310

@@ -1,0 +1,151 @@
+"""A whole platform on this machine, for tests and benchmarks: a fresh data directory and
+key, the synthetic cohort ingested, the workspace image built (or found, by its content
+hash), and ``agoria-tre hub`` running in demo mode on free ports. Everything goes through
+the real command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agoria_tre.testing.hub import Hub
+
+AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
+CACHE = os.environ.get("AGORIA_CACHE", "/var/cache/agoria-tre")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class TrialPlatform:
+    root: Path
+    env: dict[str, str]
+    public_url: str = ""
+    api_port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    hub_args: list[str] = field(default_factory=list)
+
+    @property
+    def home(self) -> Path:
+        return Path(self.env["AGORIA_HOME"])
+
+    @property
+    def log(self) -> Path:
+        return self.root / "hub.log"
+
+    @property
+    def hub(self) -> Hub:
+        return Hub(self.public_url, self.env["AGORIA_ADMIN_TOKEN"])
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [AGORIA, *args], env=self.env, capture_output=True, text=True, check=False
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"agoria-tre {' '.join(args)}: {done.returncode}\n{done.stderr}")
+        return done
+
+    def start(self, *extra: str, timeout: float = 180.0) -> None:
+        """``agoria-tre hub --demo`` on free ports; returns once the hub answers."""
+        self.api_port = free_port()
+        public_port = free_port()
+        self.public_url = f"http://127.0.0.1:{public_port}"
+        self.hub_args = [
+            "hub",
+            "--demo",
+            "--url",
+            self.public_url,
+            "--api-port",
+            str(self.api_port),
+            "--proxy-api-port",
+            str(free_port()),
+            "--log-file",
+            str(self.log),
+            *extra,
+        ]
+        out = (self.root / "platform.out").open("ab")
+        self.process = subprocess.Popen(
+            [AGORIA, *self.hub_args],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise AssertionError(f"agoria-tre hub exited:\n{self.tail()}")
+            try:
+                self.hub.request("GET", "/hub/api/")
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the hub did not answer:\n{self.tail()}") from None
+                time.sleep(0.2)
+
+    def stop(self, how: signal.Signals = signal.SIGTERM, timeout: float = 120.0) -> int:
+        process, self.process = self.process, None
+        if process is None:
+            return 0
+        os.kill(process.pid, how)
+        return process.wait(timeout=timeout)
+
+    def tail(self, lines: int = 60) -> str:
+        text = ""
+        for path in (self.root / "platform.out", self.log):
+            if path.exists():
+                text += f"--- {path.name}\n" + "\n".join(path.read_text().splitlines()[-lines:])
+        return text
+
+
+def prepare(root: Path, *, patients: int = 300, datasets: Sequence[str] = ()) -> TrialPlatform:
+    """A catalog with the synthetic cohort ingested and the workspace image recorded."""
+    root.mkdir(parents=True, exist_ok=True)
+    keys = root / "keys"
+    keys.mkdir(mode=0o700)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "USER": "operator",
+        "HOME": os.environ.get("HOME", "/root"),
+        "AGORIA_HOME": str(root / "home"),
+        "AGORIA_KEY_FILE": str(keys / "platform.key"),
+        "AGORIA_TIMEZONE": "Europe/Paris",
+        "AGORIA_ADMIN_TOKEN": secrets.token_hex(32),
+        "AGORIA_CACHE": CACHE,
+    }
+    for name in ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_INDEX_URL"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    trial = TrialPlatform(root=root, env=env)
+    trial.cli("init")
+    trial.cli("key", "create", env["AGORIA_KEY_FILE"])
+    extracts = root / "extracts"
+    trial.cli("demo-data", "--patients", str(patients), "--seed", "11", "--out", str(extracts))
+    ingest = {
+        "patients": [
+            "--id-column", "ipp", "--drop", "nom", "--drop", "prenom", "--drop", "nir",
+            "--drop", "adresse", "--drop", "telephone", "--date-of-birth", "date_naissance",
+            "--quasi", "sexe", "--quasi", "departement",
+        ],
+        "treatments": ["--id-column", "ipp"],
+        "adverse_events": ["--id-column", "ipp"],
+        "outcomes": ["--id-column", "ipp"],
+    }  # fmt: skip
+    for name in datasets or ingest:
+        trial.cli("dataset", "ingest", str(extracts / f"{name}.csv"), "--name", name, *ingest[name])
+    trial.cli("image", "build")
+    return trial

@@ -1,0 +1,108 @@
+"""Access ends while a workspace runs: the workspace stops before its data goes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from agoria_tre.testing.hub import Hub
+from agoria_tre.testing.platform import TrialPlatform
+from tests.workspaces.conftest import RECONCILE_EVERY, UNTIL, expire_grant
+from tests.workspaces.probes import run_json
+
+pytestmark = pytest.mark.workspaces
+
+
+def events(platform: TrialPlatform, project: str) -> list[dict[str, object]]:
+    found = json.loads(platform.cli("audit", "show", "--project", project, "--json").stdout)
+    assert isinstance(found, list)
+    return found
+
+
+def seq_of(found: list[dict[str, object]], action: str, target: str) -> int:
+    (seq,) = [e["seq"] for e in found if e["action"] == action and e["target"] == target]
+    assert isinstance(seq, int)
+    return seq
+
+
+def copy_folder(platform: TrialPlatform, project: str, dataset: str) -> Path:
+    shown = json.loads(platform.cli("project", "show", project, "--json").stdout)
+    return platform.home / "copies" / shown["uid"] / dataset / "v1"
+
+
+def wait_until_stopped(hub: Hub, user: str, project: str, within: float) -> None:
+    deadline = time.monotonic() + within
+    while hub.server(user, project) is not None:
+        assert time.monotonic() < deadline, f"{project} of {user} still runs"
+        time.sleep(0.25)
+
+
+def test_revoking_a_grant_stops_the_workspace_before_the_copy_goes(
+    hub: Hub, platform: TrialPlatform
+) -> None:
+    platform.cli("project", "create", "derm", "--title", "Dermatology", "--legal-basis", "MR-004")
+    platform.cli("member", "add", "derm", "erin", "--role", "researcher")
+    platform.cli("grant", "add", "derm", "treatments@1", "--reference", "R", "--until", UNTIL)
+    hub.ensure_user("erin")
+    hub.start("erin", "derm")
+    folder = copy_folder(platform, "derm", "treatments")
+    assert run_json(hub, "erin", "derm", "import json, os; print(json.dumps(os.listdir('/data')))")
+    assert folder.is_dir()
+    platform.cli("grant", "revoke", "derm", "treatments@1")
+    assert hub.server("erin", "derm") is None
+    assert not folder.exists()
+    found = events(platform, "derm")
+    stopped = seq_of(found, "workspace.stop", "workspace:erin")
+    removed = seq_of(found, "copy.remove", "dataset:treatments@1")
+    assert stopped < removed
+
+
+def test_a_grant_that_ends_stops_the_workspace_within_the_reconcile_interval(
+    hub: Hub, platform: TrialPlatform
+) -> None:
+    hub.start("carol", "onco")
+    folder = copy_folder(platform, "onco", "outcomes")
+    assert folder.is_dir()
+    expire_grant(platform, "onco", "outcomes")  # its last day has passed
+    wait_until_stopped(hub, "carol", "onco", within=RECONCILE_EVERY * 4 + 30)
+    deadline = time.monotonic() + RECONCILE_EVERY * 4
+    while folder.exists():
+        assert time.monotonic() < deadline, "the ended grant's copy stays"
+        time.sleep(0.25)
+    found = events(platform, "onco")
+    assert seq_of(found, "workspace.stop", "workspace:carol") < seq_of(
+        found, "copy.remove", "dataset:outcomes@1"
+    )
+    # Started again, the workspace no longer mounts it.
+    hub.start("carol", "onco")
+    try:
+        listed = run_json(
+            hub, "carol", "onco", "import json, os; print(json.dumps(sorted(os.listdir('/data'))))"
+        )
+        assert listed == ["adverse_events", "patients"]
+    finally:
+        hub.stop("carol", "onco")
+
+
+def test_removing_a_member_stops_their_workspace(hub: Hub, platform: TrialPlatform) -> None:
+    platform.cli("member", "add", "onco", "frank", "--role", "researcher")
+    hub.ensure_user("frank")
+    hub.start("frank", "onco")
+    platform.cli("member", "remove", "onco", "frank")
+    assert hub.server("frank", "onco") is None
+    message = hub.start_failure("frank", "onco")
+    assert "you may not start a workspace in project 'onco'" in message
+
+
+def test_archiving_a_project_stops_its_workspaces(hub: Hub, platform: TrialPlatform) -> None:
+    platform.cli("project", "create", "neuro", "--title", "Neurology", "--legal-basis", "MR-004")
+    platform.cli("member", "add", "neuro", "gina", "--role", "researcher")
+    platform.cli("grant", "add", "neuro", "patients@1", "--reference", "R", "--until", UNTIL)
+    hub.ensure_user("gina")
+    hub.start("gina", "neuro")
+    platform.cli("project", "archive", "neuro")
+    assert hub.server("gina", "neuro") is None
+    assert not copy_folder(platform, "neuro", "patients").exists()
