@@ -3,7 +3,10 @@
 # more than what it did. Usage: scripts/bootstrap.sh [DEBIAN_PACKAGE ...]
 #   - Debian packages named on the command line (plus the base ones) are installed if missing;
 #   - the project's virtual environment (.venv) is created and the package installed in it,
-#     again only when pyproject.toml changed since the last time.
+#     again only when pyproject.toml changed since the last time;
+#   - the platform's runtime pieces: Podman (with netavark and runc, configured by the
+#     platform itself at run time), nftables, debootstrap for the workspace image, and the
+#     proxy (configurable-http-proxy, from npm, inside the environment).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +17,11 @@ log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 
 # --- Debian packages ----------------------------------------------------------------------
 # gcc and libssl-dev build the native pseudonymiser (hatch_build.py) against OpenSSL's SHA-256.
-packages=(ca-certificates gcc libc6-dev libssl-dev "$@")
+packages=(ca-certificates gcc libc6-dev libssl-dev
+  podman runc netavark nftables debootstrap e2fsprogs iproute2 "$@")
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   packages+=(python3-venv)
 fi
@@ -62,4 +69,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
   AGORIA_REQUIRE_NATIVE=1 "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
   echo "$want" >"$stamp"
+fi
+
+# --- the proxy in front of the hub (configurable-http-proxy, from npm) --------------------
+proxy_version=5.3.0
+proxy_dir="$VENV/lib/agoria-node"
+if [ "$(cat "$proxy_dir/.version" 2>/dev/null)" != "$proxy_version" ]; then
+  log "installing configurable-http-proxy $proxy_version into $proxy_dir"
+  npm install --silent --no-audit --no-fund --prefix "$proxy_dir" \
+    "configurable-http-proxy@$proxy_version" >/dev/null
+  echo "$proxy_version" >"$proxy_dir/.version"
 fi

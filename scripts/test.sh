@@ -5,7 +5,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# PostgreSQL: the catalog tests run against a real server the suite starts itself.
+# PostgreSQL: the catalog tests run against a real server the suite starts itself. The
+# workspace tests run the whole platform (Podman, the proxy, the image: bootstrap installs
+# them; the suite builds the image when it is missing and caches it by content hash).
 bash scripts/bootstrap.sh postgresql
 source .venv/bin/activate
 

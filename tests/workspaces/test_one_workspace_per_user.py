@@ -14,8 +14,7 @@ pytestmark = pytest.mark.workspaces
 def test_starting_a_second_project_stops_the_first(hub: Hub, platform: TrialPlatform) -> None:
     hub.start("alice", "cardio")
     run_json(hub, "alice", "cardio", "import json; print(json.dumps(1))")
-    hub.request("POST", "/hub/api/users/alice/servers/onco")
-    events = hub.progress("alice", "onco")
+    events = hub.start_watching("alice", "onco")
     try:
         messages = [e.get("message", "") for e in events]
         assert (

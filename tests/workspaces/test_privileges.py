@@ -18,10 +18,12 @@ def attempt(action):
     try:
         action()
         return "done"
+    except subprocess.CalledProcessError:
+        return "failed"
     except (OSError, ValueError) as exc:
         return errno.errorcode.get(getattr(exc, "errno", None) or 0, type(exc).__name__)
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-nproc_soft, nproc_hard = resource.getrlimit(resource.RLIMIT_NPROC)
+nproc, nproc_hard = resource.getrlimit(resource.RLIMIT_NPROC)
 script = "/tmp/run-me.sh"
 with open(script, "w") as handle:
     handle.write("#!/bin/sh\necho ran\n")
@@ -31,8 +33,8 @@ print(json.dumps({
     "caps": {k: status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")},
     "no_new_privs": status["NoNewPrivs"].strip(),
     "seccomp": status["Seccomp"].strip(),
-    "raise_nofile": attempt(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (hard + 1, hard + 1))),
-    "raise_nproc": attempt(lambda: resource.setrlimit(resource.RLIMIT_NPROC, (nproc_hard + 1, nproc_hard + 1))),
+    "raise_nofile": attempt(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (hard + 1,) * 2)),
+    "raise_nproc": attempt(lambda: resource.setrlimit(resource.RLIMIT_NPROC, (nproc_hard + 1,)*2)),
     "write_usr": attempt(lambda: open("/usr/local/bin/x", "w")),
     "write_etc": attempt(lambda: open("/etc/passwd", "a")),
     "write_home": attempt(lambda: open(os.path.expanduser("~/notes.txt"), "w").close()),

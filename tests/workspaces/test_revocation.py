@@ -14,6 +14,7 @@ from tests.workspaces.conftest import RECONCILE_EVERY, UNTIL, expire_grant
 from tests.workspaces.probes import run_json
 
 pytestmark = pytest.mark.workspaces
+LIST_DATA = "import json, os; print(json.dumps(sorted(os.listdir('/data'))))"
 
 
 def events(platform: TrialPlatform, project: str) -> list[dict[str, object]]:
@@ -30,7 +31,7 @@ def seq_of(found: list[dict[str, object]], action: str, target: str) -> int:
 
 def copy_folder(platform: TrialPlatform, project: str, dataset: str) -> Path:
     shown = json.loads(platform.cli("project", "show", project, "--json").stdout)
-    return platform.home / "copies" / shown["uid"] / dataset / "v1"
+    return platform.home / "copies" / str(shown["uid"]) / dataset / "v1"
 
 
 def wait_until_stopped(hub: Hub, user: str, project: str, within: float) -> None:
@@ -49,7 +50,7 @@ def test_revoking_a_grant_stops_the_workspace_before_the_copy_goes(
     hub.ensure_user("erin")
     hub.start("erin", "derm")
     folder = copy_folder(platform, "derm", "treatments")
-    assert run_json(hub, "erin", "derm", "import json, os; print(json.dumps(os.listdir('/data')))")
+    assert run_json(hub, "erin", "derm", LIST_DATA) == ["treatments"]
     assert folder.is_dir()
     platform.cli("grant", "revoke", "derm", "treatments@1")
     assert hub.server("erin", "derm") is None
@@ -79,9 +80,7 @@ def test_a_grant_that_ends_stops_the_workspace_within_the_reconcile_interval(
     # Started again, the workspace no longer mounts it.
     hub.start("carol", "onco")
     try:
-        listed = run_json(
-            hub, "carol", "onco", "import json, os; print(json.dumps(sorted(os.listdir('/data'))))"
-        )
+        listed = run_json(hub, "carol", "onco", LIST_DATA)
         assert listed == ["adverse_events", "patients"]
     finally:
         hub.stop("carol", "onco")

@@ -5,6 +5,7 @@ what it printed), through the proxy like any client."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.error
@@ -90,6 +91,33 @@ class Hub:
                 raise AssertionError(f"workspace {project} of {user} started")
             time.sleep(0.1)
         raise AssertionError(f"workspace {project} of {user} neither started nor failed")
+
+    def start_watching(self, user: str, project: str) -> list[dict[str, Any]]:
+        """Start a workspace and return the progress events its spawn page shows, read
+        while the spawn runs (the hub's API answers a start only once it is ready, or after
+        ten seconds)."""
+        import threading
+
+        answered: list[BaseException | None] = []
+
+        def ask() -> None:
+            try:
+                self.request("POST", f"/hub/api/users/{_q(user)}/servers/{_q(project)}")
+                answered.append(None)
+            except HubError as exc:
+                answered.append(exc)
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        try:
+            while not (self.server(user, project) or {}).get("pending") and not answered:
+                time.sleep(0.02)
+            events = self.progress(user, project)
+        finally:
+            asking.join()
+        if answered and answered[0] is not None:
+            raise answered[0]
+        return events
 
     def progress(self, user: str, project: str) -> list[dict[str, Any]]:
         """The spawn's progress events, as the spawn page shows them, until it ends."""
@@ -186,6 +214,8 @@ class Hub:
                     break
         finally:
             connection.close()
+            with contextlib.suppress(Exception):  # let the closing handshake finish
+                await asyncio.wait_for(connection.read_message(), 5)
             self.request("DELETE", f"/user/{_q(user)}/{_q(project)}/api/kernels/{kernel['id']}")
         if error is not None:
             raise KernelError(error)

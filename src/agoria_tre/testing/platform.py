@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agoria_tre.testing.hub import Hub
+from agoria_tre.testing.hub import Hub, HubError
 
 AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
 CACHE = os.environ.get("AGORIA_CACHE", "/var/cache/agoria-tre")
@@ -76,23 +76,25 @@ class TrialPlatform:
             str(self.log),
             *extra,
         ]
-        out = (self.root / "platform.out").open("ab")
-        self.process = subprocess.Popen(
-            [AGORIA, *self.hub_args],
-            env=self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with (self.root / "platform.out").open("ab") as out:
+            self.process = subprocess.Popen(
+                [AGORIA, *self.hub_args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
+                self.process = None
                 raise AssertionError(f"agoria-tre hub exited:\n{self.tail()}")
             try:
                 self.hub.request("GET", "/hub/api/")
                 return
-            except OSError:
+            except (OSError, HubError):  # not listening yet, or no route to the hub yet
                 if time.monotonic() > deadline:
+                    self.stop()
                     raise AssertionError(f"the hub did not answer:\n{self.tail()}") from None
                 time.sleep(0.2)
 

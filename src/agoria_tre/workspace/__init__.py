@@ -12,13 +12,10 @@ cannot load it does not start.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
-
-log = logging.getLogger(__name__)
 
 REFUSED_ROUTES = (r"/files/.*", r"/view/.*", r"/nbconvert/.*", r"/api/nbconvert.*")
 MESSAGE = (
@@ -43,12 +40,10 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    web_app = serverapp.web_app
-    web_app.add_handlers(
+    # Tornado tries rules added by add_handlers before the server's own (given when the
+    # application was made), so these take the routes over.
+    serverapp.web_app.add_handlers(
         ".*$",
         [(url_path_join(serverapp.base_url, route), DownloadsDisabled) for route in REFUSED_ROUTES],
     )
-    # Tornado tries host rules in order and the server's own come first: move ours ahead.
-    rules = web_app.default_router.rules
-    rules.insert(0, rules.pop())
-    log.info("agoria-tre workspace: direct downloads refused (%s)", ", ".join(REFUSED_ROUTES))
+    serverapp.log.info("agoria-tre: direct downloads refused (%s)", ", ".join(REFUSED_ROUTES))
