@@ -73,6 +73,9 @@ class Platform:
         return f"http://127.0.0.1:{self.options.api_port}/hub/api"
 
     def start(self, environ: Mapping[str, str] | None = None, timeout: float = 120.0) -> None:
+        base_env = dict(os.environ if environ is None else environ)
+        # A configuration the hub would refuse is refused before anything starts.
+        hub_config.HubSettings.from_env(self._hub_env(base_env, self.runtime.base_url))
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._take_lock()
         try:
@@ -83,8 +86,7 @@ class Platform:
             firewall.apply(self.pool, [self.options.api_port])
             self.token = secrets.token_hex(32)
             self._write_hub_file()
-            env = self._hub_env(dict(os.environ if environ is None else environ), runtime_url)
-            hub_config.HubSettings.from_env(env)  # refuse a bad configuration before starting
+            env = self._hub_env(base_env, runtime_url)
             out = self.options.log_file.open("ab") if self.options.log_file else None
             self.hub = subprocess.Popen(
                 [sys.executable, "-m", "jupyterhub", "-f", hub_config.CONFIG_FILE],
