@@ -525,3 +525,27 @@ def test_missing_identifiers_are_counted_not_hashed(
     column = pq.read_table(result.path / "data.parquet").column("ipp").to_pylist()
     assert column[1:3] == [None, None]
     assert column[0] == column[3] == reference_pseudonym(key, "P1")
+
+
+def test_a_recorded_copy_path_outside_the_data_directory_is_never_deleted(
+    catalog: Catalog, extracts: demo.DemoFiles, key: Key, tmp_path: Path
+) -> None:
+    result = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
+    make_project(catalog, "zeta")
+    grant(catalog, "zeta", result.ref)
+    (made,) = copies.reconcile(catalog, key)
+    victim = tmp_path / "precious"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("host data")
+    with catalog.write() as session:  # a hostile or corrupted row
+        (row,) = session.scalars(select(DatasetCopy)).all()
+        row.storage_path = str(victim)
+    with catalog.write() as session:
+        grants.revoke_grant(
+            session, slug="zeta", ref=result.ref, actor=ADMIN, tz=catalog.settings.timezone
+        )
+    (refused,) = copies.reconcile(catalog, None)
+    assert refused.action == "failed"
+    assert "outside the data directory" in refused.detail
+    assert (victim / "keep.txt").read_text() == "host data"
+    assert made.action == "created"

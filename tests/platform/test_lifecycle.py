@@ -73,7 +73,7 @@ def leftovers(platform: TrialPlatform) -> dict[str, object]:
     }
 
 
-NOTHING = {
+NOTHING: dict[str, object] = {
     "processes": [],
     "firewall": [],
     "mounts": [],

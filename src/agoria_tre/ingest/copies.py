@@ -149,6 +149,10 @@ def _remove(
     actor: str,
 ) -> CopyChange:
     """Stop the workspaces that mount the copy, record its removal, delete its files."""
+    try:
+        folder = layout.under_home(catalog.settings.home, stored)
+    except AgoriaError as exc:  # a recorded path outside the data directory: never deleted
+        return CopyChange(slug, label, "failed", stored, exc.user_message)
     if stop_workspaces is not None:
         try:
             stop_workspaces(slug, [label])
@@ -167,7 +171,7 @@ def _remove(
             project=slug,
             details={"copy_id": copy_id, "storage_path": stored},
         )
-    storage.remove_tree(catalog.settings.home / stored)
+    storage.remove_tree(folder)
     return CopyChange(slug, label, "removed", stored)
 
 
@@ -181,7 +185,7 @@ def _create(
         if version is None or project is None:
             raise CopyFailed(f"{slug}: the version or the project vanished")
         label, target = version.label, copy_path(home, project, version)
-        source = home / version.storage_path / DATA_FILE
+        source = layout.under_home(home, version.storage_path) / DATA_FILE
         expected_hash, fingerprint = version.content_hash, version.provenance.get("key_fingerprint")
         columns = [
             c["name"] for c in version.schema.get("columns", []) if c.get("role") == "pseudonym"
