@@ -11,11 +11,27 @@ cd "$ROOT"
 bash scripts/bootstrap.sh postgresql
 source .venv/bin/activate
 
+# The login tests run a real OpenID provider (the oidc-provider library, from npm).
+export AGORIA_TEST_NODE="$ROOT/.venv/lib/agoria-test-node"
+if [ "$(cat "$AGORIA_TEST_NODE/.version" 2>/dev/null)" != "oidc-provider@9.13.3" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$AGORIA_TEST_NODE" oidc-provider@9.13.3 >/dev/null
+  echo "oidc-provider@9.13.3" >"$AGORIA_TEST_NODE/.version"
+fi
+
 echo "== ruff (lint)";   ruff check src tests bench
 echo "== ruff (format)"; ruff format --check src tests bench
 echo "== mypy";          mypy
 
 # The packages were installed just above, so PostgreSQL not starting, or the native
-# pseudonymiser missing, is a failure, not a skip.
-echo "== pytest"
-AGORIA_REQUIRE_POSTGRES=1 AGORIA_REQUIRE_NATIVE=1 exec python -m pytest "$@"
+# pseudonymiser missing, is a failure, not a skip. Coverage counts branches and the
+# processes the tests start (the CLI, the hub and its services); its data file is absolute
+# because those processes run in other folders.
+echo "== pytest (with branch coverage)"
+export COVERAGE_FILE="$ROOT/.coverage"
+rm -f "$ROOT"/.coverage "$ROOT"/.coverage.*
+status=0
+AGORIA_REQUIRE_POSTGRES=1 AGORIA_REQUIRE_NATIVE=1 python -m coverage run -m pytest "$@" || status=$?
+python -m coverage combine --quiet || true
+echo "== coverage"
+python -m coverage report | tail -n 60
+exit "$status"

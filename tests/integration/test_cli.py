@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from agoria_tre.catalog import grants
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.cli.main import main
 from agoria_tre.config import Settings
+from agoria_tre.testing.platform import operator_env
 from tests.factories import make_version
 from tests.support import disable_audit_protection, snapshot
 
@@ -39,7 +39,7 @@ def agoria(env: dict[str, str], *args: str) -> Run:
     """The installed console script, in a process of its own, as an operator runs it."""
     done = subprocess.run(
         [AGORIA, *args],
-        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
+        env=operator_env(env),
         capture_output=True,
         text=True,
         timeout=120,

@@ -20,6 +20,7 @@ from agoria_tre.catalog.db import Catalog
 from agoria_tre.config import Settings
 from agoria_tre.ingest import demo
 from agoria_tre.ingest.keys import create_key_file
+from agoria_tre.testing.platform import operator_env
 from tests.support import snapshot
 
 AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
@@ -37,7 +38,7 @@ def run(
 
     return subprocess.run(
         [AGORIA, *args],
-        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
+        env=operator_env(env),
         capture_output=True,
         text=True,
         timeout=300,
@@ -280,7 +281,7 @@ def test_an_interrupted_ingest_leaves_nothing_behind(
             "--date-of-birth",
             "date_naissance",
         ],
-        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
+        env=operator_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -333,7 +334,7 @@ def test_progress_is_shown_on_a_terminal_only(env: dict[str, str], files: demo.D
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [AGORIA, "dataset", "ingest", str(files.treatments), "--name", "t", "--id-column", "ipp"],
-        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "USER": "operator", **env},
+        env=operator_env(env),
         stdout=subprocess.PIPE,
         stderr=follower,
         text=True,

@@ -5,12 +5,13 @@ the commands that use them."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from agoria_tre.testing.platform import operator_env
 
 HEAVY = ["sqlalchemy", "alembic", "pyarrow", "pandas", "numpy", "scipy", "statsmodels"]
 HEAVY += ["matplotlib", "PIL"]
@@ -44,7 +45,7 @@ def test_the_enums_are_the_models_ones() -> None:
 def test_help_and_version_answer_without_a_catalog(tmp_path: Path, args: list[str]) -> None:
     done = subprocess.run(
         [AGORIA, *args],
-        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "AGORIA_HOME": str(tmp_path / "h")},
+        env=operator_env({"AGORIA_HOME": str(tmp_path / "h")}),
         capture_output=True,
         text=True,
         timeout=60,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -102,6 +103,19 @@ def test_archiving_a_project_stops_its_workspaces(hub: Hub, platform: TrialPlatf
     platform.cli("grant", "add", "neuro", "patients@1", "--reference", "R", "--until", UNTIL)
     hub.ensure_user("gina")
     hub.start("gina", "neuro")
-    platform.cli("project", "archive", "neuro")
+    run_json(hub, "gina", "neuro", "open('/project/derived.csv', 'w').write('x'); print(1)")
+    platform.cli("project", "archive", "neuro", "--keep-storage-days", "0")
     assert hub.server("gina", "neuro") is None
     assert not copy_folder(platform, "neuro", "patients").exists()
+    # Its storage is kept, unmounted and read-only, until an explicit purge.
+    uid = json.loads(platform.cli("project", "show", "neuro", "--json").stdout)["uid"]
+    image = platform.home / "workspaces" / f"{uid}.img"
+    assert image.stat().st_mode & 0o777 == 0o400
+    assert not os.path.ismount(platform.home / "workspaces" / uid)
+    refused = platform.cli("project", "purge-storage", "cardio", check=False)
+    assert refused.returncode == 2
+    assert "is not archived" in refused.stderr
+    platform.cli("project", "purge-storage", "neuro")
+    assert not image.exists()
+    actions = [e["action"] for e in events(platform, "neuro")]
+    assert actions.index("storage.quarantine") < actions.index("storage.purge")

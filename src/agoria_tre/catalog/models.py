@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -236,6 +237,23 @@ class WorkspaceNetwork(Base):
     project: Mapped[Project] = relationship()
 
 
+class WorkspaceStorage(Base):
+    """A project's writable storage (``/project`` and the homes): its cap, fixed when it was
+    made; after the project is archived, kept read-only until ``keep_until``, then purged
+    by an explicit command."""
+
+    __tablename__ = "workspace_storage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    keep_until: Mapped[date | None] = mapped_column(Date, default=None)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    project: Mapped[Project] = relationship()
+
+
 class WorkspaceImage(Base):
     """A workspace image built by ``agoria-tre image build``. The hub runs only images
     recorded here, and checks that the runtime's image still has the recorded id."""
@@ -247,7 +265,7 @@ class WorkspaceImage(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     image_id: Mapped[str] = mapped_column(String(80))
     base: Mapped[str] = mapped_column(String(200))
-    size_bytes: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     built_by: Mapped[str] = mapped_column(String(64))
 

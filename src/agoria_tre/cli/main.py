@@ -200,23 +200,50 @@ def project_show(state: State, slug: str, as_json: bool) -> None:
 
 @project.command("archive")
 @click.argument("slug")
+@click.option(
+    "--keep-storage-days",
+    default=365,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Days the workspaces' storage (/project, homes) is kept read-only before it may be"
+    " purged.",
+)
 @actor_option
 @json_option
 @pass_state
-def project_archive(state: State, slug: str, actor: str, as_json: bool) -> None:
-    """Archive a project: no more workspaces, exports or mounts. Its history stays."""
+def project_archive(
+    state: State, slug: str, keep_storage_days: int, actor: str, as_json: bool
+) -> None:
+    """Archive a project: no more workspaces, exports or mounts. Its history stays; its
+    workspaces stop, its copies go, its storage is kept read-only for a while."""
     from agoria_tre.catalog import projects
+    from agoria_tre.hub import storage
 
+    who = check_actor_option(actor)
     with state.write() as session:
-        archived = project_view(
-            projects.archive_project(session, slug=slug, actor=check_actor_option(actor))
-        )
+        archived = project_view(projects.archive_project(session, slug=slug, actor=who))
     if not as_json:
         click.echo(f"project {slug} archived")
     data.stop_project_workspaces(state, slug)
+    kept = storage.quarantine(state.catalog(), slug, keep_days=keep_storage_days, actor=who)
+    if kept is not None and not as_json:
+        click.echo(f"workspace storage kept read-only until {kept.isoformat()}")
+    archived["storage_kept_until"] = kept
     changes = data.after_grant_change(state, slug, actor, as_json)
     if as_json:
         emit_json({**archived, "copies": [vars(c) for c in changes]})
+
+
+@project.command("purge-storage")
+@click.argument("slug")
+@actor_option
+@pass_state
+def project_purge_storage(state: State, slug: str, actor: str) -> None:
+    """Delete an archived project's workspace storage once its retention has passed."""
+    from agoria_tre.hub import storage
+
+    storage.purge(state.catalog(), slug, actor=check_actor_option(actor))
+    click.echo(f"workspace storage of project {slug} deleted")
 
 
 # --- members -----------------------------------------------------------------------------

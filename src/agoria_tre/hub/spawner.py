@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlparse
@@ -173,6 +174,7 @@ class ProjectSpawner(DockerSpawner):  # type: ignore[misc]
 
     async def start(self) -> Any:
         self._stopped_for_this = None
+        began = time.perf_counter()
         try:
             spec = await self._prepare()
         except AgoriaError as exc:
@@ -183,9 +185,39 @@ class ProjectSpawner(DockerSpawner):  # type: ignore[misc]
         self.object_name = spec.name
         self.network_name = spec.network.name
         self.hub_connect_url = spec.hub_connect_url
+        prepared = time.perf_counter()
         result = await super().start()
+        started = time.perf_counter()
+        await self._until_listening(*result)
         await self._audit("workspace.start", {"mounted": [v.label for v in spec.mounted]})
+        self.log.info(
+            "workspace %s: prepared in %.2f s, container started in %.2f s, server listening"
+            " %.2f s later",
+            self._log_name,
+            prepared - began,
+            started - prepared,
+            time.perf_counter() - started,
+        )
         return result
+
+    async def _until_listening(self, ip: str, port: int) -> None:
+        """Return once the workspace's server accepts connections, checking every 50 ms: the
+        hub then finds it up at its first check instead of after its exponential back-off
+        (0.2, 0.4, 0.8, 1.6 s...), which cost up to a second per spawn."""
+        deadline = time.perf_counter() + self.http_timeout
+        while time.perf_counter() < deadline:
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(ip, port), 1)
+            except (OSError, TimeoutError):
+                status = await self.poll()
+                if status is not None:
+                    self.log.error("workspace %s exited while starting: %s", self._log_name, status)
+                    raise web.HTTPError(500, "the workspace stopped while starting") from None
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
 
     async def stop(self, now: bool = False) -> None:
         await super().stop(now=now)
@@ -229,12 +261,15 @@ class ProjectSpawner(DockerSpawner):  # type: ignore[misc]
         )
         # Docker calls go through DockerSpawner's own executor, one at a time.
         await asyncio.wrap_future(self.executor.submit(networks.ensure, self.client, network))
+        size = await asyncio.to_thread(
+            storage.record, catalog, slug, int(self.project_storage), actor=self.user.name
+        )
         await asyncio.to_thread(
             storage.ensure,
             settings.home,
             project_uid,
             self.user.name,
-            size_bytes=int(self.project_storage),
+            size_bytes=size,
             uid=self.workspace_uid,
             gid=self.workspace_gid,
         )

@@ -9,6 +9,10 @@ for root, so the cap is the same for everyone.
 Inside: ``project/`` (shared by the project's researchers) and ``homes/<user>/`` (one per
 member, mounted only into that member's workspace), owned by the workspace's unprivileged
 user.
+
+The catalog records each project's storage (``workspace_storage``): its cap, and once the
+project is archived, until when it is kept read-only before ``agoria-tre project
+purge-storage`` may delete it.
 """
 
 from __future__ import annotations
@@ -16,10 +20,17 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
-from agoria_tre import layout
-from agoria_tre.errors import ConfigurationError
+from sqlalchemy import select
+
+from agoria_tre import audit, layout
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.catalog.grants import today
+from agoria_tre.catalog.models import WorkspaceStorage, utcnow
+from agoria_tre.catalog.projects import get_project
+from agoria_tre.errors import ConfigurationError, Conflict, NotFound
 from agoria_tre.hub.spec import safe_name
 
 log = logging.getLogger(__name__)
@@ -96,3 +107,98 @@ def unmount_all(home: Path) -> None:
                 unmount(home, mount.name)
             except ConfigurationError as exc:
                 log.warning("%s", exc.log_message)
+
+
+# --- the record in the catalog: cap, quarantine, purge ----------------------------------
+
+
+def record(catalog: Catalog, slug: str, size_bytes: int, *, actor: str) -> int:
+    """The project's storage cap: recorded the first time (``storage.create``), then that
+    one whatever the configuration says later, since the image is made once."""
+    with catalog.read() as session:
+        project = get_project(session, slug)
+        found = session.scalar(
+            select(WorkspaceStorage.size_bytes).where(WorkspaceStorage.project_id == project.id)
+        )
+    if found is not None:
+        return int(found)
+    with catalog.write() as session:
+        project = get_project(session, slug)
+        found = session.scalar(
+            select(WorkspaceStorage.size_bytes).where(WorkspaceStorage.project_id == project.id)
+        )
+        if found is not None:
+            return int(found)
+        session.add(WorkspaceStorage(project=project, size_bytes=size_bytes))
+        audit.record(
+            session,
+            actor=actor,
+            action="storage.create",
+            target=f"storage:{slug}",
+            project=slug,
+            details={"size_bytes": size_bytes},
+        )
+    return size_bytes
+
+
+def quarantine(catalog: Catalog, slug: str, *, keep_days: int, actor: str) -> date | None:
+    """An archived project's storage: unmounted, read-only, kept ``keep_days`` days (its
+    derived data stays behind in /project and the homes). None when it has none."""
+    home = catalog.settings.home
+    with catalog.write() as session:
+        project = get_project(session, slug)
+        if project.is_active:
+            raise Conflict(f"project {slug!r} is active: archive it first")
+        row = session.scalar(
+            select(WorkspaceStorage).where(WorkspaceStorage.project_id == project.id)
+        )
+        if row is None or row.purged_at is not None:
+            return None
+        keep_until = today(catalog.settings.timezone) + timedelta(days=keep_days)
+        row.keep_until = keep_until
+        uid = project.uid
+        audit.record(
+            session,
+            actor=actor,
+            action="storage.quarantine",
+            target=f"storage:{slug}",
+            project=slug,
+            details={"keep_until": keep_until},
+        )
+    unmount(home, uid)
+    image = home / layout.workspace_image(uid)
+    if image.exists():
+        os.chmod(image, 0o400)
+    return keep_until
+
+
+def purge(catalog: Catalog, slug: str, *, actor: str) -> None:
+    """Delete an archived project's storage once its retention has passed."""
+    home = catalog.settings.home
+    with catalog.write() as session:
+        project = get_project(session, slug)
+        row = session.scalar(
+            select(WorkspaceStorage).where(WorkspaceStorage.project_id == project.id)
+        )
+        if row is None or row.purged_at is not None:
+            raise NotFound(f"project {slug!r} has no workspace storage to purge")
+        if row.keep_until is None:
+            raise Conflict(f"project {slug!r} is not archived: its storage is in use")
+        day = today(catalog.settings.timezone)
+        if row.keep_until > day:
+            raise Conflict(f"project {slug!r}'s storage is kept until {row.keep_until.isoformat()}")
+        row.purged_at = utcnow()
+        uid = project.uid
+        audit.record(
+            session,
+            actor=actor,
+            action="storage.purge",
+            target=f"storage:{slug}",
+            project=slug,
+            details={"kept_until": row.keep_until},
+        )
+    unmount(home, uid)
+    (home / layout.workspace_image(uid)).unlink(missing_ok=True)
+    mount = mount_point(home, uid)
+    if mount.is_dir():
+        mount.rmdir()

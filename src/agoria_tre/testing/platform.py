@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,15 @@ from agoria_tre.testing.hub import Hub, HubError
 
 AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
 CACHE = os.environ.get("AGORIA_CACHE", "/var/cache/agoria-tre")
+
+
+def operator_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment an operator's command runs with in tests: a minimal one, plus the
+    test run's coverage settings (``COVERAGE_*``), so that the command is measured too."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "USER": "operator"}
+    env.update({k: v for k, v in os.environ.items() if k.startswith("COVERAGE_")})
+    env.update(extra or {})
+    return env
 
 
 def free_port() -> int:
@@ -58,14 +67,21 @@ class TrialPlatform:
             raise AssertionError(f"agoria-tre {' '.join(args)}: {done.returncode}\n{done.stderr}")
         return done
 
-    def start(self, *extra: str, timeout: float = 180.0) -> None:
-        """``agoria-tre hub --demo`` on free ports; returns once the hub answers."""
+    def start(
+        self,
+        *extra: str,
+        demo: bool = True,
+        public_port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 180.0,
+    ) -> None:
+        """``agoria-tre hub`` (``--demo`` unless told otherwise) on free ports; returns once
+        the hub answers."""
         self.api_port = free_port()
-        public_port = free_port()
-        self.public_url = f"http://127.0.0.1:{public_port}"
+        self.public_url = f"http://127.0.0.1:{public_port or free_port()}"
         self.hub_args = [
             "hub",
-            "--demo",
+            *(["--demo"] if demo else []),
             "--url",
             self.public_url,
             "--api-port",
@@ -79,7 +95,7 @@ class TrialPlatform:
         with (self.root / "platform.out").open("ab") as out:
             self.process = subprocess.Popen(
                 [AGORIA, *self.hub_args],
-                env=self.env,
+                env={**self.env, **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -118,10 +134,8 @@ def prepare(root: Path, *, patients: int = 300, datasets: Sequence[str] = ()) ->
     root.mkdir(parents=True, exist_ok=True)
     keys = root / "keys"
     keys.mkdir(mode=0o700)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "USER": "operator",
+    env = operator_env()
+    env |= {
         "HOME": os.environ.get("HOME", "/root"),
         "AGORIA_HOME": str(root / "home"),
         "AGORIA_KEY_FILE": str(keys / "platform.key"),
