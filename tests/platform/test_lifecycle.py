@@ -130,3 +130,18 @@ def test_without_an_identity_provider_the_hub_refuses_to_start(trial: TrialPlatf
     assert "OpenID Connect login needs AGORIA_OIDC_CLIENT_ID" in done.stderr
     assert "Traceback" not in done.stderr
     assert leftovers(trial) == NOTHING
+
+
+def test_an_idle_workspace_is_stopped(trial: TrialPlatform) -> None:
+    trial.start("--idle-timeout", "10")
+    try:
+        trial.hub.ensure_user("alice")
+        trial.hub.start("alice", "cardio")
+        deadline = time.monotonic() + 120
+        while trial.hub.server("alice", "cardio") is not None:
+            assert time.monotonic() < deadline, "the idle workspace was not culled"
+            time.sleep(1)
+        events = json.loads(trial.cli("audit", "show", "--project", "cardio", "--json").stdout)
+        assert events[-1]["action"] == "workspace.stop"
+    finally:
+        trial.stop()

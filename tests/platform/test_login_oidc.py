@@ -53,7 +53,7 @@ def test_a_login_reaches_the_home_page_listing_only_the_users_projects(
     assert page.url == f"{platform.public_url}/hub/home"
     assert page.status == 200
     assert 'data-server-name="cardio"' in page.body
-    assert f'href="/hub/spawn/alice/cardio"' in page.body
+    assert 'href="/hub/spawn/alice/cardio"' in page.body
     # onco: alice only reviews there; derm: not hers.
     assert "onco" not in page.body
     assert "derm" not in page.body

@@ -24,10 +24,19 @@ def events(platform: TrialPlatform, project: str) -> list[dict[str, object]]:
     return found
 
 
-def seq_of(found: list[dict[str, object]], action: str, target: str) -> int:
-    (seq,) = [e["seq"] for e in found if e["action"] == action and e["target"] == target]
+def seq_of(found: list[dict[str, object]], action: str, target: str, after: int = 0) -> int:
+    """The sequence number of the one such event after ``after``."""
+    (seq,) = [
+        e["seq"]
+        for e in found
+        if e["action"] == action and e["target"] == target and int(str(e["seq"])) > after
+    ]
     assert isinstance(seq, int)
     return seq
+
+
+def last_seq(found: list[dict[str, object]]) -> int:
+    return max(int(str(e["seq"])) for e in found)
 
 
 def copy_folder(platform: TrialPlatform, project: str, dataset: str) -> Path:
@@ -66,6 +75,7 @@ def test_a_grant_that_ends_stops_the_workspace_within_the_reconcile_interval(
     hub: Hub, platform: TrialPlatform
 ) -> None:
     hub.start("carol", "onco")
+    before = last_seq(events(platform, "onco"))
     folder = copy_folder(platform, "onco", "outcomes")
     assert folder.is_dir()
     expire_grant(platform, "onco", "outcomes")  # its last day has passed
@@ -75,8 +85,8 @@ def test_a_grant_that_ends_stops_the_workspace_within_the_reconcile_interval(
         assert time.monotonic() < deadline, "the ended grant's copy stays"
         time.sleep(0.25)
     found = events(platform, "onco")
-    assert seq_of(found, "workspace.stop", "workspace:carol") < seq_of(
-        found, "copy.remove", "dataset:outcomes@1"
+    assert seq_of(found, "workspace.stop", "workspace:carol", before) < seq_of(
+        found, "copy.remove", "dataset:outcomes@1", before
     )
     # Started again, the workspace no longer mounts it.
     hub.start("carol", "onco")

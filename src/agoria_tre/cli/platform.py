@@ -158,7 +158,7 @@ def image_lock(wheel: Path | None, output: Path | None) -> None:
     "--idle-timeout",
     default=3600,
     show_default=True,
-    type=click.IntRange(60),
+    type=click.IntRange(10),
     help="Seconds of inactivity after which a workspace is stopped.",
 )
 @click.option(
