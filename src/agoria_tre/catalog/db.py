@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
@@ -26,6 +26,7 @@ from agoria_tre.config import Settings
 from agoria_tre.errors import CatalogNotReady
 
 _BEGIN_OPTION = "agoria_sqlite_begin"
+T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -157,6 +158,18 @@ class Catalog:
         """A session for queries; it never commits."""
         with self._sessions() as session:
             yield session
+
+    def find_or_make(self, find: Callable[[Session], T | None], make: Callable[[Session], T]) -> T:
+        """What ``find`` reads, or, when it reads nothing, what ``make`` records: asked again
+        inside the write transaction (writers are serialised), so two callers never both
+        make it. The common case, found, takes no write lock."""
+        with self.read() as session:
+            found = find(session)
+        if found is not None:
+            return found
+        with self.write() as session:
+            found = find(session)
+            return found if found is not None else make(session)
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:

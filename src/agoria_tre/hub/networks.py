@@ -15,6 +15,7 @@ import logging
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from agoria_tre import audit
 from agoria_tre.catalog.db import Catalog
@@ -66,31 +67,24 @@ def allocate(
     catalog: Catalog, slug: str, pool: ipaddress.IPv4Network, *, actor: str
 ) -> ProjectNetwork:
     """The project's network, allocating its subnet from ``pool`` the first time."""
-    with catalog.read() as session:
+
+    def find(session: Session) -> str | None:
         project = get_project(session, slug)
-        found = session.scalar(
+        return session.scalar(
             select(WorkspaceNetwork.subnet).where(WorkspaceNetwork.project_id == project.id)
         )
-    if found is not None:
-        return ProjectNetwork(network_name(slug), ipaddress.IPv4Network(found))
-    with catalog.write() as session:
-        project = get_project(session, slug)
-        found = session.scalar(
-            select(WorkspaceNetwork.subnet).where(WorkspaceNetwork.project_id == project.id)
-        )
-        if found is not None:  # allocated meanwhile
-            return ProjectNetwork(network_name(slug), ipaddress.IPv4Network(found))
+
+    def make(session: Session) -> str:
         taken = set(session.scalars(select(WorkspaceNetwork.subnet)))
         # The pool's first subnet is left out: it holds the pool's own network address.
-        for subnet in list(pool.subnets(new_prefix=SUBNET_PREFIX))[1:]:
-            if str(subnet) not in taken:
-                break
-        else:
+        free = (s for s in list(pool.subnets(new_prefix=SUBNET_PREFIX))[1:] if str(s) not in taken)
+        subnet = next(free, None)
+        if subnet is None:
             raise Conflict(
                 f"no workspace subnet is left in {pool} for project {slug!r}",
                 f"workspace subnet pool {pool} exhausted ({len(taken)} allocated)",
             )
-        session.add(WorkspaceNetwork(project=project, subnet=str(subnet)))
+        session.add(WorkspaceNetwork(project=get_project(session, slug), subnet=str(subnet)))
         audit.record(
             session,
             actor=actor,
@@ -99,7 +93,11 @@ def allocate(
             project=slug,
             details={"subnet": str(subnet)},
         )
-    return ProjectNetwork(network_name(slug), subnet)
+        return str(subnet)
+
+    return ProjectNetwork(
+        network_name(slug), ipaddress.IPv4Network(catalog.find_or_make(find, make))
+    )
 
 
 def ensure(client: NetworkAPI, network: ProjectNetwork) -> None:

@@ -220,8 +220,11 @@ class ProjectSpawner(DockerSpawner):  # type: ignore[misc]
             return
 
     async def stop(self, now: bool = False) -> None:
+        container = self.object_id  # empty when no container was made (a refused start)
+        mounted = [v.label for v in self._spec.mounted] if self._spec is not None else None
         await super().stop(now=now)
-        await self._audit("workspace.stop", {"container": self.object_name})
+        if container:
+            await self._audit("workspace.stop", {"container": self.object_name, "mounted": mounted})
 
     async def _audit(self, action: str, details: dict[str, Any]) -> None:
         catalog = platform_catalog()

@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from agoria_tre import audit, layout
 from agoria_tre.catalog.db import Catalog
@@ -115,21 +116,15 @@ def unmount_all(home: Path) -> None:
 def record(catalog: Catalog, slug: str, size_bytes: int, *, actor: str) -> int:
     """The project's storage cap: recorded the first time (``storage.create``), then that
     one whatever the configuration says later, since the image is made once."""
-    with catalog.read() as session:
+
+    def find(session: Session) -> int | None:
         project = get_project(session, slug)
-        found = session.scalar(
+        return session.scalar(
             select(WorkspaceStorage.size_bytes).where(WorkspaceStorage.project_id == project.id)
         )
-    if found is not None:
-        return int(found)
-    with catalog.write() as session:
-        project = get_project(session, slug)
-        found = session.scalar(
-            select(WorkspaceStorage.size_bytes).where(WorkspaceStorage.project_id == project.id)
-        )
-        if found is not None:
-            return int(found)
-        session.add(WorkspaceStorage(project=project, size_bytes=size_bytes))
+
+    def make(session: Session) -> int:
+        session.add(WorkspaceStorage(project=get_project(session, slug), size_bytes=size_bytes))
         audit.record(
             session,
             actor=actor,
@@ -138,7 +133,9 @@ def record(catalog: Catalog, slug: str, size_bytes: int, *, actor: str) -> int:
             project=slug,
             details={"size_bytes": size_bytes},
         )
-    return size_bytes
+        return size_bytes
+
+    return catalog.find_or_make(find, make)
 
 
 def quarantine(catalog: Catalog, slug: str, *, keep_days: int, actor: str) -> date | None:

@@ -1,0 +1,72 @@
+"""What the catalog records for workspaces: each project's subnet and storage, made once."""
+
+from __future__ import annotations
+
+import ipaddress
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.catalog.models import AuditEvent
+from agoria_tre.errors import Conflict
+from agoria_tre.hub import networks, storage
+from tests.factories import make_project
+
+POOL = ipaddress.IPv4Network("10.213.0.0/22")  # four /24s, the first one kept out
+
+
+def actions(catalog: Catalog) -> list[str]:
+    with catalog.read() as session:
+        return [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+
+
+def test_each_project_gets_its_own_subnet_once(catalog: Catalog) -> None:
+    for slug in ("alpha", "beta"):
+        make_project(catalog, slug)
+    alpha = networks.allocate(catalog, "alpha", POOL, actor="alice")
+    assert alpha.name == "agoria-ws-alpha"
+    assert alpha.subnet == ipaddress.IPv4Network("10.213.1.0/24")
+    assert alpha.gateway == ipaddress.IPv4Address("10.213.1.1")
+    assert networks.allocate(catalog, "alpha", POOL, actor="bob") == alpha
+    beta = networks.allocate(catalog, "beta", POOL, actor="carol")
+    assert beta.subnet == ipaddress.IPv4Network("10.213.2.0/24")
+    assert actions(catalog).count("network.allocate") == 2
+
+
+def test_a_pool_that_runs_out_is_refused(catalog: Catalog) -> None:
+    for slug in ("p-one", "p-two", "p-three", "p-four"):
+        make_project(catalog, slug)
+    for slug in ("p-one", "p-two", "p-three"):
+        networks.allocate(catalog, slug, POOL, actor="alice")
+    with pytest.raises(Conflict, match="no workspace subnet is left"):
+        networks.allocate(catalog, "p-four", POOL, actor="alice")
+
+
+def test_concurrent_first_spawns_allocate_one_subnet(catalog: Catalog) -> None:
+    make_project(catalog, "gamma")
+    with ThreadPoolExecutor(4) as pool:
+        found = set(
+            pool.map(lambda _: networks.allocate(catalog, "gamma", POOL, actor="a"), range(8))
+        )
+    assert len(found) == 1
+    assert actions(catalog).count("network.allocate") == 1
+
+
+def test_the_storage_cap_is_the_first_one_recorded(catalog: Catalog) -> None:
+    make_project(catalog, "delta")
+    assert storage.record(catalog, "delta", 2 << 30, actor="alice") == 2 << 30
+    assert storage.record(catalog, "delta", 64 << 20, actor="bob") == 2 << 30
+    assert actions(catalog).count("storage.create") == 1
+
+
+def test_storage_of_an_active_project_is_not_quarantined_nor_purged(catalog: Catalog) -> None:
+    make_project(catalog, "eps")
+    with pytest.raises(Conflict, match="is active"):
+        storage.quarantine(catalog, "eps", keep_days=30, actor="admin")
+    with pytest.raises(Exception, match="has no workspace storage"):
+        storage.purge(catalog, "eps", actor="admin")
+    storage.record(catalog, "eps", 1 << 20, actor="alice")
+    with pytest.raises(Conflict, match="is not archived"):
+        storage.purge(catalog, "eps", actor="admin")
