@@ -4,7 +4,7 @@ grouped by thousands and phone numbers that kept their trunk 0."""
 from __future__ import annotations
 
 import json
-import time
+import re
 from pathlib import Path
 from typing import Any
 
@@ -178,10 +178,28 @@ def test_literals_are_parsed_never_evaluated() -> None:
         str([[i, i + 1] for i in range(200_000)]),
     ],
 )
-def test_literal_reading_is_bounded(text: str) -> None:
-    started = time.perf_counter()
+def test_literal_reading_is_bounded(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each character is read at most once by the literal tokenizer, and containers are
+    looked for at most once per literal: work grows with the text, never faster."""
+    calls = {"token": 0, "opener": 0}
+
+    class Counting:
+        def __init__(self, pattern: re.Pattern[str], name: str) -> None:
+            self.pattern, self.name = pattern, name
+
+        def match(self, string: str, pos: int = 0) -> re.Match[str] | None:
+            calls[self.name] += 1
+            return self.pattern.match(string, pos)
+
+        def search(self, string: str, pos: int = 0) -> re.Match[str] | None:
+            calls[self.name] += 1
+            return self.pattern.search(string, pos)
+
+    monkeypatch.setattr(texttables, "_LITERAL_TOKEN", Counting(texttables._LITERAL_TOKEN, "token"))
+    monkeypatch.setattr(texttables, "_OPENER", Counting(texttables._OPENER, "opener"))
     find_text_tables(text)
-    assert time.perf_counter() - started < 10
+    assert calls["token"] <= len(text)
+    assert calls["opener"] <= len(text) // 2 + texttables.MAX_LITERALS + 1
 
 
 def test_many_printouts_are_capped() -> None:

@@ -150,7 +150,10 @@ class HubSettings:
             run_dir=home / "run",
             subnet_pool=env.get("AGORIA_WORKSPACE_SUBNETS") or "10.213.0.0/16",
             oidc=OidcSettings.from_env(env) if authenticator == OIDC_AUTHENTICATOR else None,
-            passthrough={k: env[k] for k in keep if env.get(k)},
+            # A measured run (the test suite's coverage) measures the services too.
+            passthrough={
+                k: env[k] for k in env if k in keep or k.startswith("COVERAGE_") if env.get(k)
+            },
         )
 
     @property
