@@ -70,3 +70,32 @@ def test_storage_of_an_active_project_is_not_quarantined_nor_purged(catalog: Cat
     storage.record(catalog, "eps", 1 << 20, actor="alice")
     with pytest.raises(Conflict, match="is not archived"):
         storage.purge(catalog, "eps", actor="admin")
+
+
+def test_the_hub_runs_only_recorded_images_the_newest_by_default(catalog: Catalog) -> None:
+    from agoria_tre.catalog.models import WorkspaceImage
+    from agoria_tre.errors import ConfigurationError
+    from agoria_tre.images import recorded_image
+
+    with catalog.read() as session, pytest.raises(ConfigurationError) as none_yet:
+        recorded_image(session)
+    assert "agoria-tre image build" in none_yet.value.user_message
+    with catalog.write() as session:
+        for tag in ("aaaa", "bbbb"):
+            session.add(
+                WorkspaceImage(
+                    reference=f"localhost/agoria-workspace:{tag}",
+                    content_hash=tag * 16,
+                    image_id=f"sha256:{tag}",
+                    base="localhost/agoria-base:bookworm-x",
+                    size_bytes=3 << 30,  # past 32 bits: PostgreSQL's bigint
+                    built_by="operator",
+                )
+            )
+    with catalog.read() as session:
+        assert recorded_image(session).reference == "localhost/agoria-workspace:bbbb"
+        named = recorded_image(session, "localhost/agoria-workspace:aaaa")
+        assert named.image_id == "sha256:aaaa"
+        with pytest.raises(ConfigurationError) as unknown:
+            recorded_image(session, "docker.io/library/python:3.11")
+    assert "is not recorded" in unknown.value.log_message
