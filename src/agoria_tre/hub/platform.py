@@ -88,22 +88,27 @@ class Platform:
             self._write_hub_file()
             env = self._hub_env(base_env, runtime_url)
             out = self.options.log_file.open("ab") if self.options.log_file else None
-            self.hub = subprocess.Popen(
-                [sys.executable, "-m", "jupyterhub", "-f", hub_config.CONFIG_FILE],
-                cwd=self.run_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT if out else None,
-                start_new_session=True,
-            )
+            try:
+                self.hub = subprocess.Popen(
+                    [sys.executable, "-m", "jupyterhub", "-f", hub_config.CONFIG_FILE],
+                    cwd=self.run_dir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT if out else None,
+                    start_new_session=True,
+                )
+            finally:
+                if out is not None:
+                    out.close()  # the hub has its own copy
             self._wait_for_hub(timeout)
         except BaseException:
             self.stop()
             raise
         log.info("platform started: %s", self.options.public_url)
 
-    def _hub_env(self, env: dict[str, str], runtime_url: str) -> dict[str, str]:
+    def _hub_env(self, base: Mapping[str, str], runtime_url: str) -> dict[str, str]:
+        env = dict(base)
         env.update(
             {
                 "AGORIA_HOME": str(self.settings.home),
