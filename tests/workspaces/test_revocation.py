@@ -129,3 +129,51 @@ def test_archiving_a_project_stops_its_workspaces(hub: Hub, platform: TrialPlatf
     assert not image.exists()
     actions = [e["action"] for e in events(platform, "neuro")]
     assert actions.index("storage.quarantine") < actions.index("storage.purge")
+
+
+def test_when_the_hub_refuses_the_copy_stays_and_the_reconciler_finishes(
+    hub: Hub, platform: TrialPlatform
+) -> None:
+    platform.cli("project", "create", "pneumo", "--title", "Pneumology", "--legal-basis", "MR-004")
+    platform.cli("member", "add", "pneumo", "hugo", "--role", "researcher")
+    platform.cli("grant", "add", "pneumo", "treatments@1", "--reference", "R", "--until", UNTIL)
+    hub.ensure_user("hugo")
+    hub.start("hugo", "pneumo")
+    folder = copy_folder(platform, "pneumo", "treatments")
+    run_file = platform.home / "run" / "hub.json"
+    saved = run_file.read_text()
+    run_file.write_text(json.dumps({**json.loads(saved), "token": "not-the-platforms-token"}))
+    try:
+        done = platform.cli("grant", "revoke", "pneumo", "treatments@1", check=False)
+    finally:
+        run_file.write_text(saved)
+    assert done.returncode == 5, done.stderr
+    assert "the hub refused to stop workspaces" in done.stderr
+    assert hub.server("hugo", "pneumo") is not None  # still running, its data still there
+    assert folder.is_dir()
+    # The revocation stands; the reconciler, with its own token, stops it and removes the copy.
+    wait_until_stopped(hub, "hugo", "pneumo", within=RECONCILE_EVERY * 4 + 30)
+    deadline = time.monotonic() + RECONCILE_EVERY * 4
+    while folder.exists():
+        assert time.monotonic() < deadline, "the revoked copy stays"
+        time.sleep(0.25)
+
+
+def test_revoking_what_a_workspace_does_not_mount_leaves_it_running(
+    hub: Hub, platform: TrialPlatform
+) -> None:
+    platform.cli("project", "create", "gastro", "--title", "Gastro", "--legal-basis", "MR-004")
+    platform.cli("member", "add", "gastro", "ivan", "--role", "researcher")
+    platform.cli("grant", "add", "gastro", "patients@1", "--reference", "R", "--until", UNTIL)
+    hub.ensure_user("ivan")
+    hub.start("ivan", "gastro")  # mounts patients@1 only
+    try:
+        platform.cli("grant", "add", "gastro", "treatments@1", "--reference", "R", "--until", UNTIL)
+        folder = copy_folder(platform, "gastro", "treatments")
+        assert folder.is_dir()
+        platform.cli("grant", "revoke", "gastro", "treatments@1")
+        assert not folder.exists()
+        assert hub.server("ivan", "gastro") is not None
+        assert run_json(hub, "ivan", "gastro", LIST_DATA) == ["patients"]
+    finally:
+        hub.stop("ivan", "gastro")

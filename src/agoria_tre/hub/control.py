@@ -170,12 +170,15 @@ def stop_workspaces(
         stopped = stop(
             endpoint, select(running(endpoint), project=project, user=user, labels=labels)
         )
-    _remove_leftover_containers(home, project, user)
+    _remove_leftover_containers(home, project, user, labels)
     return stopped
 
 
-def _remove_leftover_containers(home: Path, project: str, user: str | None) -> None:
-    """Containers of the project still in the runtime with no hub to own them."""
+def _remove_leftover_containers(
+    home: Path, project: str, user: str | None, labels: Sequence[str]
+) -> None:
+    """Containers of the project (of ``user``, mounting any of ``labels``) still in the
+    runtime once the hub has stopped its own: left by a crashed platform."""
     socket = home / layout.run_dir() / "podman.sock"
     if not socket.exists():
         return
@@ -187,6 +190,9 @@ def _remove_leftover_containers(home: Path, project: str, user: str | None) -> N
     try:
         client = docker.APIClient(base_url=f"unix://{socket}", timeout=30)
         for container in client.containers(all=True, filters={"label": filters}):
+            found = (container.get("Labels") or {}).get(LABEL_PREFIX + "datasets", "")
+            if labels and not set(found.split(",")) & set(labels):
+                continue  # a workspace that does not mount what is being removed
             log.warning("removing workspace container %s left without a hub", container["Id"][:12])
             client.remove_container(container["Id"], force=True)
     except docker.errors.DockerException as exc:
