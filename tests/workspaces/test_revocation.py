@@ -51,14 +51,21 @@ def wait_until_stopped(hub: Hub, user: str, project: str, within: float) -> None
         time.sleep(0.25)
 
 
+def project_with_workspace(
+    hub: Hub, platform: TrialPlatform, slug: str, user: str, dataset: str
+) -> None:
+    """A new project with one researcher, one dataset granted, and their workspace running."""
+    platform.cli("project", "create", slug, "--title", slug.title(), "--legal-basis", "MR-004")
+    platform.cli("member", "add", slug, user, "--role", "researcher")
+    platform.cli("grant", "add", slug, f"{dataset}@1", "--reference", "R", "--until", UNTIL)
+    hub.ensure_user(user)
+    hub.start(user, slug)
+
+
 def test_revoking_a_grant_stops_the_workspace_before_the_copy_goes(
     hub: Hub, platform: TrialPlatform
 ) -> None:
-    platform.cli("project", "create", "derm", "--title", "Dermatology", "--legal-basis", "MR-004")
-    platform.cli("member", "add", "derm", "erin", "--role", "researcher")
-    platform.cli("grant", "add", "derm", "treatments@1", "--reference", "R", "--until", UNTIL)
-    hub.ensure_user("erin")
-    hub.start("erin", "derm")
+    project_with_workspace(hub, platform, "derm", "erin", "treatments")
     folder = copy_folder(platform, "derm", "treatments")
     assert run_json(hub, "erin", "derm", LIST_DATA) == ["treatments"]
     assert folder.is_dir()
@@ -108,12 +115,11 @@ def test_removing_a_member_stops_their_workspace(hub: Hub, platform: TrialPlatfo
 
 
 def test_archiving_a_project_stops_its_workspaces(hub: Hub, platform: TrialPlatform) -> None:
-    platform.cli("project", "create", "neuro", "--title", "Neurology", "--legal-basis", "MR-004")
-    platform.cli("member", "add", "neuro", "gina", "--role", "researcher")
-    platform.cli("grant", "add", "neuro", "patients@1", "--reference", "R", "--until", UNTIL)
-    hub.ensure_user("gina")
-    hub.start("gina", "neuro")
+    project_with_workspace(hub, platform, "neuro", "gina", "patients")
     run_json(hub, "gina", "neuro", "open('/project/derived.csv', 'w').write('x'); print(1)")
+    refused = platform.cli("project", "purge-storage", "neuro", check=False)
+    assert refused.returncode == 2
+    assert "is not archived" in refused.stderr  # storage in use is never purged
     platform.cli("project", "archive", "neuro", "--keep-storage-days", "0")
     assert hub.server("gina", "neuro") is None
     assert not copy_folder(platform, "neuro", "patients").exists()
@@ -122,9 +128,6 @@ def test_archiving_a_project_stops_its_workspaces(hub: Hub, platform: TrialPlatf
     image = platform.home / "workspaces" / f"{uid}.img"
     assert image.stat().st_mode & 0o777 == 0o400
     assert not os.path.ismount(platform.home / "workspaces" / uid)
-    refused = platform.cli("project", "purge-storage", "cardio", check=False)
-    assert refused.returncode == 2
-    assert "is not archived" in refused.stderr
     platform.cli("project", "purge-storage", "neuro")
     assert not image.exists()
     actions = [e["action"] for e in events(platform, "neuro")]
@@ -134,11 +137,7 @@ def test_archiving_a_project_stops_its_workspaces(hub: Hub, platform: TrialPlatf
 def test_when_the_hub_refuses_the_copy_stays_and_the_reconciler_finishes(
     hub: Hub, platform: TrialPlatform
 ) -> None:
-    platform.cli("project", "create", "pneumo", "--title", "Pneumology", "--legal-basis", "MR-004")
-    platform.cli("member", "add", "pneumo", "hugo", "--role", "researcher")
-    platform.cli("grant", "add", "pneumo", "treatments@1", "--reference", "R", "--until", UNTIL)
-    hub.ensure_user("hugo")
-    hub.start("hugo", "pneumo")
+    project_with_workspace(hub, platform, "pneumo", "hugo", "treatments")
     folder = copy_folder(platform, "pneumo", "treatments")
     run_file = platform.home / "run" / "hub.json"
     saved = run_file.read_text()
@@ -162,11 +161,7 @@ def test_when_the_hub_refuses_the_copy_stays_and_the_reconciler_finishes(
 def test_revoking_what_a_workspace_does_not_mount_leaves_it_running(
     hub: Hub, platform: TrialPlatform
 ) -> None:
-    platform.cli("project", "create", "gastro", "--title", "Gastro", "--legal-basis", "MR-004")
-    platform.cli("member", "add", "gastro", "ivan", "--role", "researcher")
-    platform.cli("grant", "add", "gastro", "patients@1", "--reference", "R", "--until", UNTIL)
-    hub.ensure_user("ivan")
-    hub.start("ivan", "gastro")  # mounts patients@1 only
+    project_with_workspace(hub, platform, "gastro", "ivan", "patients")  # mounts patients@1 only
     try:
         platform.cli("grant", "add", "gastro", "treatments@1", "--reference", "R", "--until", UNTIL)
         folder = copy_folder(platform, "gastro", "treatments")
