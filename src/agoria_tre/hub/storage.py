@@ -113,15 +113,17 @@ def unmount_all(home: Path) -> None:
 # --- the record in the catalog: cap, quarantine, purge ----------------------------------
 
 
+def _row(session: Session, project_id: int) -> WorkspaceStorage | None:
+    return session.scalar(select(WorkspaceStorage).where(WorkspaceStorage.project_id == project_id))
+
+
 def record(catalog: Catalog, slug: str, size_bytes: int, *, actor: str) -> int:
     """The project's storage cap: recorded the first time (``storage.create``), then that
     one whatever the configuration says later, since the image is made once."""
 
     def find(session: Session) -> int | None:
-        project = get_project(session, slug)
-        return session.scalar(
-            select(WorkspaceStorage.size_bytes).where(WorkspaceStorage.project_id == project.id)
-        )
+        row = _row(session, get_project(session, slug).id)
+        return None if row is None else row.size_bytes
 
     def make(session: Session) -> int:
         session.add(WorkspaceStorage(project=get_project(session, slug), size_bytes=size_bytes))
@@ -146,9 +148,7 @@ def quarantine(catalog: Catalog, slug: str, *, keep_days: int, actor: str) -> da
         project = get_project(session, slug)
         if project.is_active:
             raise Conflict(f"project {slug!r} is active: archive it first")
-        row = session.scalar(
-            select(WorkspaceStorage).where(WorkspaceStorage.project_id == project.id)
-        )
+        row = _row(session, project.id)
         if row is None or row.purged_at is not None:
             return None
         keep_until = today(catalog.settings.timezone) + timedelta(days=keep_days)
@@ -174,9 +174,7 @@ def purge(catalog: Catalog, slug: str, *, actor: str) -> None:
     home = catalog.settings.home
     with catalog.write() as session:
         project = get_project(session, slug)
-        row = session.scalar(
-            select(WorkspaceStorage).where(WorkspaceStorage.project_id == project.id)
-        )
+        row = _row(session, project.id)
         if row is None or row.purged_at is not None:
             raise NotFound(f"project {slug!r} has no workspace storage to purge")
         if row.keep_until is None:

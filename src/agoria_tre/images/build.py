@@ -39,6 +39,7 @@ from agoria_tre.catalog.models import WorkspaceImage
 from agoria_tre.errors import ConfigurationError
 from agoria_tre.hub.runtime import podman_env, write_conf
 from agoria_tre.images import REPOSITORY, RecordedImage
+from agoria_tre.ingest.storage import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -355,14 +356,6 @@ LOCK_HEADER = """\
 """
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def content_hash(containerfile: bytes, lock: bytes, wheel_sha256: str, base_id: str) -> str:
     digest = hashlib.sha256()
     for part in (containerfile, lock, wheel_sha256.encode(), base_id.encode()):
@@ -397,7 +390,7 @@ def build_image(
     progress("[2/4] wheelhouse")
     wheelhouse = cache / "wheelhouse"
     ours = own_wheel(cache / "own-wheel", wheel)
-    digest = content_hash(containerfile, lock, sha256_file(ours), base_id)
+    digest = content_hash(containerfile, lock, file_sha256(ours), base_id)
     reference = f"{REPOSITORY}:{digest[:16]}"
     image_id = podman.image_id(reference)
     built = image_id is None
