@@ -448,3 +448,19 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert run.code == 2
     assert len(run.err.splitlines()) == 1
     assert run.err.startswith("agoria-tre: error: cannot open the catalog database")
+
+
+def test_the_command_prints_a_demo_users_password_once(tmp_path: Path) -> None:
+    env = {"AGORIA_HOME": str(tmp_path / "home")}
+    made = agoria(env, "hub", "demo-user", "alice")
+    assert made.code == 0
+    user, password = made.out.strip().split("\t")
+    assert user == "alice"
+    assert len(password) >= 16
+    users = tmp_path / "home" / "hub" / "demo-users.json"
+    assert password not in users.read_text()  # only its scrypt hash is kept
+    assert (users.stat().st_mode & 0o777) == 0o600
+    again = agoria(env, "hub", "demo-user", "alice")
+    assert (again.code, again.out) == (2, "")
+    assert "demo user 'alice' already exists" in again.err
+    assert agoria(env, "hub", "demo-user", "Alice Smith").code == 2

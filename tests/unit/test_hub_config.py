@@ -129,7 +129,9 @@ def test_services_and_their_roles() -> None:
     assert services["agoria-reconcile"]["environment"] == {
         "AGORIA_HOME": "/srv/agoria",
         "AGORIA_KEY_FILE": "/etc/agoria/key",
+        "AGORIA_RUN_DIR": "/srv/agoria/run",  # the mark a stop ends the run's processes by
     }
+    assert services["idle-culler"]["environment"] == {"AGORIA_RUN_DIR": "/srv/agoria/run"}
     assert services["agoria-platform"]["api_token"] == "p" * 64
     roles = {r["name"]: r for r in hub.roles()}
     assert roles["agoria-workspaces"]["services"] == ["agoria-reconcile", "agoria-platform"]
@@ -152,5 +154,29 @@ def test_the_proxy_command(tmp_path: Path) -> None:
     assert found[0].endswith("configurable-http-proxy")
 
 
+def test_the_proxy_is_found_on_path_when_not_installed_beside_the_platform(
+    tmp_path: Path,
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    chp = bin_dir / "configurable-http-proxy"
+    chp.write_text("#!/bin/sh\n")
+    chp.chmod(0o755)
+    elsewhere = tmp_path / "prefix"  # no lib/agoria-node there
+    assert config.proxy_command({"PATH": str(bin_dir)}, prefix=elsewhere) == [str(chp)]
+    with pytest.raises(ConfigurationError, match="configurable-http-proxy is not installed"):
+        config.proxy_command({"PATH": str(tmp_path)}, prefix=elsewhere)
+
+
 def test_no_projects_for_an_anonymous_page() -> None:
     assert config.projects_of(None) == []
+
+
+def test_the_spawner_refuses_a_subnet_pool_that_is_not_a_network() -> None:
+    from agoria_tre.hub.spawner import ProjectSpawner
+
+    spawner = ProjectSpawner()
+    spawner.subnet_pool = "10.214.0.0/16"
+    with pytest.raises(ConfigurationError, match="'nonsense' is not an IPv4 network"):
+        spawner.subnet_pool = "nonsense"
+    assert spawner.subnet_pool == "10.214.0.0/16"

@@ -3,6 +3,7 @@ cannot be asked."""
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 from pathlib import Path
@@ -69,3 +70,13 @@ def test_an_unreachable_hub_stops_nothing_and_says_so(tmp_path: Path) -> None:
     callback = control.stop_callback(tmp_path, endpoint)
     with pytest.raises(WorkspacesNotStopped):
         callback("cardio", ["patients@1"])
+
+
+# docker-py's unix connection does not close its socket when connecting fails.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_runtime_that_cannot_be_asked_keeps_whatever_waits_on_the_stop(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "podman.sock").write_text("")  # there, but nothing serves it
+    with pytest.raises(WorkspacesNotStopped, match="the container runtime could not be asked"):
+        control.stop_workspaces(tmp_path, "cardio", ("patients@1",))
+    gc.collect()  # the leaked socket's warning, here under this test's filter

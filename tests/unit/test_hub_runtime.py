@@ -58,4 +58,6 @@ def test_a_runtime_the_platform_did_not_start_is_refused(foreign_socket: Path) -
     service = runtime.PodmanService(foreign_socket.parent)
     with pytest.raises(ConfigurationError, match="did not start answers on its socket"):
         service.start()
+    service.stop()
+    assert foreign_socket.exists()  # not the platform's to remove
     assert service.base_url == f"unix://{foreign_socket}"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from agoria_tre.hub import control
 from agoria_tre.testing.hub import Hub
-from agoria_tre.testing.platform import TrialPlatform
+from agoria_tre.testing.platform import TrialPlatform, free_port
 from tests.workspaces.conftest import RECONCILE_EVERY, UNTIL, expire_grant
 from tests.workspaces.probes import run_json
 
@@ -172,3 +175,43 @@ def test_revoking_what_a_workspace_does_not_mount_leaves_it_running(
         assert run_json(hub, "ivan", "gastro", LIST_DATA) == ["patients"]
     finally:
         hub.stop("ivan", "gastro")
+
+
+def test_the_hubs_list_of_workspaces_is_read_page_by_page(
+    hub: Hub, platform: TrialPlatform
+) -> None:
+    hub.start("alice", "onco")
+    hub.start("carol", "onco")
+    endpoint = control.HubEndpoint(
+        f"http://127.0.0.1:{platform.api_port}/hub/api", platform.env["AGORIA_ADMIN_TOKEN"]
+    )
+    try:
+        found = control.running(endpoint, page_size=1)
+        assert sorted((w.user, w.project) for w in found) == [("alice", "onco"), ("carol", "onco")]
+        assert control.running(endpoint) == found
+    finally:
+        hub.stop("alice", "onco")
+        hub.stop("carol", "onco")
+
+
+def test_a_reconciler_without_the_platform_key_removes_copies_but_makes_none(
+    platform: TrialPlatform,
+) -> None:
+    env = {k: v for k, v in platform.env.items() if k != "AGORIA_KEY_FILE"}
+    env |= {
+        "JUPYTERHUB_API_URL": f"http://127.0.0.1:{platform.api_port}/hub/api",
+        "JUPYTERHUB_API_TOKEN": platform.env["AGORIA_ADMIN_TOKEN"],
+    }
+
+    def one_round() -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "agoria_tre.hub.reconcile", "--once"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+
+    assert "copies are only removed here, not made" in one_round()
+    env["JUPYTERHUB_API_URL"] = f"http://127.0.0.1:{free_port()}/hub/api"  # no hub there
+    assert "reconcile round failed: hub API GET /users" in one_round()

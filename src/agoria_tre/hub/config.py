@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from agoria_tre.errors import ConfigurationError
+from agoria_tre.hub import processes
 
 TEMPLATES = str(Path(__file__).with_name("templates"))
 CONFIG_FILE = str(Path(__file__).with_name("jupyterhub_config.py"))
@@ -171,6 +172,7 @@ class HubSettings:
                     f"--timeout={self.idle_timeout}",
                     f"--cull-every={max(10, min(300, self.idle_timeout // 4))}",
                 ],
+                "environment": processes.mark(self.run_dir),
             },
             {
                 "name": "agoria-reconcile",
@@ -180,7 +182,7 @@ class HubSettings:
                     "agoria_tre.hub.reconcile",
                     f"--every={self.reconcile_every}",
                 ],
-                "environment": dict(self.passthrough),
+                "environment": {**self.passthrough, **processes.mark(self.run_dir)},
             },
         ]
         if self.platform_token:
@@ -206,7 +208,9 @@ class HubSettings:
         return roles
 
 
-def proxy_command(environ: Mapping[str, str] | None = None) -> list[str]:
+def proxy_command(
+    environ: Mapping[str, str] | None = None, prefix: Path = Path(sys.prefix)
+) -> list[str]:
     """configurable-http-proxy: as ``agoria-tre hub`` found it (``AGORIA_PROXY_COMMAND``),
     else as the bootstrap installs it inside the environment, else from PATH."""
     import json
@@ -216,11 +220,11 @@ def proxy_command(environ: Mapping[str, str] | None = None) -> list[str]:
     if env.get("AGORIA_PROXY_COMMAND"):
         command: list[str] = json.loads(env["AGORIA_PROXY_COMMAND"])
         return command
-    local = Path(sys.prefix) / "lib" / "agoria-node" / "node_modules" / ".bin"
+    local = prefix / "lib" / "agoria-node" / "node_modules" / ".bin"
     found = local / "configurable-http-proxy"
     if found.exists():
         return [str(found)]
-    on_path = shutil.which("configurable-http-proxy")
+    on_path = shutil.which("configurable-http-proxy", path=env.get("PATH"))
     if on_path is None:
         raise ConfigurationError(
             "configurable-http-proxy is not installed; run scripts/bootstrap.sh"

@@ -35,6 +35,8 @@ HUB_FILE = "hub.json"
 # The hub is on this host: its API is never asked through a proxy named in the environment.
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 STOP_WAIT_SECONDS = 90.0
+# Without this, the hub answers a list cut at the page size, with no sign that more follow.
+PAGINATED = "application/jupyterhub-pagination+json"
 
 
 class WorkspacesNotStopped(AgoriaError):
@@ -63,11 +65,11 @@ class HubEndpoint:
         """Inside a hub-managed service."""
         return cls(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
 
-    def call(self, method: str, path: str) -> Any:
+    def call(self, method: str, path: str, accept: str = "application/json") -> Any:
         request = urllib.request.Request(  # noqa: S310
             self.api_url.rstrip("/") + path,
             method=method,
-            headers={"Authorization": f"token {self.token}"},
+            headers={"Authorization": f"token {self.token}", "Accept": accept},
         )
         try:
             with LOCAL.open(request, timeout=30) as response:
@@ -93,25 +95,24 @@ class RunningWorkspace:
     pending: str | None = None  # "spawn", "stop"... while the hub is acting on it
 
 
-def running(endpoint: HubEndpoint) -> list[RunningWorkspace]:
-    """Every project workspace the hub has running or starting."""
+def running(endpoint: HubEndpoint, page_size: int = 200) -> list[RunningWorkspace]:
+    """Every project workspace the hub has running or starting, read page by page."""
     found: list[RunningWorkspace] = []
     offset = 0
     while True:
         page = endpoint.call(
-            "GET", f"/users?state=active&include_stopped_servers=false&offset={offset}&limit=200"
+            "GET",
+            f"/users?state=active&include_stopped_servers=false&offset={offset}&limit={page_size}",
+            accept=PAGINATED,
         )
-        users = page["items"] if isinstance(page, dict) else page
-        for user in users:
+        for user in page["items"]:
             for name, server in (user.get("servers") or {}).items():
-                if not name:
-                    continue
                 state = server.get("state")
                 mounted = tuple(state["mounted"]) if state and "mounted" in state else None
                 found.append(RunningWorkspace(user["name"], name, mounted, server.get("pending")))
-        if not isinstance(page, dict) or not page.get("_pagination", {}).get("next"):
+        if not page["_pagination"].get("next"):
             return found
-        offset += len(users)
+        offset += len(page["items"])
 
 
 def stop(endpoint: HubEndpoint, workspaces: Iterable[RunningWorkspace]) -> list[RunningWorkspace]:
@@ -121,19 +122,20 @@ def stop(endpoint: HubEndpoint, workspaces: Iterable[RunningWorkspace]) -> list[
         user, server = (urllib.parse.quote(x, safe="") for x in (one.user, one.project))
         endpoint.call("DELETE", f"/users/{user}/servers/{server}")
         log.info("stopping workspace %s of %s", one.project, one.user)
+    # The hub answers a DELETE once the server has stopped, unless stopping takes it longer
+    # than its slow_stop_timeout (then 202): only such stops are waited for here.
+    pending = {(w.user, w.project) for w in chosen} & {
+        (w.user, w.project) for w in running(endpoint)
+    }
     deadline = time.monotonic() + STOP_WAIT_SECONDS
-    pending = {(w.user, w.project) for w in chosen}
-    while pending:
-        still = {(w.user, w.project) for w in running(endpoint)}
-        pending &= still
-        if not pending:
-            break
+    while pending:  # pragma: no cover - stops that outlast the hub's slow_stop_timeout
         if time.monotonic() > deadline:
             raise WorkspacesNotStopped(
                 "workspaces did not stop in time",
                 f"still running after {STOP_WAIT_SECONDS:.0f} s: {sorted(pending)}",
             )
         time.sleep(0.25)
+        pending &= {(w.user, w.project) for w in running(endpoint)}
     return chosen
 
 
@@ -190,13 +192,15 @@ def _remove_leftover_containers(
     if user is not None:
         filters.append(f"{LABEL_PREFIX}user={user}")
     try:
-        client = docker.APIClient(base_url=f"unix://{socket}", timeout=30)
-        for container in client.containers(all=True, filters={"label": filters}):
-            found = (container.get("Labels") or {}).get(LABEL_PREFIX + "datasets", "")
-            if labels and not set(found.split(",")) & set(labels):
-                continue  # a workspace that does not mount what is being removed
-            log.warning("removing workspace container %s left without a hub", container["Id"][:12])
-            client.remove_container(container["Id"], force=True)
+        with docker.APIClient(base_url=f"unix://{socket}", timeout=30) as client:
+            for container in client.containers(all=True, filters={"label": filters}):
+                found = (container.get("Labels") or {}).get(LABEL_PREFIX + "datasets", "")
+                if labels and not set(found.split(",")) & set(labels):
+                    continue  # a workspace that does not mount what is being removed
+                log.warning(
+                    "removing workspace container %s left without a hub", container["Id"][:12]
+                )
+                client.remove_container(container["Id"], force=True)
     except docker.errors.DockerException as exc:
         raise WorkspacesNotStopped(
             "the container runtime could not be asked about workspaces",

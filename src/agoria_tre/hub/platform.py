@@ -32,7 +32,7 @@ from agoria_tre import layout
 from agoria_tre.config import Settings
 from agoria_tre.errors import ConfigurationError
 from agoria_tre.hub import config as hub_config
-from agoria_tre.hub import control, firewall, networks, storage
+from agoria_tre.hub import control, firewall, networks, processes, storage
 from agoria_tre.hub.runtime import PodmanService
 from agoria_tre.hub.spec import LABEL_PREFIX
 
@@ -65,6 +65,7 @@ class Platform:
         self.hub: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
         self.token = ""
+        self.hub_stop_timeout = 60.0  # seconds the hub has to stop its workspaces
 
     # --- start ------------------------------------------------------------------------
 
@@ -79,8 +80,7 @@ class Platform:
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._take_lock()
         try:
-            for name in ("jupyterhub.pid", "proxy.pid", "podman.pid"):
-                _kill_pid_file(self.run_dir / name)  # processes of a crashed run
+            processes.end_marked(self.run_dir)  # what a crashed run left running
             runtime_url = self.runtime.start()
             self._clear_leftovers()
             firewall.apply(self.pool, [self.options.api_port])
@@ -123,6 +123,7 @@ class Platform:
                 "AGORIA_RUNTIME_URL": runtime_url,
                 "AGORIA_PLATFORM_TOKEN": self.token,
                 "AGORIA_PROXY_COMMAND": json.dumps(hub_config.proxy_command()),
+                **processes.mark(self.run_dir),
             }
         )
         if self.options.demo:
@@ -156,7 +157,7 @@ class Platform:
             except OSError:
                 if time.monotonic() > deadline:
                     raise ConfigurationError(
-                        f"the hub did not answer within {timeout:.0f} s; see its log"
+                        f"the hub did not answer within {timeout:g} s; see its log"
                     ) from None
                 time.sleep(0.2)
 
@@ -191,24 +192,20 @@ class Platform:
 
     def stop(self) -> None:
         hub, self.hub = self.hub, None
-        if hub is not None and hub.poll() is None:
-            hub.send_signal(signal.SIGTERM)  # the hub stops the workspaces and the proxy
-            try:
-                hub.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                log.warning("the hub did not stop in 60 s: killed")
-                os.killpg(hub.pid, signal.SIGKILL)
-                hub.wait()
+        if hub is not None:  # on SIGTERM the hub stops the workspaces and the proxy
+            processes.end_process(hub, timeout=self.hub_stop_timeout, group=True)
         (self.run_dir / control.HUB_FILE).unlink(missing_ok=True)
-        try:
-            if self.runtime.socket.exists():
+        if self.runtime.started:
+            try:
                 self._remove_containers_and_networks()
-        except Exception as exc:  # the next start removes them
-            log.warning("workspace containers not removed at stop: %s", exc)
-        _kill_pid_file(self.run_dir / "proxy.pid")
+            except Exception as exc:  # the next start removes them
+                log.warning("workspace containers not removed at stop: %s", exc)
         firewall.remove()
         storage.unmount_all(self.settings.home)
         self.runtime.stop()
+        processes.end_marked(self.run_dir)  # services and a proxy the hub left, if it crashed
+        for pid_file in self.run_dir.glob("*.pid"):  # the hub's and the proxy's
+            pid_file.unlink()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -231,31 +228,3 @@ class Platform:
                 signal.signal(number, handler)
             self.stop()
         return status
-
-
-OUR_PROGRAMS = (b"jupyterhub", b"configurable-http-proxy", b"podman")
-
-
-def _kill_pid_file(path: Path) -> None:
-    """End the process a pid file of ours names, if it is still one of our programs (a pid
-    may have been reused by now)."""
-    try:
-        pid = int(path.read_text().strip())
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        path.unlink(missing_ok=True)
-        return
-    if not any(program in command for program in OUR_PROGRAMS):
-        path.unlink(missing_ok=True)
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    except PermissionError:
-        log.warning("process %d named in %s is not ours: left alone", pid, path)
-    path.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from agoria_tre.errors import ConfigurationError
+from agoria_tre.hub import processes
 
 log = logging.getLogger(__name__)
 
@@ -79,24 +80,24 @@ class PodmanService:
         if _answers(self.socket):
             raise ConfigurationError(
                 "a container runtime the platform did not start answers on its socket",
-                f"{self.socket} answers but no podman.pid of ours names its process",
+                f"{self.socket} answers, and no process of the platform's runs serves it",
             )
         self.socket.unlink(missing_ok=True)
-        (self.run_dir / "podman.pid").unlink(missing_ok=True)
-        try:
-            self._process = subprocess.Popen(
-                ["podman", "system", "service", "--time=0", self.base_url],
-                env=podman_env(self.conf),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=(self.run_dir / "podman.log").open("ab"),
-                start_new_session=True,
-            )
-        except FileNotFoundError as exc:
-            raise ConfigurationError(
-                "the container runtime is not installed (podman); run scripts/bootstrap.sh",
-                f"podman not found: {exc}",
-            ) from exc
+        with (self.run_dir / "podman.log").open("ab") as log_file:  # the service has a copy
+            try:
+                self._process = subprocess.Popen(
+                    ["podman", "system", "service", "--time=0", self.base_url],
+                    env={**podman_env(self.conf), **processes.mark(self.run_dir)},
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log_file,
+                    start_new_session=True,
+                )
+            except FileNotFoundError as exc:
+                raise ConfigurationError(
+                    "the container runtime is not installed (podman); run scripts/bootstrap.sh",
+                    f"podman not found: {exc}",
+                ) from exc
         deadline = time.monotonic() + timeout
         while not _answers(self.socket):
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -107,18 +108,17 @@ class PodmanService:
                     f" {self.run_dir / 'podman.log'}",
                 )
             time.sleep(0.05)
-        (self.run_dir / "podman.pid").write_text(f"{self._process.pid}\n")
         log.info("container runtime started on %s", self.socket)
         return self.base_url
 
+    @property
+    def started(self) -> bool:
+        return self._process is not None
+
     def stop(self) -> None:
+        """Stop the service this object started; a socket it did not start is left alone."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is None:
+            return
+        processes.end_process(process, timeout=10)
         self.socket.unlink(missing_ok=True)
-        (self.run_dir / "podman.pid").unlink(missing_ok=True)

@@ -142,14 +142,14 @@ class Podman:
     def __init__(self, run_dir: Path) -> None:
         self.env = podman_env(write_conf(run_dir))
 
-    def run(self, *args: str, stdin: bytes | None = None) -> str:
+    def run(self, *args: str, stdin: bytes | None = None, check: bool = True) -> str:
         try:
             done = subprocess.run(
                 ["podman", *args], input=stdin, capture_output=True, env=self.env, check=False
             )
         except FileNotFoundError as exc:
             raise ConfigurationError("podman is not installed; run scripts/bootstrap.sh") from exc
-        if done.returncode != 0:
+        if check and done.returncode != 0:
             raise ConfigurationError(
                 f"podman {args[0]} failed: {done.stderr.decode(errors='replace').strip()}"
             )
@@ -197,21 +197,33 @@ def ensure_base(podman: Podman, cache: Path, mirror: str, progress: Progress) ->
                 if item.is_file():
                     item.unlink()
         progress(f"importing the base image {reference}")
-        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        done = subprocess.run(
-            ["podman", "import", "-", reference],
-            stdin=tar.stdout,
-            capture_output=True,
-            env=podman.env,
-            check=False,
-        )
-        if tar.stdout is not None:
-            tar.stdout.close()
-        if tar.wait() != 0 or done.returncode != 0:
-            raise ConfigurationError(
-                f"podman import failed: {done.stderr.decode(errors='replace').strip()}"
-            )
+        import_rootfs(podman, rootfs, reference)
     return reference
+
+
+def import_rootfs(podman: Podman, rootfs: Path, reference: str) -> None:
+    """``tar`` of a root filesystem into ``podman import``, tagged ``reference``; on any
+    failure nothing stays under that tag (a truncated stream must not become the base)."""
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(
+            ["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE, stderr=errors
+        ) as tar:
+            done = subprocess.run(
+                ["podman", "import", "-", reference],
+                stdin=tar.stdout,
+                capture_output=True,
+                env=podman.env,
+                check=False,
+            )
+        errors.seek(0)  # tar has exited: the context waited for it
+        tar_error = errors.read().decode(errors="replace").strip()
+    if tar.returncode != 0 or done.returncode != 0:
+        podman.run("image", "rm", "--ignore", reference, check=False)
+        # tar says what went wrong first; podman last, after its progress lines.
+        lines = tar_error.splitlines()[:1]
+        if tar.returncode == 0:
+            lines = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise ConfigurationError(f"importing the base image failed: {''.join(lines)}")
 
 
 def _run_logged(command: list[str], what: str) -> None:
@@ -303,7 +315,7 @@ def fill_wheelhouse(wheelhouse: Path, lock: bytes, progress: Progress) -> list[P
             )
         have = _wheel_names(wheelhouse)
     absent = sorted(f"{n}=={v}" for n, v in wanted - have.keys())
-    if absent:
+    if absent:  # pragma: no cover - pip download fails first; kept for a wheel pip names oddly
         raise ConfigurationError(f"no wheel found for {', '.join(absent)}")
     return sorted(have[key] for key in wanted)
 
@@ -392,16 +404,16 @@ def build_image(
     ours = own_wheel(cache / "own-wheel", wheel)
     digest = content_hash(containerfile, lock, file_sha256(ours), base_id)
     reference = f"{REPOSITORY}:{digest[:16]}"
-    image_id = podman.image_id(reference)
-    built = image_id is None
-    if built:
+    found = podman.image_id(reference)
+    built = found is None
+    if found is None:
         wheels = fill_wheelhouse(wheelhouse, lock, progress)
         progress(f"[3/4] building {reference} with no network")
-        _build(podman, cache, containerfile, lock, wheels, ours, base, reference, progress)
-        image_id = podman.image_id(reference)
-    if image_id is None:
-        raise ConfigurationError(f"podman built nothing under {reference}")
-    if not built:
+        image_id = _build(
+            podman, cache, containerfile, lock, wheels, ours, base, reference, progress
+        )
+    else:
+        image_id = found
         progress(f"[3/4] {reference} is already built")
     size = int(podman.run("image", "inspect", "--format", "{{.Size}}", reference).strip())
     progress("[4/4] recording the image in the catalog")
@@ -419,7 +431,8 @@ def _build(
     base: str,
     reference: str,
     progress: Progress,
-) -> None:
+) -> str:
+    """``podman build`` with no network; returns the new image's id."""
     cache.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache, prefix="context-") as scratch:
         context = Path(scratch)
@@ -440,6 +453,8 @@ def _build(
             f"BASE={base}",
             "--tag",
             reference,
+            "--iidfile",
+            str(context / "image-id"),
             "--file",
             str(context / "Containerfile"),
             str(context),
@@ -460,6 +475,7 @@ def _build(
         if status != 0:
             log.error("podman build failed:\n%s", "\n".join(tail))
             raise ConfigurationError("podman build failed: " + " | ".join(tail[-3:]))
+        return (context / "image-id").read_text().strip()
 
 
 def _record(
