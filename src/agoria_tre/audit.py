@@ -39,10 +39,11 @@ from sqlalchemy.orm import Session
 
 from agoria_tre.catalog.models import AuditEvent, AuditHead
 from agoria_tre.errors import AnchorWriteFailed, ConfigurationError, InvalidInput
+from agoria_tre.identity import process_user
 from agoria_tre.jsontext import json_default
 from agoria_tre.names import check_actor
 
-CANONICAL_VERSION = 1
+CANONICAL_VERSION = 2  # version 1: events recorded before os_user
 GENESIS_HASH = "0" * 64
 ANCHOR_PATH_KEY = "agoria_audit_anchor"
 _PENDING_KEY = "agoria_audit_pending"
@@ -71,18 +72,22 @@ def canonical_bytes(
     target: str,
     project: str | None,
     details: str,
+    os_user: str | None = None,
 ) -> bytes:
     """The exact bytes hashed for one event.
 
     The UTF-8 JSON array ``[version, seq, occurred_at, actor, action, target, project,
     details]`` with no spaces, where ``details`` is the canonical JSON text stored in the row,
-    embedded verbatim. Equal to ``json.dumps([...], ensure_ascii=False, separators=(",",
-    ":"))`` with the details spliced in, but written out: this runs once per event on every
-    verification.
+    embedded verbatim; version 2 (every event since the operating-system user is recorded)
+    puts ``os_user`` after ``actor``. Equal to ``json.dumps([...], ensure_ascii=False,
+    separators=(",", ":"))`` with the details spliced in, but written out: this runs once per
+    event on every verification.
     """
     quoted_project = "null" if project is None else _quote(project)
+    who = _quote(actor) if os_user is None else f"{_quote(actor)},{_quote(os_user)}"
+    version = 1 if os_user is None else CANONICAL_VERSION
     return (
-        f"[{CANONICAL_VERSION},{int(seq)},{_quote(occurred_at)},{_quote(actor)},"
+        f"[{version},{int(seq)},{_quote(occurred_at)},{who},"
         f"{_quote(action)},{_quote(target)},{quoted_project},{details}]"
     ).encode()
 
@@ -166,7 +171,10 @@ def record(
     seq = prev_seq + 1
     occurred_at = format_timestamp(datetime.now(UTC))
     details_text = canonical_details(details)
-    canonical = canonical_bytes(seq, occurred_at, actor, action, target, project, details_text)
+    os_user = process_user()
+    canonical = canonical_bytes(
+        seq, occurred_at, actor, action, target, project, details_text, os_user
+    )
     digest = chain_hash(prev_hash, canonical)
     connection = session.connection()
     connection.execute(
@@ -175,6 +183,7 @@ def record(
             "seq": seq,
             "occurred_at": occurred_at,
             "actor": actor,
+            "os_user": os_user,
             "action": action,
             "target": target,
             "project": project,
@@ -376,7 +385,7 @@ class VerifyResult:
 
 _VERIFY_SQL = (
     "SELECT seq, occurred_at, actor, action, target, project, details, canonical,"
-    " prev_hash, hash FROM audit_events ORDER BY seq"
+    " prev_hash, hash, os_user FROM audit_events ORDER BY seq"
 )
 _VERIFY_BATCH = 20_000
 
@@ -442,7 +451,9 @@ def verify(
     sha256 = hashlib.sha256
     try:
         for row in _rows(session):
-            seq, occurred_at, actor, action, target, project, details, stored, prev, digest = row
+            seq, occurred_at, actor, action, target, project, details, stored, prev, digest, who = (
+                row
+            )
             if type(seq) is not int:
                 return broken(
                     expected, f"event {expected} was altered: its sequence is not a number"
@@ -456,7 +467,9 @@ def verify(
                     )
                 return broken(seq, f"event {seq} is out of sequence after {expected - 1}")
             try:
-                rebuilt = canonical_bytes(seq, occurred_at, actor, action, target, project, details)
+                rebuilt = canonical_bytes(
+                    seq, occurred_at, actor, action, target, project, details, who
+                )
                 intact = stored == rebuilt
                 linked = prev == prev_hash
                 hashed = sha256(prev.encode("ascii") + rebuilt).hexdigest() == digest

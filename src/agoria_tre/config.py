@@ -18,12 +18,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agoria_tre.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_HOME = Path("/var/lib/agoria-tre")
 DEFAULT_TIMEZONE = "Europe/Paris"
@@ -69,3 +73,39 @@ class Settings:
                     f"cannot create the data directory {path}: {exc.strerror}; "
                     "set AGORIA_HOME to a directory you can write",
                 ) from exc
+        database = self.embedded_database
+        if database is not None:  # made owner-only before SQLite makes it under the umask
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self.secure()
+
+    @property
+    def embedded_database(self) -> Path | None:
+        """The SQLite database file, when the catalog is one (not an in-memory one)."""
+        name = self.db_url.removeprefix("sqlite:///") if self.is_embedded else ""
+        return Path(name) if name not in ("", ":memory:") else None
+
+    def secure(self) -> None:
+        """Make what exists of the data directory, the anchor's folder and the embedded
+        database owner-only: a folder created beforehand (0755), or a database file made
+        under a loose umask (0644), would let any local user read project uids, key salts
+        and the audit log."""
+        folders = (self.home, self.audit_anchor.parent)
+        files = [self.audit_anchor]
+        database = self.embedded_database
+        if database is not None:
+            files += [database, *(Path(f"{database}{end}") for end in ("-wal", "-shm", "-journal"))]
+        for path, mode in [*((f, 0o700) for f in folders), *((f, 0o600) for f in files)]:
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue
+            if info.st_mode & 0o077:
+                try:
+                    path.chmod(mode)
+                except OSError as exc:
+                    raise ConfigurationError(
+                        f"{path} can be read by other users and cannot be made owner-only:"
+                        f" {exc.strerror}"
+                    ) from exc
+                log.warning("%s was open to other users: made owner-only (%04o)", path, mode)

@@ -39,15 +39,12 @@ def check_username(username: str) -> str:
 
 
 def check_actor(actor: str) -> str:
-    """Who acted, as the audit log records it: one word of printable characters."""
-    if (
-        not actor
-        or len(actor) > MAX_ACTOR
-        or not actor.isprintable()
-        or any(c.isspace() for c in actor)
-    ):
+    """Who acted, as the audit log records it: a name in the platform's user-name form
+    (ASCII: a look-alike of "alice" spelt with a Cyrillic letter is refused, not recorded)."""
+    if not USERNAME_RE.fullmatch(actor):
         raise InvalidInput(
-            f"invalid actor {actor!r}: one word of 1 to {MAX_ACTOR} printable characters"
+            f"invalid actor {actor!r}: use 1 to {MAX_ACTOR} lowercase ASCII letters, digits"
+            " and '.', '_', '-', '@', '+', starting and ending with a letter or digit"
         )
     return actor
 

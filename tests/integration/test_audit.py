@@ -128,6 +128,16 @@ TAMPERING: dict[str, tuple[Callable[[Catalog], None], int | None, str]] = {
         3,
         "event 3 was altered",
     ),
+    "change who ran the command": (
+        lambda c: _tamper(c, "UPDATE audit_events SET os_user = 'alice' WHERE seq = 3"),
+        3,
+        "event 3 was altered",
+    ),
+    "erase who ran the command": (
+        lambda c: _tamper(c, "UPDATE audit_events SET os_user = NULL WHERE seq = 3"),
+        3,
+        "event 3 was altered",
+    ),
     "edit details": (
         lambda c: _tamper(c, 'UPDATE audit_events SET details = \'{"role":"lead"}\' WHERE seq = 3'),
         3,

@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from agoria_tre import audit, identity
 from agoria_tre.catalog import datasets, grants, projects
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.migrate import InitResult, alembic_config, head_revision, initialise
@@ -401,5 +402,44 @@ def test_upgrading_from_0001_gives_each_existing_project_its_own_key_salt(
         assert len(salts) == 2
         assert len(set(salts)) == 2
         assert all(len(bytes.fromhex(s)) == 32 for s in salts)
+    finally:
+        catalog.dispose()
+
+
+def test_upgrading_keeps_older_events_verifying_and_the_log_append_only(
+    settings: Settings,
+) -> None:
+    """A catalog at 0003 holds events hashed before the operating-system user was: they
+    still verify after the upgrade, next to version-2 events, and the table still refuses
+    changes (the column is added in place, not by rebuilding the table)."""
+    catalog = Catalog(settings)
+    try:
+        settings.ensure_dirs()
+        command.upgrade(alembic_config(catalog), "0003")
+        at = "2026-11-01T10:00:00.000000Z"
+        canonical = audit.canonical_bytes(1, at, "ops", "catalog.init", "catalog", None, "{}")
+        digest = audit.chain_hash(audit.GENESIS_HASH, canonical)
+        with catalog.engine.begin() as conn:  # as version 0003 of the platform wrote it
+            conn.execute(
+                text(
+                    "INSERT INTO audit_events (seq, occurred_at, actor, action, target,"
+                    " project, details, canonical, prev_hash, hash) VALUES (1, :at, 'ops',"
+                    " 'catalog.init', 'catalog', NULL, '{}', :canonical, :prev, :hash)"
+                ),
+                {"at": at, "canonical": canonical, "prev": audit.GENESIS_HASH, "hash": digest},
+            )
+            conn.execute(text("UPDATE audit_head SET seq = 1, hash = :h"), {"h": digest})
+        audit.append_anchor(settings.audit_anchor, 1, 1, digest)
+        initialise(catalog, actor="ops")
+        with catalog.snapshot() as session:
+            result = audit.verify(session, settings.audit_anchor)
+            events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+            assert [(e.action, e.os_user, e.canonical[:2]) for e in events] == [
+                ("catalog.init", None, b"[1"),
+                ("catalog.upgrade", identity.process_user(), b"[2"),
+            ]
+        assert result.ok, result.problem
+        with pytest.raises(DBAPIError, match="append-only"), catalog.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_events SET os_user = 'mallory' WHERE seq = 1"))
     finally:
         catalog.dispose()

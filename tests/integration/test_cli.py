@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +27,7 @@ from tests.factories import make_version
 from tests.support import disable_audit_protection, snapshot
 
 AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
+OWN_USER = pwd.getpwuid(os.getuid()).pw_name
 
 
 @dataclass
@@ -113,7 +118,8 @@ def test_scripted_session_leaves_a_verified_chain(db_env: dict[str, str]) -> Non
     assert run.code == 0, run.err
     granted = run.json()
     assert isinstance(granted, dict)
-    assert granted["granted_by"] == "operator"  # the invoking login user by default
+    # By default, the process's own user, not USER=operator from its environment.
+    assert granted["granted_by"] == OWN_USER
     assert granted["effective"] is True
     shown = agoria(db_env, "project", "show", "cardio-eap", "--json").json()
     assert isinstance(shown, dict)
@@ -142,7 +148,8 @@ def test_scripted_session_leaves_a_verified_chain(db_env: dict[str, str]) -> Non
         "member.remove",
         "project.archive",
     ]
-    assert {e["actor"] for e in events} == {"admin-ops", "operator"}
+    assert {e["actor"] for e in events} == {"admin-ops", OWN_USER}
+    assert {e["os_user"] for e in events} == {OWN_USER}  # whoever the actor named
     assert events[6]["details"]["reference"] == "CESREES-42"
     table = agoria(db_env, "audit", "show", "--since", "1h")
     assert table.code == 0
@@ -227,9 +234,10 @@ def test_commands_before_init_are_refused_and_create_nothing(
 def test_an_unknown_login_user_must_name_the_actor(
     cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for variable in ("SUDO_USER", "LOGNAME", "USER", "LNAME", "USERNAME"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr("getpass.getuser", lambda: (_ for _ in ()).throw(KeyError("uid")))
+    def no_such_uid(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    monkeypatch.setattr(pwd, "getpwuid", no_such_uid)  # a uid without a passwd entry
     run = cli("init")
     assert (run.code, run.err.strip()) == (
         2,
@@ -464,3 +472,93 @@ def test_the_command_prints_a_demo_users_password_once(tmp_path: Path) -> None:
     assert (again.code, again.out) == (2, "")
     assert "demo user 'alice' already exists" in again.err
     assert agoria(env, "hub", "demo-user", "Alice Smith").code == 2
+
+
+def test_a_data_directory_open_to_others_is_made_owner_only(tmp_path: Path) -> None:
+    """Created beforehand with the usual 0755, under a 022 umask: any local user could read
+    the catalog (project uids, key salts, the audit log)."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    env = {"AGORIA_HOME": str(home)}
+    assert agoria(env, "init").code == 0
+    files = [home, home / "catalog.sqlite", home / "audit", home / "audit" / "anchor.log"]
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {
+        "home": "0o700",
+        "catalog.sqlite": "0o600",
+        "audit": "0o700",
+        "anchor.log": "0o600",
+    }
+    for path in files:  # loosened afterwards: the next command closes them again
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    listed = agoria(env, "project", "list")
+    assert listed.code == 0
+    assert "made owner-only" in listed.err
+    assert all(p.stat().st_mode & 0o077 == 0 for p in files)
+
+
+def as_nobody(env: dict[str, str], *args: str) -> Run:
+    """The console script run by another local account (not measured: that account may not
+    write the test run's coverage files)."""
+    user, group = "nobody", "nogroup"
+    plain = {k: v for k, v in operator_env(env).items() if not k.startswith("COVERAGE_")}
+    done = subprocess.run(
+        ["setpriv", f"--reuid={user}", f"--regid={group}", "--init-groups", AGORIA, *args],
+        env=plain,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def nobodys_home() -> Iterator[Path]:
+    """A data directory of the unprivileged account ``nobody``."""
+    folder = Path(tempfile.mkdtemp(prefix="agoria-nobody-"))
+    folder.chmod(0o755)
+    home = folder / "home"
+    home.mkdir()
+    shutil.chown(home, "nobody", "nogroup")
+    yield home
+    shutil.rmtree(folder)
+
+
+def test_only_admins_may_record_someone_else_as_the_actor(nobodys_home: Path) -> None:
+    env = {"AGORIA_HOME": str(nobodys_home), "USER": "alice", "SUDO_USER": "alice"}
+    assert as_nobody(env, "init").code == 0
+    forged = as_nobody(
+        env, "project", "create", "cardio", "--title", "C",
+        "--legal-basis", "MR-004", "--actor", "alice",
+    )  # fmt: skip
+    assert forged.code == 2
+    assert "only members of the admin group 'agoria-admins' may act as someone else" in (forged.err)
+    made = as_nobody(
+        env, "project", "create", "cardio", "--title", "C",
+        "--legal-basis", "MR-004",
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    events = json.loads(as_nobody(env, "audit", "show", "--json").out)
+    assert [(e["action"], e["actor"], e["os_user"]) for e in events] == [
+        ("catalog.init", "nobody", "nobody"),
+        ("project.create", "nobody", "nobody"),
+    ]
+    # Root may name the actor; the event still says who ran the command.
+    named = agoria(
+        env, "member", "add", "cardio", "bob", "--role", "researcher", "--actor", "alice"
+    )
+    assert named.code == 0, named.err
+    last = json.loads(agoria(env, "audit", "show", "--json").out)[-1]
+    assert (last["action"], last["actor"], last["os_user"]) == ("member.add", "alice", OWN_USER)
+
+
+def test_an_actor_name_that_only_looks_ascii_is_refused(cli: RunCli) -> None:
+    assert cli("init").code == 0
+    homoglyph = "\u0430lice"  # a Cyrillic a
+    run = cli(
+        "project", "create", "cardio", "--title", "C", "--legal-basis", "M", "--actor", homoglyph
+    )
+    assert run.code == 2
+    assert "invalid actor" in run.err
+    assert "lowercase ASCII" in run.err

@@ -213,6 +213,10 @@ def test_every_bad_input_is_refused_with_exit_2_and_nothing_written(
           "--name", "n", "--id-column", "ipp"],
          "nohdr.csv, line 1: no column 'ipp' for --id-column (the header has 4 columns; is its"
          " first line a header?)"),
+        # No digits: the first record looks like names, and is still not echoed.
+        ([bad_csv(tmp_path, "names.csv", "ROBERT,Antoine,Marseille\nDURAND,Anne,Lyon\n"),
+          "--name", "n", "--id-column", "ipp"],
+         "names.csv, line 1: no column 'ipp' for --id-column (the header has 3 columns"),
     ]  # fmt: skip
     before = state(env)
     for args, message in cases:
@@ -424,3 +428,38 @@ def test_demo_data_never_overwrites_and_stays_before_its_extraction_date(
     dates = re.findall(r"\d{4}-\d{2}-\d{2}", (out / "treatments.csv").read_text())
     dates += re.findall(r"\d{4}-\d{2}-\d{2}", (out / "outcomes.csv").read_text())
     assert max(dates) <= demo.EXTRACTED.isoformat()
+
+
+FORWARDER = r"""
+#include <fcntl.h>
+#include <unistd.h>
+__attribute__((constructor)) static void loaded(void) {
+    int fd = open(MARKER, O_WRONLY | O_CREAT, 0600);
+    if (fd >= 0) close(fd);
+}
+"""
+
+
+def test_no_environment_variable_chooses_the_native_library(
+    env: dict[str, str], files: demo.DemoFiles, tmp_path: Path
+) -> None:
+    """A library named by the environment would see every identifier and the key: the
+    pseudonymiser is loaded only from the installed package, whatever the variables say."""
+    marker = tmp_path / "loaded"
+    source = tmp_path / "forward.c"
+    source.write_text(FORWARDER)
+    library = tmp_path / "libforward.so"
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", f'-DMARKER="{marker}"', "-o", str(library), str(source)],
+        check=True,
+    )
+    planted = {
+        name: str(library)
+        for name in ("AGORIA_NATIVE_LIB", "AGORIA_NATIVE_LIBRARY", "AGORIA_PSEUDONYM_LIB")
+    }
+    done = run(
+        {**env, **planted},
+        "dataset", "ingest", str(files.outcomes), "--name", "o", "--id-column", "ipp",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()

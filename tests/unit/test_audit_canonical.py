@@ -28,6 +28,19 @@ def test_canonical_bytes_are_exact() -> None:
     )
 
 
+def test_events_since_the_os_user_is_recorded_are_version_2() -> None:
+    canonical = audit.canonical_bytes(
+        8, "2026-12-03T10:00:00.000001Z", "alice", "member.add", "user:bob", None, "{}", "root"
+    )
+    assert canonical == (
+        b'[2,8,"2026-12-03T10:00:00.000001Z","alice","root","member.add","user:bob",null,{}]'
+    )
+    assert json.loads(canonical) == json.loads(
+        json.dumps([2, 8, "2026-12-03T10:00:00.000001Z", "alice", "root", "member.add",
+                    "user:bob", None, {}])
+    )  # fmt: skip
+
+
 def test_chain_hash_is_sha256_of_previous_hash_and_bytes() -> None:
     canonical = b'[1,1,"t","a","x","y",null,{}]'
     expected = hashlib.sha256(("0" * 64).encode() + canonical).hexdigest()

@@ -874,3 +874,16 @@ def test_aligned_labels_with_numbers_stay_labels() -> None:
     )
     (table,) = check("t.txt", frame.to_string().encode()).children
     assert rules(table)["threshold"].status is Status.PASS
+
+
+def test_cells_the_checker_cannot_read_are_located_never_quoted() -> None:
+    nir = "1 84 12 76 451 089 46"
+    item = check("t.csv", f"region,n\nNord,25\nSud,{nir} ?\nEst,30\n".encode())
+    unparsed = rules(item)["table.unparsed"]
+    assert unparsed.status == Status.REVIEW
+    assert unparsed.summary == (
+        "1 cells hold numbers the checker cannot read (the first in data row 2, value"
+        " column 1): check them by eye"
+    )
+    assert rules(item)["identifier.nir"].status == Status.FAIL
+    assert "451 089" not in json.dumps(item.as_dict(), default=str)  # the report never holds it

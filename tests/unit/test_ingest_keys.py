@@ -155,3 +155,22 @@ def test_identifiers_are_normalised_before_hashing() -> None:
         assert out[0] == out[1] == reference(key.secret, composed.encode())
         assert out[2:5] == [None, None, None]  # blanks identify nobody: never one shared value
         assert out[5] == reference(key.secret, b"P1")
+
+
+def test_a_symbolic_link_is_never_taken_for_the_key(tmp_path: Path) -> None:
+    """A link in a shared (sticky) folder to a file of known content, owned by the
+    platform's account, would make that content the key."""
+    home = tmp_path / "home"
+    home.mkdir()
+    known = tmp_path / "private" / "known-content"
+    known.parent.mkdir(mode=0o700)
+    known.write_bytes(b"k" * 32)
+    known.chmod(0o600)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    link = shared / "platform.key"
+    link.symlink_to(known)
+    with pytest.raises(InvalidInput, match="is a symbolic link: name the key file itself"):
+        load_key(link, home=home)
+    assert load_key(known, home=home).secret == b"k" * 32  # the file itself is a key

@@ -227,4 +227,5 @@ class Catalog:
                 f"the catalog at {self.url} is at schema revision {current}, this version"
                 f" needs {head}: run 'agoria-tre init' to upgrade it"
             )
+        self.settings.secure()
         self._ready = True

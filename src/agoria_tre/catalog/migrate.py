@@ -85,4 +85,5 @@ def initialise(catalog: Catalog, *, actor: str) -> InitResult:
                 target="catalog",
                 details={"from_revision": before, "to_revision": after},
             )
+    catalog.settings.secure()  # the database file SQLite just made, under the umask
     return InitResult(before, after)

@@ -283,6 +283,8 @@ class AuditEvent(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     occurred_at: Mapped[str] = mapped_column(String(27), index=True)
     actor: Mapped[str] = mapped_column(String(64))
+    # The process's real user beside the declared actor; null in events before revision 0004.
+    os_user: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(200))
     project: Mapped[str | None] = mapped_column(String(40), index=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,11 +20,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def default_actor() -> str:
-    """The invoking login user (the one behind sudo, if any); empty when unknown."""
-    try:
-        return os.environ.get("SUDO_USER") or getpass.getuser()
-    except (KeyError, OSError):  # no USER/LOGNAME and a uid without a passwd entry
-        return ""
+    """The invoking user, from the process's uid (the environment is the caller's to set):
+    under sudo, the user sudo ran for. Empty when the uid has no name."""
+    from agoria_tre.identity import invoking_user
+
+    return invoking_user() or ""
 
 
 class State:
@@ -76,13 +74,27 @@ def json_option(func: F) -> F:
 def actor_option(func: F) -> F:
     return click.option(
         "--actor",
-        default=default_actor,
-        show_default="the invoking login user",
-        help="Who is acting: recorded in the audit log (and as granted_by).",
+        default=None,
+        show_default="the invoking user",
+        help="Who is acting, recorded in the audit log (and as granted_by): only root and"
+        " members of the agoria-admins group may name someone else.",
     )(func)
 
 
-def check_actor_option(actor: str) -> str:
-    if not actor:
-        raise InvalidInput("cannot tell who is acting: pass --actor NAME")
-    return check_actor(actor)
+def check_actor_option(actor: str | None) -> str:
+    """The actor to record: the invoking user, or the one ``--actor`` names when the invoking
+    user may act for others (root, or a member of the admin group)."""
+    from agoria_tre.identity import ADMIN_GROUP, may_name_actor
+
+    own = default_actor()
+    if actor is None or actor == own:
+        if not own:
+            raise InvalidInput("cannot tell who is acting: pass --actor NAME")
+        return check_actor(own)
+    check_actor(actor)
+    if not may_name_actor():
+        raise InvalidInput(
+            f"only members of the admin group {ADMIN_GROUP!r} may act as someone else:"
+            f" run without --actor to act as {own or 'yourself'}"
+        )
+    return actor

@@ -242,7 +242,7 @@ def dataset_ingest(
     delimiter: str | None,
     skip_bad_rows: int,
     key_file: str | None,
-    actor: str,
+    actor: str | None,
     as_json: bool,
 ) -> None:
     """Ingest SOURCE (CSV, Parquet, or a folder of either) as the next version of a dataset.
@@ -378,7 +378,7 @@ def dataset_show(state: State, dataset_version: str, as_json: bool) -> None:
 @json_option
 @pass_state
 def dataset_reconcile(
-    state: State, slug: str | None, key_file: str | None, actor: str, as_json: bool
+    state: State, slug: str | None, key_file: str | None, actor: str | None, as_json: bool
 ) -> None:
     """Make project copies agree with the grants in force (run it daily, and after a
     failure). Copies no grant holds are removed; the ones grants call for are made."""

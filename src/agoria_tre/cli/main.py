@@ -85,7 +85,7 @@ def cli(ctx: click.Context) -> None:
 @actor_option
 @json_option
 @pass_state
-def init(state: State, actor: str, as_json: bool) -> None:
+def init(state: State, actor: str | None, as_json: bool) -> None:
     """Create the catalog, or upgrade it to this version's schema."""
     from agoria_tre.catalog.migrate import initialise
 
@@ -129,7 +129,7 @@ def project() -> None:
 @json_option
 @pass_state
 def project_create(
-    state: State, slug: str, title: str, legal_basis: str, actor: str, as_json: bool
+    state: State, slug: str, title: str, legal_basis: str, actor: str | None, as_json: bool
 ) -> None:
     """Create project SLUG (3-40 characters of a-z, 0-9 and '-')."""
     from agoria_tre.catalog import projects
@@ -212,7 +212,7 @@ def project_show(state: State, slug: str, as_json: bool) -> None:
 @json_option
 @pass_state
 def project_archive(
-    state: State, slug: str, keep_storage_days: int, actor: str, as_json: bool
+    state: State, slug: str, keep_storage_days: int, actor: str | None, as_json: bool
 ) -> None:
     """Archive a project: no more workspaces, exports or mounts. Its history stays; its
     workspaces stop, its copies go, its storage is kept read-only for a while."""
@@ -229,7 +229,7 @@ def project_archive(
     if kept is not None and not as_json:
         click.echo(f"workspace storage kept read-only until {kept.isoformat()}")
     archived["storage_kept_until"] = kept
-    changes = data.after_grant_change(state, slug, actor, as_json)
+    changes = data.after_grant_change(state, slug, check_actor_option(actor), as_json)
     if as_json:
         emit_json({**archived, "copies": [vars(c) for c in changes]})
 
@@ -238,7 +238,7 @@ def project_archive(
 @click.argument("slug")
 @actor_option
 @pass_state
-def project_purge_storage(state: State, slug: str, actor: str) -> None:
+def project_purge_storage(state: State, slug: str, actor: str | None) -> None:
     """Delete an archived project's workspace storage once its retention has passed."""
     from agoria_tre.hub import storage
 
@@ -263,7 +263,9 @@ def member() -> None:
 @actor_option
 @json_option
 @pass_state
-def member_add(state: State, slug: str, user: str, role: str, actor: str, as_json: bool) -> None:
+def member_add(
+    state: State, slug: str, user: str, role: str, actor: str | None, as_json: bool
+) -> None:
     """Give USER a role in project SLUG (a person may hold several roles)."""
     from agoria_tre.catalog import projects
 
@@ -286,7 +288,7 @@ def member_add(state: State, slug: str, user: str, role: str, actor: str, as_jso
 @json_option
 @pass_state
 def member_remove(
-    state: State, slug: str, user: str, role: str | None, actor: str, as_json: bool
+    state: State, slug: str, user: str, role: str | None, actor: str | None, as_json: bool
 ) -> None:
     """Remove USER's role (or all roles) in project SLUG."""
     from agoria_tre.catalog import projects
@@ -360,7 +362,7 @@ def grant_add(
     reference: str,
     until: str,
     start: str | None,
-    actor: str,
+    actor: str | None,
     as_json: bool,
 ) -> None:
     """Let project SLUG mount DATASET@VERSION until a date (inclusive)."""
@@ -386,7 +388,7 @@ def grant_add(
         click.echo(
             f"project {slug} may mount {ref} from {view['valid_from']} to {view['valid_until']}"
         )
-    changes = data.after_grant_change(state, slug, actor, as_json)
+    changes = data.after_grant_change(state, slug, check_actor_option(actor), as_json)
     if as_json:
         emit_json({**view, "copies": [vars(c) for c in changes]})
 
@@ -397,7 +399,9 @@ def grant_add(
 @actor_option
 @json_option
 @pass_state
-def grant_revoke(state: State, slug: str, dataset_version: str, actor: str, as_json: bool) -> None:
+def grant_revoke(
+    state: State, slug: str, dataset_version: str, actor: str | None, as_json: bool
+) -> None:
     """Withdraw project SLUG's access to DATASET@VERSION, now."""
     from agoria_tre.catalog import grants
 
@@ -414,7 +418,7 @@ def grant_revoke(state: State, slug: str, dataset_version: str, actor: str, as_j
         ids = [g.id for g in revoked]
     if not as_json:
         click.echo(f"project {slug} may no longer mount {ref}")
-    changes = data.after_grant_change(state, slug, actor, as_json)
+    changes = data.after_grant_change(state, slug, check_actor_option(actor), as_json)
     if as_json:
         emit_json(
             {
@@ -520,7 +524,7 @@ def audit_show(
     else:
         emit_table(
             [{**r, "hash": r["hash"][:12]} for r in rows],
-            ["seq", "at", "actor", "action", "target", "project", "details", "hash"],
+            ["seq", "at", "actor", "os_user", "action", "target", "project", "details", "hash"],
             empty="(no events)",
         )
 

@@ -47,7 +47,7 @@ def image_build(
     mirror: str | None,
     wheel: Path | None,
     cache: Path,
-    actor: str,
+    actor: str | None,
     as_json: bool,
 ) -> None:
     """Build the workspace image (or find it built), tag it with its content hash and

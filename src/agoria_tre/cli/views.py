@@ -60,6 +60,7 @@ def event_view(event: AuditEvent) -> dict[str, Any]:
         "seq": event.seq,
         "at": event.occurred_at,
         "actor": event.actor,
+        "os_user": event.os_user,
         "action": event.action,
         "target": event.target,
         "project": event.project,

@@ -221,8 +221,10 @@ def check_table(
             flagged(
                 "table.unparsed",
                 Status.REVIEW,
-                f"{int(unparsed.sum())} cells hold numbers the checker cannot read"
-                f" (such as {table.cells[i][j][:30]!r}): check them by eye",
+                # Where, never what: the cell may hold an identifier (the identifiers rule
+                # masks it; a quote here would print it).
+                f"{int(unparsed.sum())} cells hold numbers the checker cannot read (the first"
+                f" in data row {i + 1}, value column {j + 1}): check them by eye",
                 [(int(a), int(b)) for a, b in np.argwhere(unparsed)],
             )
         )

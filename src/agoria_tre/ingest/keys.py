@@ -16,6 +16,7 @@ and a re-used slug never re-links an old project's data.
 from __future__ import annotations
 
 import ctypes
+import errno
 import functools
 import hashlib
 import hmac
@@ -222,11 +223,17 @@ def load_key(path: Path, *, home: Path) -> Key:
             " replace the key; keep it in an owner-only folder"
         )
     try:
+        # The name given, not what it resolves to: a symbolic link (say in a shared folder,
+        # to a file of known content) is refused by O_NOFOLLOW, even one made after a check.
         # O_NONBLOCK: a FIFO planted in place of the key must not hang the platform.
-        fd = os.open(resolved, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise InvalidInput(f"key file {path} does not exist") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidInput(
+                f"key file {path} is a symbolic link: name the key file itself"
+            ) from None
         raise InvalidInput(f"cannot read key file {path}: {exc.strerror}") from None
     try:
         info = os.fstat(fd)

@@ -298,15 +298,9 @@ def _screen(source: Source, chunk: pa.Table, options: IngestOptions) -> None:
             )
 
 
-_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_ .()/-]{0,40}")
-_VALUE_LIKE = re.compile(r".*\d{3}.*|.*@.*|.* .* .*")
-
-
 def _header_hint(columns: Sequence[str]) -> str:
-    """The header's names when they look like column names; otherwise only how many there
-    are. A file without a header would have its first record (a patient) echoed."""
-    if all(_NAME_LIKE.fullmatch(c) and not _VALUE_LIKE.fullmatch(c) for c in columns):
-        return f"columns: {', '.join(columns)}"
+    """How many columns the first line has, never its names: when an option names no
+    column of it, the first line may well be a record (a patient's name, town...)."""
     return f"the header has {len(columns)} columns; is its first line a header?"
 
 
