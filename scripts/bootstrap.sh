@@ -42,6 +42,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# --- the audit witness's own account (agoria-tre audit witness --user agoria-witness) ----
+if [ "$(id -u)" -eq 0 ] && ! id agoria-witness >/dev/null 2>&1; then
+  log "creating the system user agoria-witness (the audit witness runs as it)"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    agoria-witness
+fi
+
 # --- trust the host's extra certificate authorities (TLS-intercepting proxies) -----------
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null && [ "$(id -u)" -eq 0 ]; then
   update-ca-certificates >/dev/null 2>&1 || true

@@ -21,6 +21,7 @@ not hold.
 from __future__ import annotations
 
 import hashlib
+import logging
 import operator
 import os
 import re
@@ -37,15 +38,19 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from agoria_tre.audit_witness import read_heads, send_head
 from agoria_tre.catalog.models import AuditEvent, AuditHead
 from agoria_tre.errors import AnchorWriteFailed, ConfigurationError, InvalidInput
 from agoria_tre.identity import process_user
 from agoria_tre.jsontext import json_default
 from agoria_tre.names import check_actor
 
+log = logging.getLogger(__name__)
+
 CANONICAL_VERSION = 2  # version 1: events recorded before os_user
 GENESIS_HASH = "0" * 64
 ANCHOR_PATH_KEY = "agoria_audit_anchor"
+WITNESS_KEY = "agoria_audit_witness"
 _PENDING_KEY = "agoria_audit_pending"
 _HEAD_KEY = "agoria_audit_head"
 ACTION_RE = re.compile(r"[a-z][a-z_]*(?:\.[a-z][a-z_]*)+")
@@ -241,6 +246,13 @@ def flush_pending_anchor(session: Session) -> None:
     path = session.info.get(ANCHOR_PATH_KEY)
     if pending is not None and path is not None:
         append_anchor(Path(path), *pending)
+        witness = session.info.get(WITNESS_KEY)
+        if witness is not None:
+            _, last, digest = pending
+            try:
+                send_head(Path(witness), last, digest)
+            except OSError as exc:  # the next head it takes covers this one
+                log.warning("the audit witness at %s did not take event %d: %s", witness, last, exc)
 
 
 def discard_pending_anchor(session: Session) -> None:
@@ -422,6 +434,53 @@ def _rows(session: Session) -> Iterator[tuple[Any, ...]]:
 
 
 def verify(
+    session: Session,
+    anchor_path: Path,
+    *,
+    settle_seconds: float = SETTLE_SECONDS,
+    witness: Path | None = None,
+) -> VerifyResult:
+    """:func:`verify_chain`, then, given the witness's file, :func:`verify_witnessed`."""
+    result = verify_chain(session, anchor_path, settle_seconds=settle_seconds)
+    if not result.ok or witness is None:
+        return result
+    return verify_witnessed(session, witness, result)
+
+
+def verify_witnessed(session: Session, witness: Path, chain: VerifyResult) -> VerifyResult:
+    """Compare an intact chain with the heads its witness took. A rewrite that the anchor
+    file was made to agree with shows here: the first witnessed head that differs bounds the
+    rewrite from above, the last one that agrees from below."""
+
+    def broken(seq: int | None, problem: str) -> VerifyResult:
+        return VerifyResult(False, chain.events, chain.head_seq, chain.head_hash, seq, problem)
+
+    heads = read_heads(witness)
+    if heads.problem is not None:
+        return broken(None, heads.problem)
+    agreed = 0
+    for seq, digest in session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq)
+    ):
+        seen = heads.by_seq.get(seq)
+        if seen is None:
+            continue
+        if seen != digest:
+            first = agreed + 1
+            where = f"event {seq} differs" if first == seq else f"events {first} to {seq} differ"
+            return broken(first, f"{where} from the witness: the chain was rewritten")
+        agreed = seq
+    newest = max(heads.by_seq, default=0)
+    if newest > chain.head_seq:
+        return broken(
+            chain.head_seq + 1,
+            f"event {chain.head_seq + 1} is missing: the witness took events up to {newest}"
+            f" but the chain ends at {chain.head_seq} (the newest events were deleted)",
+        )
+    return chain
+
+
+def verify_chain(
     session: Session, anchor_path: Path, *, settle_seconds: float = SETTLE_SECONDS
 ) -> VerifyResult:
     """Walk the whole chain; stop at the first event that does not hold.

@@ -41,6 +41,7 @@ class Settings:
     db_url: str
     audit_anchor: Path
     timezone: ZoneInfo
+    audit_witness: Path | None = None  # the witness's socket, when one runs
 
     @property
     def is_embedded(self) -> bool:
@@ -60,7 +61,14 @@ class Settings:
                 f"AGORIA_TIMEZONE={tz_name!r} is not a known time zone "
                 "(use an IANA name such as Europe/Paris)"
             ) from exc
-        return cls(home=home, db_url=db_url, audit_anchor=anchor.absolute(), timezone=tz)
+        witness = env.get("AGORIA_AUDIT_WITNESS")
+        return cls(
+            home=home,
+            db_url=db_url,
+            audit_anchor=anchor.absolute(),
+            timezone=tz,
+            audit_witness=Path(witness) if witness else None,
+        )
 
     def ensure_dirs(self) -> None:
         """Create the data directory and the anchor's folder, owner-only."""

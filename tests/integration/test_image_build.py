@@ -11,7 +11,9 @@ import http.server
 import io
 import json
 import secrets
+import shutil
 import tarfile
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +84,10 @@ def test_a_wheel_that_is_not_agoria_tres_is_refused(tmp_path: Path) -> None:
     for wheel in (other, tmp_path / "agoria_tre-0.1.0-py3-none-any.whl"):  # the second: absent
         with pytest.raises(ConfigurationError, match="is not an agoria_tre wheel"):
             build.own_wheel(tmp_path / "dest", wheel)
+    installed = tmp_path / "site-packages"  # installed from a wheel: no checkout to build
+    installed.mkdir()
+    with pytest.raises(ConfigurationError, match="not installed from a source checkout here"):
+        build.own_wheel(tmp_path / "dest", None, source=installed)
 
 
 def test_without_debootstrap_the_base_cannot_be_made(
@@ -126,7 +132,8 @@ def test_a_failing_podman_build_is_reported_and_tags_nothing(
     podman: build.Podman, tmp_path: Path, empty_base: str
 ) -> None:
     containerfile, lock = build.workspace_files()
-    ours = tmp_path / "agoria_tre-0.1.0-py3-none-any.whl"
+    elsewhere = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    ours = elsewhere / "agoria_tre-0.1.0-py3-none-any.whl"  # copied, as it cannot be linked
     ours.write_bytes(b"PK")
     reference = f"localhost/agoria-test-build:{secrets.token_hex(4)}"
     steps: list[str] = []
@@ -135,6 +142,7 @@ def test_a_failing_podman_build_is_reported_and_tags_nothing(
             podman, tmp_path / "cache", containerfile, lock, [], ours, empty_base, reference,
             steps.append,
         )  # fmt: skip
+    shutil.rmtree(elsewhere)
     assert any("STEP 1/" in step and empty_base in step for step in steps)
     assert podman.image_id(reference) is None
 

@@ -9,6 +9,7 @@ hub, on a catalog made by ``agoria-tre init``.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import ipaddress
 import os
@@ -122,6 +123,7 @@ def test_a_hub_that_exits_while_starting_stops_the_platform(platform: Platform) 
 
 
 def test_a_hub_that_does_not_answer_in_time_is_stopped(platform: Platform) -> None:
+    platform.options = dataclasses.replace(platform.options, log_file=None)  # to the terminal
     with pytest.raises(ConfigurationError, match=r"the hub did not answer within 0\.2 s"):
         platform.start(timeout=0.2)
     assert_nothing_left(platform)
@@ -145,6 +147,16 @@ def test_a_hub_that_ignores_sigterm_is_killed_with_its_process_group(platform: P
     platform.run_dir.mkdir(parents=True)
     platform.stop()
     assert stubborn.returncode == -signal.SIGKILL
+
+
+def test_a_child_that_ignores_sigterm_is_killed() -> None:
+    stubborn = subprocess.Popen([sys.executable, "-c", STUBBORN], stdout=subprocess.PIPE)
+    assert stubborn.stdout is not None
+    assert stubborn.stdout.readline() == b"ready\n"
+    stubborn.stdout.close()
+    processes.end_process(stubborn, timeout=0.2)
+    assert stubborn.returncode == -signal.SIGKILL
+    processes.end_process(stubborn, timeout=0.2)  # already ended: nothing to do
 
 
 def run_detached(*command: str, env: dict[str, str] | None = None) -> int:

@@ -138,6 +138,8 @@ class Catalog:
         """
         session = self._write_sessions()
         session.info[audit.ANCHOR_PATH_KEY] = str(self.settings.audit_anchor)
+        if self.settings.audit_witness is not None:
+            session.info[audit.WITNESS_KEY] = str(self.settings.audit_witness)
         try:
             session.begin()
             audit.lock_chain(session)

@@ -11,6 +11,7 @@ import json
 import re
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import click
 
@@ -469,15 +470,20 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--witness",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The witness's file of heads: also name a rewrite the anchor file was made to match.",
+)
 @json_option
 @pass_state
-def audit_verify(state: State, as_json: bool) -> None:
+def audit_verify(state: State, witness: Path | None, as_json: bool) -> None:
     """Walk the whole chain. Exit 0 when intact, 1 naming the first broken event."""
     from agoria_tre import audit
 
     catalog = state.catalog()
     with catalog.snapshot() as session:
-        result = audit.verify(session, catalog.anchor_path)
+        result = audit.verify(session, catalog.anchor_path, witness=witness)
     if as_json:
         emit_json(result.as_dict())
     elif result.ok:
@@ -542,6 +548,42 @@ def _is_database_error(exc: Exception) -> bool:
     that raised one has loaded it, and ``--help`` never has to."""
     sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
     return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError)
+
+
+@audit_group.command("witness")
+@click.option(
+    "--socket",
+    "socket_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="/run/agoria-witness/witness.sock",
+    show_default=True,
+    help="Where the platform sends heads (AGORIA_AUDIT_WITNESS names it to the platform).",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="/var/lib/agoria-witness/heads.log",
+    show_default=True,
+    help="The append-only file of heads (audit verify --witness reads it).",
+)
+@click.option("--user", help="Run as this system user (started as root): its own account.")
+def audit_witness(socket_path: Path, log_path: Path, user: str | None) -> None:
+    """Run the audit witness until stopped: append each head the platform sends to a file
+    the platform's account cannot rewrite."""
+    import logging
+
+    from agoria_tre.audit_witness import WitnessServer, prepare
+
+    logging.basicConfig(level=logging.INFO, format="[agoria-witness %(asctime)s] %(message)s")
+    drop = prepare(socket_path, log_path, user)
+    drop()  # before opening anything: the files become the witness user's own
+    server = WitnessServer(socket_path, log_path)
+    click.echo(f"audit witness: heads from {socket_path} into {log_path}", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -198,7 +198,7 @@ class Platform:
         if self.runtime.started:
             try:
                 self._remove_containers_and_networks()
-            except Exception as exc:  # the next start removes them
+            except Exception as exc:  # pragma: no cover - the next start removes them
                 log.warning("workspace containers not removed at stop: %s", exc)
         firewall.remove()
         storage.unmount_all(self.settings.home)

@@ -67,10 +67,6 @@ TARGET_PLATFORM = (
 )
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
 @dataclass(frozen=True)
 class BuildResult:
     reference: str
@@ -236,15 +232,16 @@ def _run_logged(command: list[str], what: str) -> None:
 # --- the wheelhouse ---------------------------------------------------------------------
 
 
-def own_wheel(dest: Path, wheel: Path | None) -> Path:
-    """This installation's wheel: the one given, or one built from the source checkout."""
+def own_wheel(dest: Path, wheel: Path | None, source: Path | None = None) -> Path:
+    """This installation's wheel: the one given, or one built from the source checkout
+    (``source``: by default, the one this package was installed from, if any)."""
     if wheel is not None:
         if not wheel.is_file() or not wheel.name.startswith("agoria_tre-"):
             raise ConfigurationError(f"{wheel} is not an agoria_tre wheel")
         return wheel
     import agoria_tre
 
-    root = Path(agoria_tre.__file__).resolve().parents[2]
+    root = source or Path(agoria_tre.__file__).resolve().parents[2]
     if not (root / "pyproject.toml").is_file():
         raise ConfigurationError(
             "agoria-tre is not installed from a source checkout here: pass --wheel PATH"
@@ -387,13 +384,13 @@ def build_image(
     base: str | None = None,
     mirror: str | None = None,
     wheel: Path | None = None,
-    progress: Progress = _quiet,
+    progress: Progress,
 ) -> BuildResult:
     """Build (or find) the workspace image for this installation and record it."""
     podman = Podman(catalog.settings.home / "run")
     containerfile, lock = workspace_files()
-    steps = "[1/4]"
-    progress(f"{steps} base image")
+    ours = own_wheel(cache / "own-wheel", wheel)  # first: a refusal costs no debootstrap
+    progress("[1/4] base image")
     if base is None:
         base = ensure_base(podman, cache / "base", mirror or debian_mirror(), progress)
     base_id = podman.image_id(base)
@@ -401,7 +398,6 @@ def build_image(
         raise ConfigurationError(f"the base image {base} is not in the container runtime")
     progress("[2/4] wheelhouse")
     wheelhouse = cache / "wheelhouse"
-    ours = own_wheel(cache / "own-wheel", wheel)
     digest = content_hash(containerfile, lock, file_sha256(ours), base_id)
     reference = f"{REPOSITORY}:{digest[:16]}"
     found = podman.image_id(reference)

@@ -1,0 +1,126 @@
+"""The audit witness: the chain's heads, kept by a process the platform's account cannot
+rewrite.
+
+The account that writes the catalog also writes the anchor file, so it could rewrite both
+consistently. The witness runs as its own system user and appends every head it is sent
+(``SEQ HASH``: the chain's newest event after a commit) to a file only that user can write.
+Since each event's hash covers every event before it, one head witnessed after an event
+protects it: ``agoria-tre audit verify --witness FILE`` then names a rewrite (or the
+deletion of witnessed events) that the anchor file no longer shows.
+
+The platform sends heads to ``AGORIA_AUDIT_WITNESS`` (the witness's socket) after each
+commit; a witness that cannot be reached is logged, not fatal: the next head it takes covers
+what it missed. The witness may run on another host behind any transport that delivers these
+lines (see ``docs/operators.md``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pwd
+import re
+import socket
+import socketserver
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+HEAD_LINE = re.compile(rb"([1-9][0-9]{0,17}) ([0-9a-f]{64})\n")
+MAX_LINE = 84  # 18 digits, a space, 64 hex digits, a newline
+
+
+def send_head(socket_path: Path, seq: int, digest: str, timeout: float = 2.0) -> None:
+    """Hand one head to the witness; raises OSError when it did not take it."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(socket_path))
+        sock.sendall(f"{seq} {digest}\n".encode("ascii"))
+        answer = sock.recv(16)
+    if answer != b"ok\n":
+        raise OSError(f"the witness refused head {seq}: {answer!r}")
+
+
+@dataclass
+class Heads:
+    """A witness file, read: ``{seq: hash}``, or the problem that makes it unusable."""
+
+    by_seq: dict[int, str] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def read_heads(path: Path) -> Heads:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Heads(problem=f"cannot read the witness file {path}: {exc.strerror}")
+    heads = Heads()
+    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        match = HEAD_LINE.fullmatch(line)
+        if match is None:
+            if line.endswith(b"\n"):
+                return Heads(problem=f"witness file {path} line {number} is malformed")
+            break  # a line still being written
+        seq, digest = int(match.group(1)), match.group(2).decode("ascii")
+        if heads.by_seq.get(seq, digest) != digest:
+            return Heads(problem=f"witness file {path} holds two hashes for event {seq}")
+        heads.by_seq[seq] = digest
+    return heads
+
+
+class _Witness(socketserver.StreamRequestHandler):
+    server: WitnessServer
+
+    def handle(self) -> None:
+        line = self.rfile.readline(MAX_LINE + 1)
+        if HEAD_LINE.fullmatch(line) is None:
+            log.warning("refused a malformed head: %r", line[:MAX_LINE])
+            self.wfile.write(b"refused\n")
+            return
+        self.server.append(line)
+        self.wfile.write(b"ok\n")
+
+
+class WitnessServer(socketserver.UnixStreamServer):
+    """Appends each well-formed head it receives to ``log_path``, durably, in order."""
+
+    def __init__(self, socket_path: Path, log_path: Path) -> None:
+        socket_path.unlink(missing_ok=True)
+        super().__init__(str(socket_path), _Witness)
+        self.socket_path = socket_path
+        os.chmod(socket_path, 0o600)  # the witness's user, and root (the platform's account)
+        self.log_path = log_path
+        # O_APPEND and no other way in: lines are only ever added.
+        self._fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def append(self, line: bytes) -> None:
+        os.write(self._fd, line)  # one small O_APPEND write: never interleaved
+        os.fsync(self._fd)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+def prepare(socket_path: Path, log_path: Path, user: str | None) -> Callable[[], None]:
+    """Make the witness's folders (owned by ``user`` when given) and return what drops this
+    process to that user; run as root before serving."""
+    if user is None:
+        for folder in (socket_path.parent, log_path.parent):
+            folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        return lambda: None
+    account = pwd.getpwnam(user)
+    for folder in (socket_path.parent, log_path.parent):
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        os.chown(folder, account.pw_uid, account.pw_gid)
+
+    def drop() -> None:
+        os.initgroups(user, account.pw_gid)
+        os.setgid(account.pw_gid)
+        os.setuid(account.pw_uid)
+
+    return drop

@@ -1,0 +1,217 @@
+"""The audit witness: heads kept by another account expose a rewrite of the chain that the
+anchor file was made to agree with."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from agoria_tre import audit
+from agoria_tre.audit_witness import WitnessServer, prepare, read_heads, send_head
+from agoria_tre.catalog.db import Catalog
+from agoria_tre.catalog.models import AuditEvent
+from agoria_tre.config import Settings
+from tests.factories import make_project
+from tests.integration.test_audit import add_reviewer
+from tests.integration.test_cli import agoria
+from tests.support import disable_audit_protection
+
+
+@pytest.fixture
+def witness(tmp_path: Path) -> Iterator[WitnessServer]:
+    """A witness serving in this process (its own account is tested below)."""
+    server = WitnessServer(tmp_path / "witness.sock", tmp_path / "heads.log")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def witnessed(catalog: Catalog, witness: WitnessServer) -> Catalog:
+    """A catalog sending its heads to the witness, with five events, one per commit."""
+    settings = dataclasses.replace(catalog.settings, audit_witness=witness.socket_path)
+    witnessed = Catalog(settings, engine=catalog.engine)
+    make_project(witnessed, "cardio-eap")  # 2 (1 is catalog.init, before the witness)
+    for user in ("alice", "bob", "carol"):  # 3, 4, 5
+        add_reviewer(witnessed, user)
+    return witnessed
+
+
+def verify(catalog: Catalog, witness: Path | None) -> audit.VerifyResult:
+    with catalog.snapshot() as session:
+        return audit.verify(session, catalog.anchor_path, settle_seconds=0.2, witness=witness)
+
+
+def rewrite_from(catalog: Catalog, first: int, actor: str) -> None:
+    """What the platform's account can do: rewrite events from ``first`` on, recompute the
+    chain, and rewrite the anchor file to match, one line per event."""
+    with catalog.engine.begin() as conn:
+        disable_audit_protection(conn)
+        rows = conn.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).all()
+        prev = audit.GENESIS_HASH
+        lines = []
+        for row in rows:
+            who = actor if row.seq >= first else row.actor
+            canonical = audit.canonical_bytes(
+                row.seq, row.occurred_at, who, row.action, row.target, row.project,
+                row.details, row.os_user,
+            )  # fmt: skip
+            digest = audit.chain_hash(prev, canonical)
+            conn.execute(
+                text(
+                    "UPDATE audit_events SET actor = :a, canonical = :c, prev_hash = :p, hash = :h"
+                    " WHERE seq = :s"
+                ),
+                {"a": who, "c": canonical, "p": prev, "h": digest, "s": row.seq},
+            )
+            lines.append(f"{row.seq} {row.seq} {digest}\n")
+            prev = digest
+        conn.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
+    catalog.anchor_path.write_text("".join(lines))
+
+
+def test_heads_are_witnessed_and_a_consistent_rewrite_is_named(
+    witnessed: Catalog, witness: WitnessServer
+) -> None:
+    heads = read_heads(witness.log_path)
+    assert sorted(heads.by_seq) == [2, 3, 4, 5]
+    assert verify(witnessed, witness.log_path).ok
+    rewrite_from(witnessed, 4, "mallory")
+    assert verify(witnessed, None).ok  # the anchor file alone was made to agree
+    result = verify(witnessed, witness.log_path)
+    assert (result.ok, result.broken_seq) == (False, 4)
+    assert result.problem == "event 4 differs from the witness: the chain was rewritten"
+
+
+def test_a_rewrite_between_two_witnessed_heads_is_bounded_by_them(
+    witnessed: Catalog, witness: WitnessServer
+) -> None:
+    lines = witness.log_path.read_text().splitlines()
+    witness.log_path.write_text("\n".join(lines[:1] + lines[3:]) + "\n")  # heads 2 and 5
+    rewrite_from(witnessed, 4, "mallory")
+    result = verify(witnessed, witness.log_path)
+    assert (result.ok, result.broken_seq) == (False, 3)
+    assert result.problem == "events 3 to 5 differ from the witness: the chain was rewritten"
+
+
+def test_deleted_newest_events_are_named_from_the_witness(
+    witnessed: Catalog, witness: WitnessServer
+) -> None:
+    with witnessed.engine.begin() as conn:
+        disable_audit_protection(conn)
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 5"))
+        digest = conn.execute(text("SELECT hash FROM audit_events WHERE seq = 4")).scalar_one()
+        conn.execute(text("UPDATE audit_head SET seq = 4, hash = :h"), {"h": digest})
+    witnessed.anchor_path.write_text(
+        "".join(witnessed.anchor_path.read_text().splitlines(keepends=True)[:4])
+    )
+    result = verify(witnessed, witness.log_path)
+    assert (result.ok, result.broken_seq) == (False, 5)
+    assert "the witness took events up to 5 but the chain ends at 4" in (result.problem or "")
+
+
+def test_a_witness_that_cannot_be_reached_does_not_stop_a_change(
+    catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    absent = tmp_path / "absent.sock"
+    settings = dataclasses.replace(catalog.settings, audit_witness=absent)
+    with caplog.at_level(logging.WARNING, logger="agoria_tre.audit"):
+        make_project(Catalog(settings, engine=catalog.engine), "cardio-eap")
+    assert f"the audit witness at {absent} did not take event 2" in caplog.text
+    assert verify(catalog, None).ok
+
+
+def test_the_witness_takes_only_well_formed_heads(witness: WitnessServer) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(witness.socket_path))
+        sock.sendall(b"2 not-a-hash\n")
+        assert sock.recv(16) == b"refused\n"
+    with pytest.raises(OSError, match="the witness refused head 0"):
+        send_head(witness.socket_path, 0, "a" * 64)
+    assert witness.log_path.read_bytes() == b""
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"2 " + b"a" * 64 + b"\nbad line\n", "line 2 is malformed"),
+        (b"2 " + b"a" * 64 + b"\n2 " + b"b" * 64 + b"\n", "holds two hashes for event 2"),
+    ],
+)
+def test_a_damaged_witness_file_is_reported(tmp_path: Path, content: bytes, problem: str) -> None:
+    path = tmp_path / "heads.log"
+    path.write_bytes(content)
+    assert problem in (read_heads(path).problem or "")
+
+
+def test_a_witness_file_being_written_or_absent(tmp_path: Path) -> None:
+    path = tmp_path / "heads.log"
+    path.write_bytes(b"2 " + b"a" * 64 + b"\n3 " + b"b" * 10)  # the last line is being written
+    assert read_heads(path).by_seq == {2: "a" * 64}
+    assert "cannot read the witness file" in (read_heads(tmp_path / "absent").problem or "")
+
+
+def test_folders_for_a_witness_run_by_this_account(tmp_path: Path) -> None:
+    drop = prepare(tmp_path / "run" / "w.sock", tmp_path / "lib" / "heads.log", None)
+    drop()  # nothing to drop
+    assert (tmp_path / "run").is_dir()
+    assert (tmp_path / "lib").is_dir()
+
+
+def test_the_witness_runs_as_its_own_account_and_verify_reads_it(tmp_path: Path) -> None:
+    """The embedded default: ``agoria-tre audit witness --user`` as root drops to its own
+    account; the platform (root here) sends heads; ``audit verify --witness`` reads them."""
+    folder = Path(tempfile.mkdtemp(prefix="agoria-witness-"))
+    folder.chmod(0o755)
+    sock, heads = folder / "run" / "witness.sock", folder / "lib" / "heads.log"
+    env = {"AGORIA_HOME": str(tmp_path / "home"), "AGORIA_AUDIT_WITNESS": str(sock)}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("agoria-tre")), "audit", "witness",
+         "--socket", str(sock), "--log", str(heads), "--user", "nobody"],
+        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8"},
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        while not sock.exists():
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            time.sleep(0.05)
+        assert agoria(env, "init").code == 0
+        assert (
+            agoria(env, "project", "create", "cardio", "--title", "C", "--legal-basis", "M").code
+            == 0
+        )
+        nobody = pwd.getpwnam("nobody")
+        assert (heads.stat().st_uid, heads.stat().st_mode & 0o777) == (nobody.pw_uid, 0o644)
+        assert sorted(read_heads(heads).by_seq) == [1, 2]
+        checked = agoria(env, "audit", "verify", "--witness", str(heads), "--json")
+        assert checked.code == 0, checked.err
+        assert json.loads(checked.out)["ok"] is True
+        catalog = Catalog(Settings.from_env(env))
+        rewrite_from(catalog, 2, "mallory")  # chain and anchor, consistently
+        catalog.dispose()
+        assert agoria(env, "audit", "verify").code == 0  # the anchor alone agrees
+        caught = agoria(env, "audit", "verify", "--witness", str(heads))
+        assert caught.code == 1
+        assert "event 2 differs from the witness: the chain was rewritten" in caught.err
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+        shutil.rmtree(folder)
