@@ -89,10 +89,13 @@ def canonical_bytes(
     event on every verification.
     """
     quoted_project = "null" if project is None else _quote(project)
-    who = _quote(actor) if os_user is None else f"{_quote(actor)},{_quote(os_user)}"
-    version = 1 if os_user is None else CANONICAL_VERSION
+    if os_user is None:  # version 1
+        return (
+            f"[1,{int(seq)},{_quote(occurred_at)},{_quote(actor)},"
+            f"{_quote(action)},{_quote(target)},{quoted_project},{details}]"
+        ).encode()
     return (
-        f"[{version},{int(seq)},{_quote(occurred_at)},{who},"
+        f"[{CANONICAL_VERSION},{int(seq)},{_quote(occurred_at)},{_quote(actor)},{_quote(os_user)},"
         f"{_quote(action)},{_quote(target)},{quoted_project},{details}]"
     ).encode()
 
