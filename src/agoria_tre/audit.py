@@ -461,6 +461,12 @@ def verify_witnessed(session: Session, witness: Path, chain: VerifyResult) -> Ve
     heads = read_heads(witness)
     if heads.problem is not None:
         return broken(None, heads.problem)
+    if not heads.by_seq:
+        return broken(
+            None,
+            f"the witness file {witness} holds no head: the witness has seen nothing of this"
+            " chain (is AGORIA_AUDIT_WITNESS set where the platform runs?)",
+        )
     agreed = 0
     for seq, digest in session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq)

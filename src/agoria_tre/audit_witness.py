@@ -115,8 +115,9 @@ def prepare(socket_path: Path, log_path: Path, user: str | None) -> Callable[[],
         return lambda: None
     account = pwd.getpwnam(user)
     for folder in (socket_path.parent, log_path.parent):
-        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
-        os.chown(folder, account.pw_uid, account.pw_gid)
+        if not folder.exists():  # a folder that was there stays its owner's
+            folder.mkdir(mode=0o755, parents=True)
+            os.chown(folder, account.pw_uid, account.pw_gid)
 
     def drop() -> None:
         os.initgroups(user, account.pw_gid)

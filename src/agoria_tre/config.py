@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -90,30 +91,44 @@ class Settings:
     @property
     def embedded_database(self) -> Path | None:
         """The SQLite database file, when the catalog is one (not an in-memory one)."""
-        name = self.db_url.removeprefix("sqlite:///") if self.is_embedded else ""
-        return Path(name) if name not in ("", ":memory:") else None
+        if not self.is_embedded:
+            return None
+        from sqlalchemy.engine import make_url
+
+        name = make_url(self.db_url).database or ""
+        if name in ("", ":memory:") or name.startswith("file:"):
+            return None
+        return Path(name)
 
     def secure(self) -> None:
-        """Make what exists of the data directory, the anchor's folder and the embedded
-        database owner-only: a folder created beforehand (0755), or a database file made
-        under a loose umask (0644), would let any local user read project uids, key salts
-        and the audit log."""
-        folders = (self.home, self.audit_anchor.parent)
+        """Make the platform's own files owner-only: the data directory, the embedded
+        database and the anchor file (and the anchor's folder when it is inside the data
+        directory). A folder created beforehand (0755), or a database file made under a
+        loose umask (0644), would let any local user read project uids, key salts and the
+        audit log. Only what this account owns is changed, never through a symbolic link; a
+        file that cannot be changed (an append-only anchor) is reported, not fatal."""
+        folders = [self.home]
+        if self.audit_anchor.parent.is_relative_to(self.home):
+            folders.append(self.audit_anchor.parent)
         files = [self.audit_anchor]
         database = self.embedded_database
         if database is not None:
             files += [database, *(Path(f"{database}{end}") for end in ("-wal", "-shm", "-journal"))]
         for path, mode in [*((f, 0o700) for f in folders), *((f, 0o600) for f in files)]:
             try:
-                info = path.stat()
-            except FileNotFoundError:
+                info = path.lstat()
+            except OSError:  # absent, or not ours to look at
+                continue
+            if stat.S_ISLNK(info.st_mode) or info.st_uid != os.geteuid():
                 continue
             if info.st_mode & 0o077:
                 try:
                     path.chmod(mode)
                 except OSError as exc:
-                    raise ConfigurationError(
-                        f"{path} can be read by other users and cannot be made owner-only:"
-                        f" {exc.strerror}"
-                    ) from exc
+                    log.warning(
+                        "%s can be read by other users and cannot be made owner-only: %s",
+                        path,
+                        exc.strerror,
+                    )
+                    continue
                 log.warning("%s was open to other users: made owner-only (%04o)", path, mode)

@@ -162,6 +162,22 @@ def test_a_damaged_witness_file_is_reported(tmp_path: Path, content: bytes, prob
     assert problem in (read_heads(path).problem or "")
 
 
+def test_an_empty_witness_proves_nothing_and_says_so(catalog: Catalog, tmp_path: Path) -> None:
+    empty = tmp_path / "heads.log"
+    empty.write_bytes(b"")
+    result = verify(catalog, empty)
+    assert not result.ok
+    assert "holds no head: the witness has seen nothing of this chain" in (result.problem or "")
+
+
+def test_a_witness_run_as_root_keeps_existing_folders_their_owners(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    prepare(shared / "w.sock", tmp_path / "own" / "heads.log", "nobody")
+    assert shared.stat().st_uid == os.getuid()  # was there: not handed to the witness
+    assert (tmp_path / "own").stat().st_uid == pwd.getpwnam("nobody").pw_uid
+
+
 def test_a_witness_file_being_written_or_absent(tmp_path: Path) -> None:
     path = tmp_path / "heads.log"
     path.write_bytes(b"2 " + b"a" * 64 + b"\n3 " + b"b" * 10)  # the last line is being written

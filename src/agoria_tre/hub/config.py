@@ -133,6 +133,7 @@ class HubSettings:
             "AGORIA_HOME",
             "AGORIA_DB_URL",
             "AGORIA_AUDIT_ANCHOR",
+            "AGORIA_AUDIT_WITNESS",
             "AGORIA_TIMEZONE",
             "AGORIA_KEY_FILE",
             "AGORIA_RUNTIME_URL",

@@ -110,9 +110,10 @@ def running(endpoint: HubEndpoint, page_size: int = 200) -> list[RunningWorkspac
                 state = server.get("state")
                 mounted = tuple(state["mounted"]) if state and "mounted" in state else None
                 found.append(RunningWorkspace(user["name"], name, mounted, server.get("pending")))
-        if not page["_pagination"].get("next"):
+        following = page["_pagination"].get("next")
+        if not following:
             return found
-        offset += len(page["items"])
+        offset = following["offset"]  # the hub's own count: it may leave users out of items
 
 
 def stop(endpoint: HubEndpoint, workspaces: Iterable[RunningWorkspace]) -> list[RunningWorkspace]:

@@ -39,6 +39,7 @@ from agoria_tre.hub.spec import LABEL_PREFIX
 log = logging.getLogger(__name__)
 
 DEFAULT_POOL = "10.213.0.0/16"
+HUB_PROGRAM = b"\0jupyterhub\0"  # in the hub's command line: python -m jupyterhub -f ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,10 @@ class Platform:
         self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._take_lock()
         try:
-            processes.end_marked(self.run_dir)  # what a crashed run left running
+            # What a crashed run left running: its hub first, given the time it needs to stop
+            # its workspaces (and anchor what it commits), while the runtime still runs.
+            processes.end_marked(self.run_dir, self.hub_stop_timeout, program=HUB_PROGRAM)
+            processes.end_marked(self.run_dir)
             runtime_url = self.runtime.start()
             self._clear_leftovers()
             firewall.apply(self.pool, [self.options.api_port])

@@ -28,27 +28,29 @@ def mark(run_dir: Path) -> dict[str, str]:
     return {MARK: str(run_dir)}
 
 
-def marked(run_dir: Path) -> list[int]:
-    """The live processes carrying this run folder's mark (this process excepted)."""
-    needle = f"{MARK}={run_dir}".encode()
+def marked(run_dir: Path, program: bytes = b"") -> list[int]:
+    """The live processes carrying this run folder's mark (this process excepted), only
+    those whose command line holds ``program`` when given."""
+    needle = MARK.encode() + b"=" + os.fsencode(run_dir)
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             environ = (entry / "environ").read_bytes()
+            command = (entry / "cmdline").read_bytes()
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:  # pragma: no cover - ended between the listing and the reading
             continue
-        if state != "Z" and needle in environ.split(b"\0"):
+        if state != "Z" and program in command and needle in environ.split(b"\0"):
             found.append(int(entry.name))
     return sorted(found)
 
 
-def end_marked(run_dir: Path, timeout: float = 5.0) -> list[int]:
-    """SIGTERM every process of this run, then SIGKILL those still there after ``timeout``
-    seconds; returns the ids found."""
-    found = marked(run_dir)
+def end_marked(run_dir: Path, timeout: float = 5.0, program: bytes = b"") -> list[int]:
+    """SIGTERM every process of this run (whose command line holds ``program``), then
+    SIGKILL those still there after ``timeout`` seconds; returns the ids found."""
+    found = marked(run_dir, program)
     if not found:
         return []
     log.info("ending %d process(es) of the run in %s: %s", len(found), run_dir, found)
@@ -86,8 +88,9 @@ def end_process(process: subprocess.Popen[bytes], *, timeout: float, group: bool
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         log.warning("process %d did not stop in %g s: killed", process.pid, timeout)
-        if group:
-            os.killpg(process.pid, signal.SIGKILL)
-        else:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+            if group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
         process.wait()

@@ -217,7 +217,7 @@ def import_rootfs(podman: Podman, rootfs: Path, reference: str) -> None:
         podman.run("image", "rm", "--ignore", reference, check=False)
         # tar says what went wrong first; podman last, after its progress lines.
         lines = tar_error.splitlines()[:1]
-        if tar.returncode == 0:
+        if done.returncode != 0 and (tar.returncode < 0 or not lines):  # tar died of a closed pipe
             lines = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
         raise ConfigurationError(f"importing the base image failed: {''.join(lines)}")
 
@@ -471,7 +471,8 @@ def _build(
         if status != 0:
             log.error("podman build failed:\n%s", "\n".join(tail))
             raise ConfigurationError("podman build failed: " + " | ".join(tail[-3:]))
-        return (context / "image-id").read_text().strip()
+        # --iidfile writes "sha256:<id>"; podman inspect's {{.Id}}, the bare id.
+        return (context / "image-id").read_text().strip().removeprefix("sha256:")
 
 
 def _record(

@@ -24,4 +24,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    recorded = (
+        op.get_bind()
+        .execute(sa.text("SELECT COUNT(*) FROM audit_events WHERE os_user IS NOT NULL"))
+        .scalar_one()
+    )
+    if recorded:  # their hashed bytes hold it: without the column they could not be verified
+        raise RuntimeError(
+            f"{recorded} audit events record their OS user: schema 0004 cannot be undone"
+        )
     op.drop_column("audit_events", "os_user")
