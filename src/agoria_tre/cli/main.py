@@ -230,7 +230,7 @@ def project_archive(
     if kept is not None and not as_json:
         click.echo(f"workspace storage kept read-only until {kept.isoformat()}")
     archived["storage_kept_until"] = kept
-    changes = data.after_grant_change(state, slug, check_actor_option(actor), as_json)
+    changes = data.after_grant_change(state, slug, who, as_json)
     if as_json:
         emit_json({**archived, "copies": [vars(c) for c in changes]})
 
@@ -372,6 +372,7 @@ def grant_add(
     ref = DatasetRef.parse(dataset_version)
     valid_until = _parse_day(until, "--until")
     valid_from = _parse_day(start, "--from") if start else None
+    who = check_actor_option(actor)
     catalog = state.catalog()
     with state.write() as session:
         created = grants.add_grant(
@@ -381,7 +382,7 @@ def grant_add(
             reference=reference,
             valid_until=valid_until,
             valid_from=valid_from,
-            actor=check_actor_option(actor),
+            actor=who,
             tz=catalog.settings.timezone,
         )
         view = grant_view(created, effective=created.id in state.effective_ids(session, slug))
@@ -389,7 +390,7 @@ def grant_add(
         click.echo(
             f"project {slug} may mount {ref} from {view['valid_from']} to {view['valid_until']}"
         )
-    changes = data.after_grant_change(state, slug, check_actor_option(actor), as_json)
+    changes = data.after_grant_change(state, slug, who, as_json)
     if as_json:
         emit_json({**view, "copies": [vars(c) for c in changes]})
 
@@ -407,19 +408,20 @@ def grant_revoke(
     from agoria_tre.catalog import grants
 
     ref = DatasetRef.parse(dataset_version)
+    who = check_actor_option(actor)
     catalog = state.catalog()
     with state.write() as session:
         revoked = grants.revoke_grant(
             session,
             slug=slug,
             ref=ref,
-            actor=check_actor_option(actor),
+            actor=who,
             tz=catalog.settings.timezone,
         )
         ids = [g.id for g in revoked]
     if not as_json:
         click.echo(f"project {slug} may no longer mount {ref}")
-    changes = data.after_grant_change(state, slug, check_actor_option(actor), as_json)
+    changes = data.after_grant_change(state, slug, who, as_json)
     if as_json:
         emit_json(
             {
