@@ -43,15 +43,10 @@ has() { grep -q "\"$1@1\"" <<<"$existing"; }
 if ! has patients || ! has treatments || ! has adverse_events || ! has outcomes; then
   agoria-tre demo-data --patients 2000 --seed 2026 --out "$extracts"
 fi
-has patients || agoria-tre dataset ingest "$extracts/patients.csv" --name patients \
-  --id-column ipp --drop nom --drop prenom --drop nir --drop adresse --drop telephone \
-  --date-of-birth date_naissance --quasi sexe --quasi departement --quasi date_naissance
-has treatments || agoria-tre dataset ingest "$extracts/treatments.csv" --name treatments \
-  --id-column ipp
-has adverse_events || agoria-tre dataset ingest "$extracts/adverse_events.csv" \
-  --name adverse_events --id-column ipp
-has outcomes || agoria-tre dataset ingest "$extracts/outcomes.csv" --name outcomes \
-  --id-column ipp
+for name in patients treatments adverse_events outcomes; do
+  has "$name" || agoria-tre dataset ingest "$extracts/$name.csv" --name "$name" \
+    --profile "$extracts/$name.toml"
+done
 
 until_day="$(date -d '+1 year' +%F)"
 granted="$(agoria-tre grant list "$demo" --json)"

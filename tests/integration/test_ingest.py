@@ -33,12 +33,17 @@ PATIENTS = IngestOptions(
     id_columns=("ipp",),
     drop=("nom", "prenom", "nir", "adresse", "telephone"),
     date_of_birth=("date_naissance",),
-    quasi=("sexe", "departement", "date_naissance"),
+    quasi=("sexe", "departement"),
 )
 
 
-def by_ipp(name: str) -> IngestOptions:
-    return IngestOptions(name=name, id_columns=("ipp",))
+def by_ipp(name: str, *attributes: str) -> IngestOptions:
+    return IngestOptions(name=name, id_columns=("ipp",), attributes=attributes)
+
+
+def profiled(files: demo.DemoFiles, extract: str, name: str | None = None) -> IngestOptions:
+    """Options for a demo extract: its own ingest profile, under ``name``."""
+    return IngestOptions(name=name or extract, profile=files.profile(extract))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +63,7 @@ def ingest_all(catalog: Catalog, files: demo.DemoFiles, key: Key) -> dict[str, I
         ("adverse_events", files.adverse_events),
         ("outcomes", files.outcomes),
     ):
-        results[name] = ingest(catalog, path, by_ipp(name), key=key, actor="dm")
+        results[name] = ingest(catalog, path, profiled(files, name), key=key, actor="dm")
     return results
 
 
@@ -163,10 +168,16 @@ def test_manifest_hashes_match_the_files_and_the_catalog(
 def test_pseudonyms_are_hmac_sha256_base32_stable_for_a_key_and_differ_between_keys(
     catalog: Catalog, extracts: demo.DemoFiles, key: Key, tmp_path: Path
 ) -> None:
-    first = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
-    again = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
+    first = ingest(catalog, extracts.outcomes, profiled(extracts, "outcomes"), key=key, actor="dm")
+    again = ingest(catalog, extracts.outcomes, profiled(extracts, "outcomes"), key=key, actor="dm")
     other_key = create_key_file(tmp_path / "other" / "platform.key")
-    other = ingest(catalog, extracts.outcomes, by_ipp("outcomes2"), key=other_key, actor="dm")
+    other = ingest(
+        catalog,
+        extracts.outcomes,
+        profiled(extracts, "outcomes", "outcomes2"),
+        key=other_key,
+        actor="dm",
+    )
     column = [pq.read_table(r.path / "data.parquet").column("ipp").to_pylist() for r in
               (first, again, other)]  # fmt: skip
     assert (first.ref, again.ref) == (DatasetRef("outcomes", 1), DatasetRef("outcomes", 2))
@@ -236,7 +247,7 @@ def test_project_copies_link_within_a_project_and_not_across(
 def test_copies_follow_grants_and_workspaces_stop_first(
     catalog: Catalog, extracts: demo.DemoFiles, key: Key
 ) -> None:
-    result = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
+    result = ingest(catalog, extracts.outcomes, profiled(extracts, "outcomes"), key=key, actor="dm")
     make_project(catalog, "gamma")
     today = grants.today(catalog.settings.timezone)  # Paris' day, not the machine's
     tomorrow = today + timedelta(days=1)
@@ -281,7 +292,7 @@ def test_copies_follow_grants_and_workspaces_stop_first(
 def test_copies_end_with_the_grant_or_the_project(
     catalog: Catalog, extracts: demo.DemoFiles, key: Key
 ) -> None:
-    result = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
+    result = ingest(catalog, extracts.outcomes, profiled(extracts, "outcomes"), key=key, actor="dm")
     make_project(catalog, "delta")
     grant(catalog, "delta", result.ref)
     assert [c.action for c in copies.reconcile(catalog, key)] == ["created"]
@@ -300,7 +311,7 @@ def test_copies_end_with_the_grant_or_the_project(
 def test_without_a_key_copies_are_pending_and_a_wrong_key_is_refused(
     catalog: Catalog, extracts: demo.DemoFiles, key: Key, tmp_path: Path
 ) -> None:
-    result = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
+    result = ingest(catalog, extracts.outcomes, profiled(extracts, "outcomes"), key=key, actor="dm")
     make_project(catalog, "zeta")
     grant(catalog, "zeta", result.ref)
     (pending,) = copies.reconcile(catalog, None)
@@ -338,7 +349,7 @@ def test_windows_exports_are_read_as_cp1252(catalog: Catalog, key: Key, tmp_path
     source = tmp_path / "win.csv"
     note = "cœur à 5 €, l\u2019effet"  # a curly apostrophe, as Word types it
     source.write_bytes(f"ipp;note\n1;{note}\n".encode("cp1252"))
-    result = ingest(catalog, source, by_ipp("win"), key=key, actor="dm")
+    result = ingest(catalog, source, by_ipp("win", "note"), key=key, actor="dm")
     assert pq.read_table(result.path / "data.parquet").column("note").to_pylist() == [note]
 
 
@@ -351,7 +362,11 @@ def test_types_dates_and_encodings(catalog: Catalog, key: Key, tmp_path: Path) -
     source = tmp_path / "latin.csv"
     source.write_bytes(text.encode("latin-1"))
     options = IngestOptions(
-        name="typed", id_columns=("ipp",), date_of_birth=("naissance",), birth_precision="month"
+        name="typed",
+        id_columns=("ipp",),
+        date_of_birth=("naissance",),
+        birth_precision="month",
+        attributes=("dep", "dose", "grade", "debut", "note"),
     )
     result = ingest(catalog, source, options, key=key, actor="dm")
     table = pq.read_table(result.path / "data.parquet")
@@ -374,13 +389,19 @@ def test_a_folder_of_parts_and_parquet_sources(
     half = len(lines) // 2
     (folder / "a.csv").write_text("\n".join(lines[:half]) + "\n")
     (folder / "b.csv").write_text("\n".join([lines[0], *lines[half:]]) + "\n")
-    from_parts = ingest(catalog, folder, by_ipp("parts"), key=key, actor="dm")
-    whole = ingest(catalog, extracts.treatments, by_ipp("whole"), key=key, actor="dm")
+    from_parts = ingest(
+        catalog, folder, profiled(extracts, "treatments", "parts"), key=key, actor="dm"
+    )
+    whole = ingest(
+        catalog, extracts.treatments, profiled(extracts, "treatments", "whole"), key=key, actor="dm"
+    )
     assert from_parts.manifest["row_count"] == whole.manifest["row_count"]
     assert [s["file"] for s in from_parts.manifest["sources"]] == ["a.csv", "b.csv"]
     parquet = tmp_path / "t.parquet"
     pq.write_table(pq.read_table(whole.path / "data.parquet"), parquet)
-    again = ingest(catalog, parquet, by_ipp("from_parquet"), key=key, actor="dm")
+    again = ingest(
+        catalog, parquet, profiled(extracts, "treatments", "from_parquet"), key=key, actor="dm"
+    )
     assert again.manifest["row_count"] == whole.manifest["row_count"]
 
 
@@ -420,7 +441,9 @@ def test_a_signal_held_through_the_commit_keeps_the_registered_version(
 
     monkeypatch.setattr(audit, "flush_pending_anchor", interrupted_flush)
     with pytest.raises(KeyboardInterrupt):
-        ingest(catalog, extracts.outcomes, by_ipp("late"), key=key, actor="dm")
+        ingest(
+            catalog, extracts.outcomes, profiled(extracts, "outcomes", "late"), key=key, actor="dm"
+        )
     monkeypatch.setattr(audit, "flush_pending_anchor", flush)
     with catalog.read() as session:
         version = datasets.get_version(session, DatasetRef("late", 1))
@@ -434,7 +457,9 @@ def test_a_signal_held_through_the_commit_keeps_the_registered_version(
 def test_copies_do_not_keep_the_versions_row_order(
     catalog: Catalog, extracts: demo.DemoFiles, key: Key
 ) -> None:
-    result = ingest(catalog, extracts.treatments, by_ipp("treatments"), key=key, actor="dm")
+    result = ingest(
+        catalog, extracts.treatments, profiled(extracts, "treatments"), key=key, actor="dm"
+    )
     for slug in ("alpha", "beta"):
         make_project(catalog, slug)
         grant(catalog, slug, result.ref)
@@ -459,7 +484,7 @@ def test_reconcile_removes_copy_folders_no_copy_records(
 ) -> None:
     import shutil
 
-    result = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
+    result = ingest(catalog, extracts.outcomes, profiled(extracts, "outcomes"), key=key, actor="dm")
     make_project(catalog, "eta")
     grant(catalog, "eta", result.ref)
     (made,) = copies.reconcile(catalog, key)
@@ -500,7 +525,9 @@ def test_parquet_sources_keep_their_types(catalog: Catalog, key: Key, tmp_path: 
         ),
         source,
     )
-    result = ingest(catalog, source, by_ipp("typed"), key=key, actor="dm")
+    result = ingest(
+        catalog, source, by_ipp("typed", "seen", "flag", "n", "ward"), key=key, actor="dm"
+    )
     table = pq.read_table(result.path / "data.parquet")
     assert {f.name: str(f.type) for f in table.schema} == {
         "ipp": "string", "seen": "timestamp[us]", "flag": "bool", "n": "int32", "ward": "string"
@@ -520,7 +547,7 @@ def test_missing_identifiers_are_counted_not_hashed(
 ) -> None:
     source = tmp_path / "blank.csv"
     source.write_text('ipp,a\nP1,1\n"",2\n   ,3\nP1,4\n')
-    result = ingest(catalog, source, by_ipp("blank"), key=key, actor="dm")
+    result = ingest(catalog, source, by_ipp("blank", "a"), key=key, actor="dm")
     assert result.manifest["identifiers"] == {"ipp": {"missing": 2}}
     column = pq.read_table(result.path / "data.parquet").column("ipp").to_pylist()
     assert column[1:3] == [None, None]
@@ -530,7 +557,7 @@ def test_missing_identifiers_are_counted_not_hashed(
 def test_a_recorded_copy_path_outside_the_data_directory_is_never_deleted(
     catalog: Catalog, extracts: demo.DemoFiles, key: Key, tmp_path: Path
 ) -> None:
-    result = ingest(catalog, extracts.outcomes, by_ipp("outcomes"), key=key, actor="dm")
+    result = ingest(catalog, extracts.outcomes, profiled(extracts, "outcomes"), key=key, actor="dm")
     make_project(catalog, "zeta")
     grant(catalog, "zeta", result.ref)
     (made,) = copies.reconcile(catalog, key)

@@ -26,6 +26,13 @@ from tests.support import snapshot
 AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
 DROP = ["--drop", "nom", "--drop", "prenom", "--drop", "nir", "--drop", "adresse",
         "--drop", "telephone"]  # fmt: skip
+PATIENT_ROLES = ["--id-column", "ipp", *DROP, "--date-of-birth", "date_naissance",
+                 "--quasi", "sexe", "--quasi", "departement"]  # fmt: skip
+
+
+def profile(files: demo.DemoFiles, extract: str) -> list[str]:
+    """The demo extract's own ingest profile."""
+    return ["--profile", str(files.profile(extract))]
 
 
 def run(
@@ -88,8 +95,7 @@ def test_demo_data_ingest_grant_show_from_the_command_line(
     assert json.loads(made.stdout)["files"]["patients"] == 150
     done = run(
         env, "dataset", "ingest", str(out / "patients.csv"), "--name", "patients",
-        "--id-column", "ipp", *DROP, "--date-of-birth", "date_naissance",
-        "--quasi", "sexe", "--quasi", "departement",
+        *PATIENT_ROLES,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("patients@1: 150 rows, 4 columns")
@@ -97,13 +103,13 @@ def test_demo_data_ingest_grant_show_from_the_command_line(
     assert "classes of the quasi-identifiers hold fewer than 11 records" in done.stderr
     quiet = run(
         env, "dataset", "ingest", str(out / "adverse_events.csv"), "--name", "adverse_events",
-        "--id-column", "ipp", "--json",
+        "--profile", str(out / "adverse_events.toml"), "--json",
     )  # fmt: skip
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
     again = run(
         env, "dataset", "ingest", str(out / "adverse_events.csv"), "--name", "adverse_events",
-        "--id-column", "ipp", "--json",
+        "--profile", str(out / "adverse_events.toml"), "--json",
     )  # fmt: skip
     assert json.loads(again.stdout)["dataset"] == "adverse_events@2"
     assert json.loads(again.stdout)["warnings"] == [
@@ -135,7 +141,9 @@ def test_demo_data_ingest_grant_show_from_the_command_line(
 def test_grant_without_a_key_on_this_host_leaves_the_copy_pending(
     env: dict[str, str], files: demo.DemoFiles
 ) -> None:
-    made = run(env, "dataset", "ingest", str(files.outcomes), "--name", "o", "--id-column", "ipp")
+    made = run(
+        env, "dataset", "ingest", str(files.outcomes), "--name", "o", *profile(files, "outcomes")
+    )
     assert made.returncode == 0, made.stderr
     created = run(env, "project", "create", "proj-one", "--title", "P", "--legal-basis", "MR-4")
     assert created.returncode == 0, created.stderr
@@ -165,7 +173,8 @@ def bad_csv(tmp_path: Path, name: str, text: str | bytes) -> str:
 def test_every_bad_input_is_refused_with_exit_2_and_nothing_written(
     env: dict[str, str], files: demo.DemoFiles, tmp_path: Path
 ) -> None:
-    ok = ["--name", "p", "--id-column", "ipp"]
+    ok = ["--name", "p", *PATIENT_ROLES]
+    ab = ["--id-column", "ipp", "--attribute", "a", "--attribute", "b"]
     patients = str(files.patients)
     short_key = tmp_path / "short.key"
     short_key.write_bytes(b"k" * 16)
@@ -177,36 +186,48 @@ def test_every_bad_input_is_refused_with_exit_2_and_nothing_written(
     home_key.write_bytes(os.urandom(32))
     home_key.chmod(0o600)
     ragged = "ipp,a,b\n1,2,3\n4,5\n6,7,8\n9,9,9,9\n"
+    telephone_kept = [*PATIENT_ROLES[:10], *PATIENT_ROLES[12:], "--attribute", "telephone"]
+    birth_kept = [*PATIENT_ROLES[:12], *PATIENT_ROLES[14:], "--attribute", "date_naissance"]
     cases: list[tuple[list[str], str]] = [
         ([patients, "--name", "p", "--id-column", "ipx"],
          "patients.csv, line 1: no column 'ipx' for --id-column"),
-        ([patients, *ok, "--drop", "nom", "--drop", "adresse2"], "no column 'adresse2' for --drop"),
-        ([bad_csv(tmp_path, "ragged.csv", ragged), "--name", "r", "--id-column", "ipp"],
+        ([patients, *ok, "--drop", "adresse2"], "no column 'adresse2' for --drop"),
+        ([bad_csv(tmp_path, "ragged.csv", ragged), "--name", "r", *ab],
          "ragged.csv, line 3: 2 fields where the header has 3"),
-        ([bad_csv(tmp_path, "ragged.csv", ragged), "--name", "r", "--id-column", "ipp",
-          "--skip-bad-rows", "1"],
+        ([bad_csv(tmp_path, "ragged.csv", ragged), "--name", "r", *ab, "--skip-bad-rows", "1"],
          "ragged.csv, line 5: 4 fields where the header has 3; --skip-bad-rows 1 allows no more"),
         ([bad_csv(tmp_path, "empty.csv", ""), *ok], "empty.csv is empty"),
-        ([bad_csv(tmp_path, "header.csv", "ipp,a\n"), *ok], "header.csv: no data rows"),
+        ([bad_csv(tmp_path, "header.csv", "ipp,a\n"), "--name", "h", *ab[:4]],
+         "header.csv: no data rows"),
         ([bad_csv(tmp_path, "bin.csv", b"\x00\x01\x02PK\x03\x04"), *ok], "binary content"),
-        ([bad_csv(tmp_path, "dob.csv", "ipp,dob\n1,1950-01-02\n2,inconnue\n"), *ok,
-          "--date-of-birth", "dob"], "dob.csv, line 3, column 'dob': the value is not a date"),
+        ([bad_csv(tmp_path, "dob.csv", "ipp,dob\n1,1950-01-02\n2,inconnue\n"), "--name", "d",
+          "--id-column", "ipp", "--date-of-birth", "dob"],
+         "dob.csv, line 3, column 'dob': the value is not a date"),
         ([str(tmp_path / "absent.csv"), *ok], "absent.csv does not exist"),
-        ([patients, "--name", "Bad Name", "--id-column", "ipp"], "dataset name"),
+        ([patients, "--name", "Bad Name", *PATIENT_ROLES], "dataset name"),
         ([patients, *ok, "--key-file", str(tmp_path / "nokey")], "nokey does not exist"),
         ([patients, *ok, "--key-file", str(short_key)], "a key needs at least 32"),
         ([patients, *ok, "--key-file", str(loose_key)], "can be read by others"),
         ([patients, *ok, "--key-file", str(home_key)], "inside the data directory"),
         ([patients, *ok, "--encoding", "klingon"], "unknown encoding 'klingon'"),
-        ([patients, "--name", "p", "--id-column", "ipp", "--drop", "ipp"],
-         "column 'ipp' is both dropped and in --id-column"),
-        ([patients, *ok, *DROP[:-2], "--date-of-birth", "date_naissance"],
-         "column 'telephone': its name says it is a direct identifier: --drop telephone, or"
-         " --keep-column telephone if it is not identifying"),
-        ([patients, *ok, *DROP], "column 'date_naissance': a birth date would be kept whole"),
-        ([bad_csv(tmp_path, "notes.csv", "ipp,remarque\n1,rappeler le 06 12 34 56 78\n"), *ok],
-         "column 'remarque': its first rows hold direct identifiers (phone)"),
-        ([bad_csv(tmp_path, "dob2.csv", "ipp,dob\n1,1950-13-45\n"), *ok, "--date-of-birth", "dob"],
+        ([patients, *ok, "--drop", "ipp"],
+         "column 'ipp' has two roles: id (--id-column) and drop (--drop)"),
+        ([patients, "--name", "p", *telephone_kept],
+         "patients.csv, column 'telephone': its name says it holds a person's name, address,"
+         " phone, e-mail or social security number, and it is declared attribute: declare it"
+         " --drop or --id-column, or --keep-column telephone once a person has checked that it"
+         " does not"),
+        ([patients, "--name", "p", *birth_kept],
+         "column 'date_naissance': its name says it holds a birth date, and it is declared"
+         " attribute: declare it --date-of-birth or --drop"),
+        ([patients, "--name", "p", "--id-column", "ipp", *DROP],
+         "patients.csv: 3 column(s) without a role: 'date_naissance', 'sexe', 'departement'."),
+        ([bad_csv(tmp_path, "notes.csv", "ipp,remarque\n1,rappeler le 06 12 34 56 78\n"),
+          "--name", "n", "--id-column", "ipp", "--free-text", "remarque"],
+         "notes.csv, line 2, column 'remarque': holds a phone number (free_text columns are"
+         " kept): remove it at the source, or --drop the column"),
+        ([bad_csv(tmp_path, "dob2.csv", "ipp,dob\n1,1950-13-45\n"), "--name", "d",
+          "--id-column", "ipp", "--date-of-birth", "dob"],
          "dob2.csv, line 2, column 'dob': the value is not a date"),
         ([patients, *ok, "--encoding", "utf-16"], "encoding 'utf-16' is not read here"),
         ([bad_csv(tmp_path, "nohdr.csv", "080000004,ROBERT,Antoine,1959-10-30\n"),
@@ -235,7 +256,7 @@ def test_every_bad_input_is_refused_with_exit_2_and_nothing_written(
 def test_skipped_bad_rows_are_listed_in_the_manifest(env: dict[str, str], tmp_path: Path) -> None:
     source = bad_csv(tmp_path, "few.csv", "ipp,a\n1,x\n2,y,EXTRA\n3,z\n4\n5,w\n")
     done = run(env, "dataset", "ingest", source, "--name", "few", "--id-column", "ipp",
-               "--skip-bad-rows", "2", "--json")  # fmt: skip
+               "--attribute", "a", "--skip-bad-rows", "2", "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     manifest = json.loads(done.stdout)["manifest"]
     assert manifest["row_count"] == 3
@@ -279,11 +300,7 @@ def test_an_interrupted_ingest_leaves_nothing_behind(
             str(source),
             "--name",
             "big",
-            "--id-column",
-            "ipp",
-            *DROP,
-            "--date-of-birth",
-            "date_naissance",
+            *PATIENT_ROLES,
         ],
         env=operator_env(env),
         stdout=subprocess.PIPE,
@@ -305,7 +322,10 @@ def test_an_interrupted_ingest_leaves_nothing_behind(
         assert all(w.startswith("datasets/.incoming/big.") for w in written)
         small = tmp_path / "small.csv"
         small.write_text("ipp,a\n1,2\n")
-        again = run(env, "dataset", "ingest", str(small), "--name", "big", "--id-column", "ipp")
+        again = run(
+            env, "dataset", "ingest", str(small), "--name", "big", "--id-column", "ipp",
+            "--attribute", "a",
+        )  # fmt: skip
         assert again.returncode == 0, again.stderr
         assert again.stdout.startswith("big@1: 1 rows")
         assert not list(incoming.iterdir())
@@ -323,8 +343,8 @@ def test_a_full_disk_is_refused_cleanly(env: dict[str, str], tmp_path: Path) -> 
     before = state(env)
     # Files may not grow much past the catalog's size: the version's data file will.
     done = run(
-        env, "dataset", "ingest", str(source), "--name", "t", "--id-column", "ipp", *DROP,
-        "--date-of-birth", "date_naissance", limit_file_bytes=catalog_bytes + (64 << 10),
+        env, "dataset", "ingest", str(source), "--name", "t", *PATIENT_ROLES,
+        limit_file_bytes=catalog_bytes + (64 << 10),
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "cannot write the dataset version" in done.stderr
@@ -337,7 +357,15 @@ def test_progress_is_shown_on_a_terminal_only(env: dict[str, str], files: demo.D
 
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [AGORIA, "dataset", "ingest", str(files.treatments), "--name", "t", "--id-column", "ipp"],
+        [
+            AGORIA,
+            "dataset",
+            "ingest",
+            str(files.treatments),
+            "--name",
+            "t",
+            *profile(files, "treatments"),
+        ],
         env=operator_env(env),
         stdout=subprocess.PIPE,
         stderr=follower,
@@ -362,14 +390,15 @@ def test_progress_is_shown_on_a_terminal_only(env: dict[str, str], files: demo.D
     assert b"ETA" in shown
 
 
-def test_undeclared_identifying_columns_can_be_kept_on_purpose(
+def test_a_column_whose_name_looks_identifying_can_be_kept_once_checked(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     source = bad_csv(tmp_path, "ward.csv", "ipp,nom_service,n\n1,cardiologie,3\n2,neurologie,4\n")
-    refused = run(env, "dataset", "ingest", source, "--name", "w", "--id-column", "ipp")
+    roles = ["--id-column", "ipp", "--attribute", "nom_service", "--attribute", "n"]
+    refused = run(env, "dataset", "ingest", source, "--name", "w", *roles)
     assert refused.returncode == 2
-    assert "column 'nom_service': its name says it is a direct identifier" in refused.stderr
-    kept = run(env, "dataset", "ingest", source, "--name", "w", "--id-column", "ipp",
+    assert "column 'nom_service': its name says it holds a person's name" in refused.stderr
+    kept = run(env, "dataset", "ingest", source, "--name", "w", *roles,
                "--keep-column", "nom_service", "--json")  # fmt: skip
     assert kept.returncode == 0, kept.stderr
     assert json.loads(kept.stdout)["manifest"]["options"]["keep_columns"] == ["nom_service"]
@@ -378,7 +407,7 @@ def test_undeclared_identifying_columns_can_be_kept_on_purpose(
 def test_key_files_that_could_be_swapped_or_hang_are_refused(
     env: dict[str, str], files: demo.DemoFiles, tmp_path: Path
 ) -> None:
-    ok = [str(files.outcomes), "--name", "o", "--id-column", "ipp"]
+    ok = [str(files.outcomes), "--name", "o", *profile(files, "outcomes")]
     fifo = tmp_path / "fifo.key"
     os.mkfifo(fifo, 0o600)
     linked = tmp_path / "linked.key"
@@ -401,7 +430,9 @@ def test_key_files_that_could_be_swapped_or_hang_are_refused(
 def test_a_grant_recorded_with_a_broken_key_says_so(
     env: dict[str, str], files: demo.DemoFiles, tmp_path: Path
 ) -> None:
-    made = run(env, "dataset", "ingest", str(files.outcomes), "--name", "o", "--id-column", "ipp")
+    made = run(
+        env, "dataset", "ingest", str(files.outcomes), "--name", "o", *profile(files, "outcomes")
+    )
     assert made.returncode == 0, made.stderr
     assert (
         run(env, "project", "create", "broken", "--title", "B", "--legal-basis", "X").returncode
@@ -459,7 +490,7 @@ def test_no_environment_variable_chooses_the_native_library(
     }
     done = run(
         {**env, **planted},
-        "dataset", "ingest", str(files.outcomes), "--name", "o", "--id-column", "ipp",
+        "dataset", "ingest", str(files.outcomes), "--name", "o", *profile(files, "outcomes"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert not marker.exists()

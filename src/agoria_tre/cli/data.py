@@ -149,7 +149,8 @@ def demo_data(patients: int, seed: int, out: Path, as_json: bool) -> None:
     """Write a synthetic early-access programme cohort as raw hospital extracts.
 
     The extracts carry invented direct identifiers (names, NIRs, addresses, birth dates),
-    so that ingest is exercised as with real data. Deterministic for a seed.
+    so that ingest is exercised as with real data. Each comes with its ingest profile
+    (NAME.toml: every column's role). Deterministic for a seed.
     """
     from agoria_tre.ingest import demo
 
@@ -163,7 +164,7 @@ def demo_data(patients: int, seed: int, out: Path, as_json: bool) -> None:
         emit_json({"folder": str(files.folder), "files": files.counts})
         return
     for name, rows in files.counts.items():
-        click.echo(f"{files.folder / (name + '.csv')}: {rows} rows")
+        click.echo(f"{files.folder / (name + '.csv')}: {rows} rows (profile {name}.toml)")
 
 
 # --- datasets ----------------------------------------------------------------------------
@@ -206,19 +207,28 @@ def register(dataset: click.Group) -> None:
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--name", required=True, help="Dataset name; versions number themselves.")
 @click.option(
-    "--id-column", "id_columns", multiple=True, required=True,
+    "--profile", type=click.Path(dir_okay=False, path_type=Path),
+    help="Ingest profile (TOML) declaring each column's role for this source.",
+)  # fmt: skip
+@click.option(
+    "--id-column", "id_columns", multiple=True,
     help="Identifier column replaced by its keyed pseudonym (repeat for several).",
 )  # fmt: skip
-@click.option("--drop", multiple=True, help="Direct identifier column removed (repeatable).")
+@click.option("--drop", multiple=True, help="Column removed: never read, never written.")
 @click.option("--date-of-birth", "births", multiple=True, help="Birth date column cut to the year.")
 @click.option(
-    "--birth-precision", type=click.Choice(["year", "month"]), default="year", show_default=True
+    "--birth-precision", type=click.Choice(["year", "month"]), help="Birth dates kept to (year)."
 )
-@click.option("--quasi", multiple=True, help="Quasi-identifier for the k-anonymity report.")
+@click.option("--quasi", multiple=True, help="Quasi-identifier kept, in the k-anonymity report.")
+@click.option("--attribute", "attributes", multiple=True, help="Column kept as it is.")
+@click.option(
+    "--free-text", "free_text", multiple=True,
+    help="Column of prose kept as text; any identifier found in it refuses the ingest.",
+)  # fmt: skip
 @click.option("--text-column", "text_columns", multiple=True, help="Keep this column as text.")
 @click.option(
     "--keep-column", "keep_columns", multiple=True,
-    help="Keep a column that looks identifying (by name or values) after checking it is not.",
+    help="Keep a column whose name looks identifying, after a person checked it is not.",
 )  # fmt: skip
 @click.option("--encoding", help="Source encoding (default: UTF-8, else Latin-1, detected).")
 @click.option("--delimiter", help="CSV delimiter (default: detected among , ; tab |).")
@@ -231,11 +241,14 @@ def dataset_ingest(
     state: State,
     source: Path,
     name: str,
+    profile: Path | None,
     id_columns: tuple[str, ...],
     drop: tuple[str, ...],
     births: tuple[str, ...],
-    birth_precision: str,
+    birth_precision: str | None,
     quasi: tuple[str, ...],
+    attributes: tuple[str, ...],
+    free_text: tuple[str, ...],
     text_columns: tuple[str, ...],
     keep_columns: tuple[str, ...],
     encoding: str | None,
@@ -247,24 +260,34 @@ def dataset_ingest(
 ) -> None:
     """Ingest SOURCE (CSV, Parquet, or a folder of either) as the next version of a dataset.
 
-    Direct identifiers are dropped, identifier columns pseudonymised with the platform key,
-    birth dates generalised; the version is immutable and registered in the audit log.
+    Every column has one declared role (--id-column, --drop, --date-of-birth, --quasi,
+    --attribute, --free-text, or an ingest --profile): identifiers are pseudonymised with
+    the platform key, dropped columns never read, birth dates generalised, and every kept
+    value screened for direct identifiers. The version is immutable and registered in the
+    audit log.
     """
     from agoria_tre.ingest.pipeline import IngestOptions, ingest
 
     who = check_actor_option(actor)
+
+    def once(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(names))
+
     options = IngestOptions(
         name=name,
-        id_columns=tuple(dict.fromkeys(id_columns)),
-        drop=tuple(dict.fromkeys(drop)),
-        date_of_birth=tuple(dict.fromkeys(births)),
+        id_columns=once(id_columns),
+        drop=once(drop),
+        date_of_birth=once(births),
         birth_precision=birth_precision,
-        quasi=tuple(dict.fromkeys(quasi)),
-        text_columns=tuple(dict.fromkeys(text_columns)),
-        keep_columns=tuple(dict.fromkeys(keep_columns)),
+        quasi=once(quasi),
+        attributes=once(attributes),
+        free_text=once(free_text),
+        text_columns=once(text_columns),
+        keep_columns=once(keep_columns),
         encoding=encoding,
         delimiter=delimiter,
         skip_bad_rows=skip_bad_rows,
+        profile=profile,
     )
     platform = platform_key(state, key_file)
     progress = _ProgressLine() if sys.stderr.isatty() and not as_json else None

@@ -11,6 +11,10 @@ up. Four extracts share the hospital's patient number (``ipp``):
   with MedDRA-like terms and CTCAE grades;
 - ``outcomes.csv``: best response, death, follow-up dates.
 
+Beside each extract, its ingest profile (``patients.toml``...) declares every column's role,
+as a data manager keeps one per source: ``agoria-tre dataset ingest patients.csv --name
+patients --profile patients.toml``.
+
 Rare subgroups are planted for the disclosure checks to catch: one département holds
 exactly 3 patients, and a grade-5 event is seen exactly twice.
 """
@@ -50,7 +54,47 @@ ADVERSE_TERMS = [
     ("Neutropénie", 3), ("Hypertension", 2), ("Pneumopathie", 3), ("Hépatite", 3),
     ("Thrombopénie", 3), ("Insuffisance rénale aiguë", 4), ("Sepsis", 4),
 ]  # fmt: skip
-FILES = ("patients.csv", "treatments.csv", "adverse_events.csv", "outcomes.csv")
+PROFILES: dict[str, str] = {
+    "patients": """\
+# What each column of the patients extract is (agoria-tre dataset ingest --profile).
+[columns]
+ipp = "id"
+nom = "drop"
+prenom = "drop"
+nir = "drop"
+adresse = "drop"
+telephone = "drop"
+date_naissance = "date_of_birth"
+sexe = "quasi"
+departement = "quasi"
+""",
+    "treatments": """\
+[columns]
+ipp = "id"
+medicament = "attribute"
+dose_mg = "attribute"
+debut = "attribute"
+fin = "attribute"
+""",
+    "adverse_events": """\
+[columns]
+ipp = "id"
+terme = "attribute"
+grade = "attribute"
+date_survenue = "attribute"
+grave = "attribute"
+""",
+    "outcomes": """\
+[columns]
+ipp = "id"
+meilleure_reponse = "attribute"
+deces = "attribute"
+date_deces = "quasi"
+date_derniere_nouvelle = "attribute"
+""",
+}
+"""Each extract's ingest profile, written beside it."""
+FILES = tuple(f"{name}.{suffix}" for name in PROFILES for suffix in ("csv", "toml"))
 FATAL_TERM = "Myocardite"  # the grade-5 event seen exactly twice
 RESPONSES = ["réponse complète", "réponse partielle", "maladie stable", "progression"]
 START = date(2024, 1, 8)
@@ -65,6 +109,10 @@ class DemoFiles:
     adverse_events: Path
     outcomes: Path
     counts: dict[str, int]
+
+    def profile(self, name: str) -> Path:
+        """The ingest profile of extract ``name`` (``patients``...)."""
+        return self.folder / f"{name}.toml"
 
 
 def nir_key(body: str) -> int:
@@ -186,4 +234,8 @@ def generate(folder: Path, *, patients: int = 2000, seed: int = 2026) -> DemoFil
         ["ipp", "meilleure_reponse", "deces", "date_deces", "date_derniere_nouvelle"],
         outcome_rows,
     )
+    for name, text in PROFILES.items():
+        fd = os.open(files.profile(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
     return files

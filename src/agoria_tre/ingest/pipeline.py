@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,9 @@ from agoria_tre.catalog import datasets
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.disclosure.policy import load_profile
 from agoria_tre.errors import AgoriaError, InvalidInput
+from agoria_tre.ingest import columns as column_roles
 from agoria_tre.ingest import storage
+from agoria_tre.ingest.columns import Declaration, Profile, Role
 from agoria_tre.ingest.keys import (
     Key,
     Pseudonymiser,
@@ -47,17 +49,37 @@ MANIFEST_FILE = "manifest.json"
 
 @dataclass(frozen=True)
 class IngestOptions:
+    """What the data manager declared: each column's role (options, or ``profile``)."""
+
     name: str
-    id_columns: tuple[str, ...]
+    id_columns: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     date_of_birth: tuple[str, ...] = ()
-    birth_precision: str = "year"  # or "month"
+    birth_precision: str | None = None  # "year" (the default) or "month"
     quasi: tuple[str, ...] = ()
-    text_columns: tuple[str, ...] = ()
-    keep_columns: tuple[str, ...] = ()  # checked by a person: not identifying after all
+    attributes: tuple[str, ...] = ()
+    free_text: tuple[str, ...] = ()
+    text_columns: tuple[str, ...] = ()  # kept as text whatever their values look like
+    keep_columns: tuple[str, ...] = ()  # checked by a person: the name does not identify
     encoding: str | None = None
     delimiter: str | None = None
     skip_bad_rows: int = 0
+    profile: Path | None = None
+
+    def roles(self) -> dict[Role, tuple[str, ...]]:
+        return {
+            Role.ID: self.id_columns,
+            Role.DROP: self.drop,
+            Role.BIRTH_DATE: self.date_of_birth,
+            Role.QUASI: self.quasi,
+            Role.ATTRIBUTE: self.attributes,
+            Role.FREE_TEXT: self.free_text,
+        }
+
+    @property
+    def quasi_identifiers(self) -> tuple[str, ...]:
+        """What the k-anonymity report counts: birth dates (generalised) and quasi columns."""
+        return self.date_of_birth + self.quasi
 
 
 @dataclass
@@ -244,67 +266,37 @@ def sweep_incoming(home: Path) -> list[Path]:
 class _Plan:
     sources: list[Source]
     columns: list[str]  # read and kept, in the source's order
+    options: IngestOptions  # every role filled in from the declaration
+    declaration: Declaration
     types: dict[str, str] = field(default_factory=dict)
     bad_rows: list[BadRow] = field(default_factory=list)
-    screened: bool = False
 
 
-_DIRECT_NAMES = re.compile(
-    r"(?:^|[_\s.-])(nom|noms|prenom|prénom|prenoms|prénoms|name|names|firstname|lastname|"
-    r"surname|given|nomnaissance|adresse|address|rue|street|telephone|téléphone|tel|tél|"
-    r"phone|mobile|portable|email|e-mail|mail|courriel|nir|insee|ssn|secu|nss|iban)"
-    r"(?:$|[_\s.-])",
-    re.IGNORECASE,
-)
-_BIRTH_NAMES = re.compile(r"naissance|birth|\bdob\b|\bddn\b|born", re.IGNORECASE)
-SCREEN_VALUES = 2000
-
-
-def _screen(source: Source, chunk: pa.Table, options: IngestOptions) -> None:
-    """Refuse to keep a column that looks like a direct identifier nobody declared: by its
-    name (nom, adresse, téléphone, NIR…), by its values (NIRs, phone numbers, e-mail
-    addresses among its first rows), or a birth date not generalised. ``--keep-column``
-    records that a person checked it; ``--drop`` removes it."""
-    from agoria_tre.disclosure.rules.identifiers import scan_text
-
-    declared = set(options.id_columns) | set(options.date_of_birth) | set(options.keep_columns)
-    for name in chunk.column_names:
-        if name in declared:
-            continue
-        hint = f"--drop {name}, or --keep-column {name} if it is not identifying"
-        if _DIRECT_NAMES.search(name):
+def _resolve(options: IngestOptions, profile: Profile | None) -> IngestOptions:
+    """The options with the profile's settings in: a setting given both ways must agree."""
+    if profile is None:
+        return replace(options, birth_precision=options.birth_precision or "year")
+    settings: dict[str, Any] = {}
+    for setting in ("birth_precision", "encoding", "delimiter"):
+        given, profiled = getattr(options, setting), profile.options.get(setting)
+        if given is not None and profiled is not None and given != profiled:
             raise InvalidInput(
-                f"{source.name}, column {name!r}: its name says it is a direct identifier: {hint}"
+                f"{setting.replace('_', '-')} {given!r} differs from {profiled!r} in the ingest"
+                f" profile {profile.path.name}"
             )
-        if _BIRTH_NAMES.search(name):
-            raise InvalidInput(
-                f"{source.name}, column {name!r}: a birth date would be kept whole: pass"
-                f" --date-of-birth {name} (or --keep-column {name})"
-            )
-        column = chunk.column(name)
-        if not pa.types.is_string(column.type):
-            continue
-        sample = column.drop_null().slice(0, SCREEN_VALUES).to_pylist()
-        found = {
-            r.rule
-            for r in scan_text("\n".join(sample), where=name)
-            if r.rule in ("identifier.nir", "identifier.phone", "identifier.email")
-        }
-        if found:
-            what = ", ".join(sorted(f.split(".")[1] for f in found))
-            raise InvalidInput(
-                f"{source.name}, column {name!r}: its first rows hold direct identifiers"
-                f" ({what}): {hint}"
-            )
+        settings[setting] = given if given is not None else profiled
+    dataset = profile.options.get("dataset")
+    if dataset is not None and dataset != options.name:
+        raise InvalidInput(
+            f"the ingest profile {profile.path.name} is for dataset {dataset!r}, not"
+            f" {options.name!r}"
+        )
+    settings["birth_precision"] = settings["birth_precision"] or "year"
+    return replace(options, **settings)
 
 
-def _header_hint(columns: Sequence[str]) -> str:
-    """How many columns the first line has, never its names: when an option names no
-    column of it, the first line may well be a record (a patient's name, town...)."""
-    return f"the header has {len(columns)} columns; is its first line a header?"
-
-
-def _plan(sources: list[Source], options: IngestOptions) -> _Plan:
+def _plan(sources: list[Source], options: IngestOptions, profile: Profile | None) -> _Plan:
+    """Every column's role declared and consistent with its name, or a refusal."""
     first = sources[0]
     for source in sources[1:]:
         if sorted(source.columns) != sorted(first.columns):
@@ -313,37 +305,34 @@ def _plan(sources: list[Source], options: IngestOptions) -> _Plan:
                 f"{source.name}, line 1: its {len(source.columns)} column names are not those"
                 f" of {first.name} ({len(first.columns)} columns)"
             )
-    known = set(first.columns)
-    named = {
-        "--id-column": options.id_columns,
-        "--drop": options.drop,
-        "--date-of-birth": options.date_of_birth,
-        "--quasi": options.quasi,
-        "--text-column": options.text_columns,
-        "--keep-column": options.keep_columns,
-    }
-    for option, columns in named.items():
-        for column in columns:
-            if column not in known:
-                raise InvalidInput(
-                    f"{first.name}, line 1: no column {column!r} for {option}"
-                    f" ({_header_hint(first.columns)})"
-                )
-    if not options.id_columns:
-        raise InvalidInput("name at least one --id-column: the identifier to pseudonymise")
-    dropped = set(options.drop)
-    for option in ("--id-column", "--date-of-birth", "--quasi", "--text-column", "--keep-column"):
-        overlap = dropped & set(named[option])
-        if overlap:
-            raise InvalidInput(f"column {sorted(overlap)[0]!r} is both dropped and in {option}")
-    both = set(options.id_columns) & (set(options.date_of_birth) | set(options.quasi))
-    if both:
-        raise InvalidInput(f"column {sorted(both)[0]!r} cannot be an identifier and more")
     if options.birth_precision not in ("year", "month"):
         raise InvalidInput("birth dates are kept to the year or to the month")
     if options.skip_bad_rows < 0:
         raise InvalidInput("--skip-bad-rows takes a count of 0 or more")
-    return _Plan(sources, [c for c in first.columns if c not in dropped])
+    declaration = column_roles.declare(
+        first.columns,
+        options.roles(),
+        text=options.text_columns,
+        checked=options.keep_columns,
+        profile=profile,
+        source=first.name,
+    )
+    if not declaration.having(Role.ID):
+        raise InvalidInput("declare at least one --id-column: the identifier to pseudonymise")
+    column_roles.check_names(declaration, first.name)
+    declared = replace(
+        options,
+        id_columns=declaration.having(Role.ID),
+        drop=declaration.having(Role.DROP),
+        date_of_birth=declaration.having(Role.BIRTH_DATE),
+        quasi=declaration.having(Role.QUASI),
+        attributes=declaration.having(Role.ATTRIBUTE),
+        free_text=declaration.having(Role.FREE_TEXT),
+        text_columns=tuple(c for c in first.columns if c in declaration.text),
+        keep_columns=tuple(c for c in first.columns if c in declaration.checked),
+    )
+    kept = [c for c in first.columns if declaration.roles[c] is not Role.DROP]
+    return _Plan(sources, kept, declared, declaration)
 
 
 def ingest(
@@ -358,10 +347,13 @@ def ingest(
     """Ingest ``source`` as the next version of ``options.name``; see the module's text."""
     check_dataset_name(options.name)
     home = catalog.settings.home
+    profile = column_roles.load_profile(options.profile) if options.profile else None
+    options = _resolve(options, profile)
     sources = find_sources(source)
     for one in sources:
         sniff(one, encoding=options.encoding, delimiter=options.delimiter)
-    plan = _plan(sources, options)
+    plan = _plan(sources, options, profile)
+    options = plan.options
     sweep_incoming(home)
     (home / "datasets").mkdir(mode=0o700, exist_ok=True)
     final: Path | None = None
@@ -374,7 +366,7 @@ def ingest(
             with catalog.write() as session:
                 number = datasets.next_version(session, options.name)
                 final = home / "datasets" / options.name / f"v{number}"
-                manifest = _manifest(plan, options, key, written, actor, number)
+                manifest = _manifest(plan, profile, key, written, actor, number)
                 storage.write_json(build / MANIFEST_FILE, manifest)
                 datasets.register_dataset_version(
                     session,
@@ -436,7 +428,10 @@ def _write_data(
 ) -> dict[str, Any]:
     pseudonyms = {c: ColumnPseudonymiser(key) for c in options.id_columns}
     births = set(options.date_of_birth)
-    text = set(options.text_columns) | set(options.id_columns) | births
+    free_text = set(options.free_text)
+    precision = options.birth_precision or "year"
+    text = set(options.text_columns) | set(options.id_columns) | births | free_text
+    screened = [c for c in plan.columns if plan.declaration.roles[c] in column_roles.KEPT_IN_CLEAR]
     status = Progress(total_bytes=sum(s.size for s in plan.sources))
     classes: list[Future[pa.Table]] = []
     counts: list[pa.Table] = []
@@ -450,9 +445,6 @@ def _write_data(
             for source in plan.sources:
                 before = 0  # data rows of this source already read
                 for chunk in _chunks(source, plan, options.skip_bad_rows, text):
-                    if not plan.screened:
-                        _screen(source, chunk, options)
-                        plan.screened = True
                     hashed = {n: pool.submit(f, chunk.column(n)) for n, f in pseudonyms.items()}
                     columns: dict[str, Any] = {}
                     for name in plan.columns:
@@ -460,9 +452,7 @@ def _write_data(
                         if name in hashed:
                             continue
                         if name in births:
-                            columns[name] = _birth(
-                                source, name, array, options.birth_precision, before, plan
-                            )
+                            columns[name] = _birth(source, name, array, precision, before, plan)
                         elif name in text or not pa.types.is_string(array.type):
                             columns[name] = array  # text kept; Parquet types kept
                         else:
@@ -471,6 +461,8 @@ def _write_data(
                             columns[name] = _typed(
                                 source, name, array, plan.types[name], before, plan.bad_rows
                             )
+                    for name in screened:
+                        _screen(source, name, columns[name], before, plan, name not in free_text)
                     columns |= {name: future.result() for name, future in hashed.items()}
                     for name in hashed:
                         missing[name] += columns[name].null_count
@@ -484,8 +476,9 @@ def _write_data(
                         table = table.cast(schema)
                     if writer is None:
                         raise RuntimeError("no Parquet writer")
-                    if options.quasi:
-                        classes.append(pool.submit(_class_counts, table, options.quasi))
+                    if options.quasi_identifiers:
+                        quasi = options.quasi_identifiers
+                        classes.append(pool.submit(_class_counts, table, quasi))
                     writer.write_table(table, row_group_size=table.num_rows)
                     rows += table.num_rows
                     before += chunk.num_rows
@@ -514,18 +507,49 @@ def _write_data(
         "sha256": storage.file_sha256(target),
         "bytes": target.stat().st_size,
         "schema": table_schema(pq.read_schema(target), options),
-        "k_anonymity": _k_report(counts, options, rows) if options.quasi else None,
+        "k_anonymity": _k_report(counts, options, rows) if options.quasi_identifiers else None,
         "identifiers": {name: {"missing": n} for name, n in missing.items()},
     }
 
 
-def _line(before: int, index: int, bad_rows: Sequence[BadRow], source: Source) -> int:
-    """The file line of a data row: header, rows before it, and skipped bad rows before it."""
+def _place(before: int, index: int, bad_rows: Sequence[BadRow], source: Source) -> str:
+    """Where a data row is: its file line in a CSV (header, rows before it, and skipped bad
+    rows before it), its row number in a Parquet file."""
+    if source.kind == "parquet":
+        return f"row {before + index + 1}"
     line = before + index + 2
     for bad in sorted(bad_rows, key=lambda b: b.line or 0):
         if bad.file == source.name and bad.line is not None and bad.line <= line:
             line += 1
-    return line
+    return f"line {line}"
+
+
+def _screen(
+    source: Source,
+    name: str,
+    array: pa.Array | pa.ChunkedArray,
+    before: int,
+    plan: _Plan,
+    prose: bool,
+) -> None:
+    """Refuse a kept column holding a direct identifier, or undeclared free text, in any
+    of its values: file, line and column, never the value."""
+    found = column_roles.first_finding(array, column=name, prose=prose)
+    if found is None:
+        return
+    where = f"{source.name}, {_place(before, found.row, plan.bad_rows, source)}, column {name!r}"
+    if found.what == column_roles.PROSE:
+        raise InvalidInput(
+            f"{where}: {found.what}: declare it --free-text (every value is then screened for"
+            f" identifiers) or --drop it"
+        )
+    role = plan.declaration.roles[name]
+    remedy = (
+        "remove it at the source, or --drop the column"
+        if role is Role.FREE_TEXT
+        else f"--drop the column, or --id-column {name} to pseudonymise it"
+    )
+    raise InvalidInput(f"{where}: holds {found.what} ({role.value} columns are kept): {remedy}")
 
 
 def _refuse_first(
@@ -541,7 +565,7 @@ def _refuse_first(
     index = pc.index(bad, True).as_py()
     # The value itself is never echoed: a source's values may be identifying.
     raise InvalidInput(
-        f"{source.name}, line {_line(before, index, bad_rows, source)}, column {column!r}:"
+        f"{source.name}, {_place(before, index, bad_rows, source)}, column {column!r}:"
         f" the value is {what}"
     )
 
@@ -598,10 +622,11 @@ def _k_report(classes: list[pa.Table], options: IngestOptions, rows: int) -> dic
     """Equivalence classes of the quasi-identifiers: the smallest, and how many records sit
     in classes under the disclosure policy's threshold."""
     threshold = load_profile("fr").threshold
-    sizes = _merge_counts(classes, options.quasi).column("count_all").to_pylist() if classes else []
+    quasi = options.quasi_identifiers
+    sizes = _merge_counts(classes, quasi).column("count_all").to_pylist() if classes else []
     small = [int(s) for s in sizes if s < threshold]
     return {
-        "quasi_identifiers": list(options.quasi),
+        "quasi_identifiers": list(quasi),
         "threshold": threshold,
         "records": rows,
         "classes": len(sizes),
@@ -613,25 +638,35 @@ def _k_report(classes: list[pa.Table], options: IngestOptions, rows: int) -> dic
     }
 
 
+SCHEMA_ROLES = {
+    Role.ID: "pseudonym",
+    Role.QUASI: "quasi-identifier",
+    Role.ATTRIBUTE: "attribute",
+    Role.FREE_TEXT: "free text",
+}
+"""How the version's schema names each kept role (a birth date's names its precision)."""
+
+
 def table_schema(schema: pa.Schema, options: IngestOptions) -> list[dict[str, str]]:
-    birth = f"birth date ({options.birth_precision})"
-    roles = dict.fromkeys(options.id_columns, "pseudonym") | dict.fromkeys(
-        options.date_of_birth, birth
-    )
-    return [
-        {"name": f.name, "type": str(f.type), "role": roles.get(f.name, "attribute")}
-        for f in schema
-    ]
+    roles = {column: role for role, names in options.roles().items() for column in names}
+
+    def role(name: str) -> str:
+        if roles.get(name) is Role.BIRTH_DATE:
+            return f"birth date ({options.birth_precision})"
+        return SCHEMA_ROLES[roles.get(name, Role.ATTRIBUTE)]
+
+    return [{"name": f.name, "type": str(f.type), "role": role(f.name)} for f in schema]
 
 
 def _manifest(
     plan: _Plan,
-    options: IngestOptions,
+    profile: Profile | None,
     key: Key,
     written: dict[str, Any],
     actor: str,
     number: int,
 ) -> dict[str, Any]:
+    options = plan.options
     return {
         "schema": MANIFEST_SCHEMA,
         "dataset": options.name,
@@ -658,9 +693,13 @@ def _manifest(
             "date_of_birth": list(options.date_of_birth),
             "birth_precision": options.birth_precision,
             "quasi": list(options.quasi),
+            "attributes": list(options.attributes),
+            "free_text": list(options.free_text),
             "text_columns": list(options.text_columns),
             "keep_columns": list(options.keep_columns),
             "skip_bad_rows": options.skip_bad_rows,
+            "roles": {c: r.value for c, r in plan.declaration.roles.items()},
+            "profile": ({"file": profile.path.name, "sha256": profile.sha256} if profile else None),
         },
         "bad_rows": [
             {"file": b.file, "line": b.line, "fields": b.fields, "expected": b.expected}

@@ -151,17 +151,12 @@ def prepare(root: Path, *, patients: int = 300, datasets: Sequence[str] = ()) ->
     trial.cli("key", "create", env["AGORIA_KEY_FILE"])
     extracts = root / "extracts"
     trial.cli("demo-data", "--patients", str(patients), "--seed", "11", "--out", str(extracts))
-    ingest = {
-        "patients": [
-            "--id-column", "ipp", "--drop", "nom", "--drop", "prenom", "--drop", "nir",
-            "--drop", "adresse", "--drop", "telephone", "--date-of-birth", "date_naissance",
-            "--quasi", "sexe", "--quasi", "departement",
-        ],
-        "treatments": ["--id-column", "ipp"],
-        "adverse_events": ["--id-column", "ipp"],
-        "outcomes": ["--id-column", "ipp"],
-    }  # fmt: skip
-    for name in datasets or ingest:
-        trial.cli("dataset", "ingest", str(extracts / f"{name}.csv"), "--name", name, *ingest[name])
+    from agoria_tre.ingest.demo import PROFILES
+
+    for name in datasets or PROFILES:
+        trial.cli(
+            "dataset", "ingest", str(extracts / f"{name}.csv"), "--name", name,
+            "--profile", str(extracts / f"{name}.toml"),
+        )  # fmt: skip
     trial.cli("image", "build")
     return trial

@@ -581,6 +581,28 @@ def _as_text(value: object) -> str:
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
+def names_nir(text: str) -> bool:
+    """Whether ``text`` names a social security number (NIR, NSS, sécu, INSEE...)."""
+    return _NIR_CONTEXT.search(text) is not None
+
+
+def direct_identifiers(text: str, *, context: str = "") -> list[str]:
+    """The rules (NIR, e-mail, phone, in :data:`RULES` order) that find a direct identifier
+    in ``text``, one value of a data column: what ingest screens every kept value with. A
+    key-less NIR counts when ``context`` (the column's name) or the text names it."""
+    found = []
+    for hit in _find_nirs(text):
+        window = text[max(0, hit.start - _NIR_BEFORE) : hit.end + _NIR_AFTER]
+        if hit.keyed or _NIR_CONTEXT.search(window) or names_nir(context):
+            found.append(NIR)
+            break
+    if _find_emails(text):
+        found.append(EMAIL)
+    if _find_phones(text):
+        found.append(PHONE)
+    return found
+
+
 def scan_text(
     text: str, *, where: str, pseudonyms: frozenset[str] = frozenset()
 ) -> list[RuleResult]:
