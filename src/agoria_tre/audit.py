@@ -16,6 +16,11 @@ in some line's range, and every line's hash must match the chain: deleting the n
 recomputing the chain, or inserting events without passing through the platform all
 disagree with the anchor. :func:`verify` walks the chain and names the first event that does
 not hold.
+
+The anchor file has an identity: its first line, ``agoria-audit-anchor ID``, written when the
+catalog is made, whose ``catalog.init`` event records the same random ID and the file's
+location. :func:`verify` refuses an anchor file that is not the catalog's own, so that
+whoever names the anchor file (``AGORIA_AUDIT_ANCHOR``) does not choose the answer.
 """
 
 from __future__ import annotations
@@ -25,11 +30,12 @@ import logging
 import operator
 import os
 import re
+import secrets
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from json import dumps
+from json import dumps, loads
 from json.encoder import encode_basestring as _quote
 from pathlib import Path
 from typing import Any, cast
@@ -229,6 +235,34 @@ def append_anchor_line(path: Path, line: str) -> None:
         os.close(fd)
 
 
+ANCHOR_HEADER = "agoria-audit-anchor"
+_HEADER_RE = re.compile(rb"agoria-audit-anchor ([0-9a-f]{32})\n")
+
+
+def claim_anchor(path: Path) -> str:
+    """The identity of a new catalog's anchor file: a header-only file's own, else a fresh
+    one written as its first line. A file that already anchors events is refused."""
+    reading = read_anchor(path)
+    if not reading.exists and reading.problem:
+        raise ConfigurationError(f"the audit anchor {path}: {reading.problem}")
+    used = reading.exists and (
+        reading.problem is not None
+        or bool(reading.lasts)
+        or reading.incomplete_tail
+        or (reading.identity is None and path.stat().st_size > 0)
+    )
+    if used:
+        raise ConfigurationError(
+            f"the audit anchor {path} already holds another catalog's chain: move it away,"
+            " or set AGORIA_AUDIT_ANCHOR to a new file for this catalog"
+        )
+    if reading.identity is not None:
+        return reading.identity
+    identity = secrets.token_hex(16)
+    append_anchor_line(path, f"{ANCHOR_HEADER} {identity}\n")
+    return identity
+
+
 def append_anchor(path: Path, first: int, last: int, digest: str) -> None:
     """Anchor events ``first`` to ``last`` of one committed transaction."""
     try:
@@ -279,6 +313,7 @@ class AnchorReading:
     digests: list[str] = field(default_factory=list)
     problem: str | None = None
     incomplete_tail: bool = False  # a line being appended while we read, or a torn write
+    identity: str | None = None  # the header's anchor id (None: an anchor made without one)
 
     @property
     def ranges(self) -> list[tuple[int, int, str]]:
@@ -336,6 +371,15 @@ def read_anchor(path: Path) -> AnchorReading:
     incomplete = bool(raw) and not raw.endswith(b"\n")
     if incomplete:
         raw = raw[: raw.rfind(b"\n") + 1]
+    identity = None
+    skipped = 0
+    if raw.startswith(ANCHOR_HEADER.encode()):
+        header = _HEADER_RE.match(raw)
+        if header is None:
+            return AnchorReading(True, problem="anchor file line 1 is malformed")
+        identity = header.group(1).decode()
+        raw = raw[header.end() :]
+        skipped = 1
     lines = raw.count(b"\n")
     text = raw.decode("ascii", errors="replace")
     tokens = text.split()
@@ -352,7 +396,7 @@ def read_anchor(path: Path) -> AnchorReading:
         and not "".join(digests).translate(_NOT_HEX)
     )
     if not well_formed:
-        line = _first_malformed_line(raw)
+        line = _first_malformed_line(raw) + skipped
         return AnchorReading(True, problem=f"anchor file line {line} is malformed")
     first_ints, last_ints = list(map(int, firsts)), list(map(int, lasts))
     if not all(map(operator.lt, first_ints, first_ints[1:])):  # writers may append out of order
@@ -360,17 +404,19 @@ def read_anchor(path: Path) -> AnchorReading:
         first_ints = [first_ints[i] for i in order]
         last_ints = [last_ints[i] for i in order]
         digests = [digests[i] for i in order]
-    reading = AnchorReading(True, first_ints, last_ints, digests, incomplete_tail=incomplete)
+    reading = AnchorReading(
+        True, first_ints, last_ints, digests, incomplete_tail=incomplete, identity=identity
+    )
     if reading.contiguous():
         return reading
     previous_last = 0
     for first, last in zip(first_ints, last_ints, strict=True):
         if first < 1 or last < first:
             problem = f"anchor file names an empty range {first}-{last}"
-            return AnchorReading(True, first_ints, last_ints, digests, problem, incomplete)
+            return replace(reading, problem=problem)
         if first <= previous_last:
             problem = f"anchor file lines overlap at event {first}"
-            return AnchorReading(True, first_ints, last_ints, digests, problem, incomplete)
+            return replace(reading, problem=problem)
         previous_last = last
     return reading
 
@@ -515,6 +561,12 @@ def verify_chain(
         return broken(None, anchor.problem)
     if not anchor.exists:
         return broken(None, f"the anchor file {anchor_path} is missing")
+    try:
+        foreign = _foreign_anchor(session, anchor, anchor_path)
+    except _Unreadable as exc:
+        return broken(None, f"the audit events cannot be read: {exc}")
+    if foreign is not None:
+        return broken(None, foreign)
     ends = anchor.ends
     sha256 = hashlib.sha256
     try:
@@ -609,6 +661,57 @@ def verify_chain(
             " the platform, or its writer stopped before anchoring it",
         )
     return VerifyResult(True, count, last, prev_hash)
+
+
+def recorded_anchor(session: Session) -> dict[str, str] | None:
+    """The anchor identity the catalog's ``catalog.init`` event records (``id``, ``path``),
+    or None for a catalog made before anchors had one."""
+    return _init_anchor(session)[1]
+
+
+def _init_anchor(session: Session) -> tuple[bool, dict[str, str] | None]:
+    """Whether event 1 is a readable ``catalog.init``, and the anchor identity it records."""
+    try:
+        row = session.execute(
+            select(AuditEvent.action, AuditEvent.details).where(AuditEvent.seq == 1)
+        ).one_or_none()
+    except DBAPIError as exc:
+        raise _Unreadable(str(exc.orig).splitlines()[0]) from exc
+    if row is None or row.action != "catalog.init":
+        return False, None
+    try:
+        details = loads(row.details)
+    except (ValueError, TypeError):
+        return False, None
+    if not isinstance(details, dict):
+        return False, None
+    recorded = details.get("anchor")
+    if recorded is not None and not isinstance(recorded, dict):
+        return False, None
+    return True, recorded
+
+
+def _foreign_anchor(session: Session, anchor: AnchorReading, path: Path) -> str | None:
+    """Why the anchor file is not the catalog's own, or None when it is. When event 1 is
+    not a readable ``catalog.init`` (deleted, altered), the walk names that instead."""
+    readable, recorded = _init_anchor(session)
+    if recorded is None:
+        if anchor.identity is None or not readable:
+            return None  # both from before anchors had an identity, or no event 1 to tell
+        return (
+            f"the anchor file {path} belongs to another catalog (anchor {anchor.identity});"
+            " this catalog records no anchor of its own"
+        )
+    own, where = recorded.get("id"), recorded.get("path")
+    if anchor.identity != own:
+        named = f"anchor {anchor.identity}" if anchor.identity else "an anchor without identity"
+        return (
+            f"the anchor file {path} is not this catalog's: it is {named}, and the catalog's"
+            f" is anchor {own} at {where}"
+        )
+    if where != str(path):
+        return f"the anchor file {path} is a copy: this catalog's anchor {own} is kept at {where}"
+    return None
 
 
 def _first_mismatch(

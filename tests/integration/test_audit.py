@@ -19,7 +19,7 @@ from agoria_tre import audit
 from agoria_tre.catalog import projects
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.models import AuditEvent, Role
-from agoria_tre.errors import AnchorWriteFailed
+from agoria_tre.errors import AnchorWriteFailed, ConfigurationError
 from tests.factories import make_project, make_version
 from tests.support import disable_audit_protection
 
@@ -232,8 +232,8 @@ def test_a_missing_anchor_file_is_reported(chain: Catalog) -> None:
 
 
 def test_an_edited_anchor_is_reported(chain: Catalog) -> None:
-    lines = chain.anchor_path.read_text().splitlines()
-    lines[1] = lines[1][:-1] + ("0" if lines[1][-1] != "0" else "1")
+    lines = chain.anchor_path.read_text().splitlines()  # the anchor's identity, then events
+    lines[2] = lines[2][:-1] + ("0" if lines[2][-1] != "0" else "1")
     chain.anchor_path.write_text("\n".join(lines) + "\n")
     result = _verify(chain)
     assert (result.ok, result.broken_seq) == (False, 2)
@@ -449,3 +449,95 @@ def test_ctrl_c_at_commit_is_held_until_the_anchor_is_written(
         audit.record(session, actor="admin-ops", action="test.event", target="x")
     assert audit.read_anchor(catalog.anchor_path).last_seq == 2
     assert _verify(catalog).ok
+
+
+# --- the anchor's identity ----------------------------------------------------------------
+
+
+def test_a_new_catalog_claims_its_anchor_file(catalog: Catalog) -> None:
+    first = catalog.anchor_path.read_text().splitlines()[0]
+    identity = audit.read_anchor(catalog.anchor_path).identity
+    assert first == f"agoria-audit-anchor {identity}"
+    with catalog.read() as session:
+        assert audit.recorded_anchor(session) == {
+            "id": identity, "path": str(catalog.anchor_path)
+        }  # fmt: skip
+
+
+def test_an_anchor_file_chosen_by_whoever_runs_verify_is_refused(
+    chain: Catalog, tmp_path: Path
+) -> None:
+    """``AGORIA_AUDIT_ANCHOR`` names the file verify reads: a file made to agree with the
+    chain elsewhere is not the catalog's, with or without an identity, even an exact copy."""
+    real = chain.anchor_path.read_text()
+    identity = audit.read_anchor(chain.anchor_path).identity
+    events = "".join(real.splitlines(keepends=True)[1:])
+    own = "c" * 32
+    cases = {
+        "bare.log": (events, "it is an anchor without identity"),
+        "other.log": (f"agoria-audit-anchor {own}\n{events}", f"it is anchor {own}"),
+        "copy.log": (real, f"is a copy: this catalog's anchor {identity} is kept at"),
+    }
+    for name, (content, message) in cases.items():
+        forged = tmp_path / name
+        forged.write_text(content)
+        with chain.snapshot() as session:
+            result = audit.verify(session, forged, settle_seconds=0.1)
+        assert (result.ok, result.broken_seq) == (False, None)
+        assert message in (result.problem or ""), name
+        if name != "copy.log":
+            assert f"the catalog's is anchor {identity} at {chain.anchor_path}" in (
+                result.problem or ""
+            )
+
+
+def test_verify_from_the_command_line_refuses_another_anchor(
+    db_env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.integration.test_cli import agoria
+
+    assert agoria(db_env, "init").code == 0
+    real = Path(db_env["AGORIA_HOME"]) / "audit" / "anchor.log"
+    forged = tmp_path / "forged.log"
+    forged.write_text("".join(real.read_text().splitlines(keepends=True)[1:]))
+    assert agoria(db_env, "audit", "verify").code == 0
+    refused = agoria({**db_env, "AGORIA_AUDIT_ANCHOR": str(forged)}, "audit", "verify")
+    assert refused.code == 1
+    assert f"the anchor file {forged} is not this catalog's" in refused.err
+
+
+def test_a_malformed_identity_line_is_reported(chain: Catalog) -> None:
+    lines = chain.anchor_path.read_text().splitlines(keepends=True)
+    chain.anchor_path.write_text("agoria-audit-anchor not-hex\n" + "".join(lines[1:]))
+    assert _verify(chain).problem == "anchor file line 1 is malformed"
+    chain.anchor_path.write_text(lines[0] + lines[1] + "2 2 nothex\n" + "".join(lines[3:]))
+    assert _verify(chain).problem == "anchor file line 3 is malformed"
+
+
+def test_an_anchor_is_claimed_once_and_a_used_one_refused(tmp_path: Path) -> None:
+    path = tmp_path / "audit" / "anchor.log"
+    identity = audit.claim_anchor(path)
+    assert audit.claim_anchor(path) == identity  # an interrupted init claims it again
+    audit.append_anchor(path, 1, 1, "a" * 64)
+    for used in (path, tmp_path / "text.log"):
+        if used != path:
+            used.write_text("notes\n")
+        with pytest.raises(ConfigurationError, match="already holds another catalog's chain"):
+            audit.claim_anchor(used)
+    empty = tmp_path / "empty.log"
+    empty.touch()
+    assert len(audit.claim_anchor(empty)) == 32
+    with pytest.raises(ConfigurationError, match="cannot read the anchor file"):
+        audit.claim_anchor(tmp_path)  # a folder
+
+
+@pytest.mark.parametrize("details", ["not json", "[1, 2]", '{"anchor": "elsewhere"}'])
+def test_an_altered_first_event_is_named_by_the_walk(chain: Catalog, details: str) -> None:
+    """Event 1 carries the anchor's identity: altered, it is the altered event that verify
+    names, not a foreign anchor."""
+    with chain.engine.begin() as conn:
+        disable_audit_protection(conn)
+        conn.execute(text("UPDATE audit_events SET details = :d WHERE seq = 1"), {"d": details})
+    result = _verify(chain)
+    assert (result.ok, result.broken_seq) == (False, 1)
+    assert "event 1 was altered" in (result.problem or "")

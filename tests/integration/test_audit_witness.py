@@ -67,7 +67,7 @@ def rewrite_from(catalog: Catalog, first: int, actor: str) -> None:
         disable_audit_protection(conn)
         rows = conn.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).all()
         prev = audit.GENESIS_HASH
-        lines = []
+        lines = catalog.anchor_path.read_text().splitlines(keepends=True)[:1]  # its identity
         for row in rows:
             who = actor if row.seq >= first else row.actor
             canonical = audit.canonical_bytes(
@@ -120,8 +120,8 @@ def test_deleted_newest_events_are_named_from_the_witness(
         conn.execute(text("DELETE FROM audit_events WHERE seq = 5"))
         digest = conn.execute(text("SELECT hash FROM audit_events WHERE seq = 4")).scalar_one()
         conn.execute(text("UPDATE audit_head SET seq = 4, hash = :h"), {"h": digest})
-    witnessed.anchor_path.write_text(
-        "".join(witnessed.anchor_path.read_text().splitlines(keepends=True)[:4])
+    witnessed.anchor_path.write_text(  # the identity and events 1 to 4
+        "".join(witnessed.anchor_path.read_text().splitlines(keepends=True)[:5])
     )
     result = verify(witnessed, witness.log_path)
     assert (result.ok, result.broken_seq) == (False, 5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
@@ -59,7 +60,14 @@ def test_init_is_the_first_audit_event(catalog: Catalog) -> None:
     assert [(e.seq, e.actor, e.action, e.target) for e in events] == [
         (1, "platform-setup", "catalog.init", "catalog")
     ]
-    assert json.loads(events[0].details) == {"from_revision": None, "to_revision": head_revision()}
+    details = json.loads(events[0].details)
+    anchor = details.pop("anchor")
+    assert details == {"from_revision": None, "to_revision": head_revision()}
+    assert anchor == {
+        "id": audit.read_anchor(catalog.anchor_path).identity,
+        "path": str(catalog.anchor_path),
+    }
+    assert re.fullmatch(r"[0-9a-f]{32}", anchor["id"])
 
 
 def test_catalog_newer_than_the_software_is_refused(catalog: Catalog) -> None:
@@ -439,6 +447,15 @@ def test_upgrading_keeps_older_events_verifying_and_the_log_append_only(
                 ("catalog.upgrade", identity.process_user(), b"[2"),
             ]
         assert result.ok, result.problem
+        # Made before anchors had an identity, it takes no anchor that has one.
+        foreign = settings.audit_anchor.read_text()
+        settings.audit_anchor.write_text(f"agoria-audit-anchor {'d' * 32}\n{foreign}")
+        with catalog.snapshot() as session:
+            refused = audit.verify(session, settings.audit_anchor, settle_seconds=0.1)
+        assert refused.problem == (
+            f"the anchor file {settings.audit_anchor} belongs to another catalog (anchor"
+            f" {'d' * 32}); this catalog records no anchor of its own"
+        )
         with pytest.raises(DBAPIError, match="append-only"), catalog.engine.begin() as conn:
             conn.execute(text("UPDATE audit_events SET os_user = 'mallory' WHERE seq = 1"))
     finally:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from agoria_tre import audit
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.models import AuditHead
-from agoria_tre.errors import CatalogNotReady, ConfigurationError
+from agoria_tre.errors import CatalogNotReady
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -56,8 +56,10 @@ def initialise(catalog: Catalog, *, actor: str) -> InitResult:
 
     A new catalog's first event is ``catalog.init``; an upgrade records ``catalog.upgrade``.
     Running it on an up-to-date catalog changes nothing, except that a chain left empty by
-    an interrupted first run gets its ``catalog.init``. A new catalog refuses an anchor file
-    that already holds a chain: that chain belongs to another catalog.
+    an interrupted first run gets its ``catalog.init``. A new catalog claims its anchor file
+    (``audit.claim_anchor``: a random identity, its first line, recorded with the file's
+    location in ``catalog.init``) and refuses one that already holds a chain: that chain
+    belongs to another catalog.
     """
     catalog.settings.ensure_dirs()
     before = catalog.current_revision()
@@ -67,23 +69,24 @@ def initialise(catalog: Catalog, *, actor: str) -> InitResult:
             f" version of agoria-tre knows: upgrade agoria-tre"
         )
     anchor = catalog.anchor_path
-    if before is None and anchor.exists() and anchor.stat().st_size > 0:
-        raise ConfigurationError(
-            f"the audit anchor {anchor} already holds another catalog's chain: move it away,"
-            " or set AGORIA_AUDIT_ANCHOR to a new file for this catalog"
-        )
+    identity = audit.claim_anchor(anchor) if before is None else None
     after = head_revision()
     if before != after:
         command.upgrade(alembic_config(catalog), "head")
     with catalog.write() as session:
         empty = session.scalar(select(AuditHead.seq)) == 0
+        if empty and identity is None:  # an interrupted first run: its anchor is still new
+            identity = audit.claim_anchor(anchor)
         if before != after or empty:
+            details: dict[str, object] = {"from_revision": before, "to_revision": after}
+            if identity is not None:
+                details["anchor"] = {"id": identity, "path": str(anchor)}
             audit.record(
                 session,
                 actor=actor,
-                action="catalog.init" if before is None or empty else "catalog.upgrade",
+                action="catalog.init" if identity is not None else "catalog.upgrade",
                 target="catalog",
-                details={"from_revision": before, "to_revision": after},
+                details=details,
             )
     catalog.settings.secure()  # the database file SQLite just made, under the umask
     return InitResult(before, after)

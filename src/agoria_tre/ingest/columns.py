@@ -360,6 +360,7 @@ _SEP = "[ .,'\\-\\x{00a0}\\x{202f}]"
 _CANDIDATE = f"@|[0-9](?:{_SEP}?[0-9AaBb]){{8}}"
 _PROSE = f"(?:\\S+\\s+){{{PROSE_WORDS - 1}}}\\S"
 _SHORTEST_IDENTIFIER = 6  # a@b.fr
+_SAMPLE = 2048  # values that tell whether a column's values repeat
 _SHORTEST_PROSE = 2 * PROSE_WORDS - 1
 _NIR_FLOOR = 10**12  # a NIR without its key has 13 digits
 
@@ -389,25 +390,33 @@ def first_finding(array: pa.Array | pa.ChunkedArray, *, column: str, prose: bool
     longest = _longest(values)
     if longest < _SHORTEST_IDENTIFIER:
         return None
-    # Distinct values in the order they first appear: the first one found is the first row.
-    encoded = pc.dictionary_encode(values)
-    distinct = encoded.dictionary
+    # Distinct values (in the order they first appear, so that the first one found is the
+    # first row) when they repeat: codes, labels. Every value when most are distinct (notes):
+    # finding the distinct ones would cost more than screening them all.
+    sample = values.slice(0, _SAMPLE)
+    space = values if 2 * len(pc.unique(sample)) > len(sample) else pc.unique(values)
     context = " ".join(name_words(column))  # "numNir" names a NIR as "num nir" does
     first: int | None = None
     what = ""
-    for i in pc.indices_nonzero(pc.match_substring_regex(distinct, _CANDIDATE)).to_pylist():
-        rules = identifiers.direct_identifiers(distinct[i].as_py(), context=context)
+    seen: dict[str, list[str]] = {}  # a value repeated among every value is checked once
+    for i in pc.indices_nonzero(pc.match_substring_regex(space, _CANDIDATE)).to_pylist():
+        value = space[i].as_py()
+        rules = seen.get(value)
+        if rules is None:
+            rules = seen[value] = identifiers.direct_identifiers(value, context=context)
         if rules:
             first, what = i, WHAT[rules[0]]
             break
     if prose and longest >= _SHORTEST_PROSE:
-        before = distinct if first is None else distinct.slice(0, first)
+        before = space if first is None else space.slice(0, first)
         hits = pc.indices_nonzero(pc.match_substring_regex(before, _PROSE))
         if len(hits):
             first, what = hits[0].as_py(), PROSE
     if first is None:
         return None
-    return Finding(pc.index(encoded.indices, first).as_py(), what)
+    if space is values:
+        return Finding(first, what)
+    return Finding(pc.index(values, space[first]).as_py(), what)
 
 
 def _longest(values: pa.Array) -> int:
@@ -428,6 +437,10 @@ def _numbers(values: pa.Array, column: str) -> Finding | None:
     the first 13, or 13 digits when the column's name names a NIR (``direct_identifiers``
     on the digits, vectorised). A phone number loses its leading zero as a number, and no
     longer reads as one; a number that is not whole is no NIR."""
+    bounds = pc.min_max(values)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if low is None or max(abs(low), abs(high)) < _NIR_FLOOR:
+        return None  # the usual case, in one pass: no value has 13 digits
     whole = values
     if pa.types.is_floating(values.type):
         integral = pc.and_(pc.equal(values, pc.floor(values)), pc.less(pc.abs(values), 1e15))
