@@ -239,6 +239,16 @@ ANCHOR_HEADER = "agoria-audit-anchor"
 _HEADER_RE = re.compile(rb"agoria-audit-anchor ([0-9a-f]{32})\n")
 
 
+def anchor_identity(path: Path) -> str | None:
+    """The anchor file's identity, from its first line only; None when it has none."""
+    try:
+        with path.open("rb") as handle:
+            header = _HEADER_RE.match(handle.read(len(ANCHOR_HEADER) + 34))
+    except OSError:
+        return None
+    return header.group(1).decode() if header else None
+
+
 def claim_anchor(path: Path) -> str:
     """The identity of a new catalog's anchor file: a header-only file's own, else a fresh
     one written as its first line. A file that already anchors events is refused."""

@@ -8,10 +8,12 @@ Since each event's hash covers every event before it, one head witnessed after a
 protects it: ``agoria-tre audit verify --witness FILE`` then names a rewrite (or the
 deletion of witnessed events) that the anchor file no longer shows.
 
-The platform sends heads to ``AGORIA_AUDIT_WITNESS`` (the witness's socket) after each
-commit; a witness that cannot be reached is logged, not fatal: the next head it takes covers
-what it missed. The witness may run on another host behind any transport that delivers these
-lines (see ``docs/operators.md``).
+The platform sends heads after each commit to ``AGORIA_AUDIT_WITNESS`` (the witness's
+socket), or, when that is not set, to its catalog's own witness on this host when one runs:
+the socket :func:`catalog_paths` names after the catalog's anchor identity (``agoria-tre
+hub`` starts it, as the ``agoria-witness`` user). A witness that cannot be reached is logged,
+not fatal: the next head it takes covers what it missed. The witness may run on another host
+behind any transport that delivers these lines (see ``docs/operators.md``).
 """
 
 from __future__ import annotations
@@ -29,8 +31,27 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+WITNESS_USER = "agoria-witness"  # made by scripts/bootstrap.sh
+RUN_DIR = Path("/run/agoria-witness")
+LIB_DIR = Path("/var/lib/agoria-witness")
 HEAD_LINE = re.compile(rb"([1-9][0-9]{0,17}) ([0-9a-f]{64})\n")
 MAX_LINE = 84  # 18 digits, a space, 64 hex digits, a newline
+
+
+def catalog_paths(anchor_identity: str) -> tuple[Path, Path]:
+    """The socket and the file of heads of one catalog's witness on this host, named after
+    its anchor identity: one witness per chain, so that two catalogs never share a file."""
+    return RUN_DIR / f"{anchor_identity}.sock", LIB_DIR / f"{anchor_identity}.log"
+
+
+def listening(socket_path: Path) -> bool:
+    """Whether a witness answers at ``socket_path`` (a file left by a stopped one does not)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(socket_path))
+        except OSError:
+            return False
+    return True
 
 
 def send_head(socket_path: Path, seq: int, digest: str, timeout: float = 2.0) -> None:
@@ -76,6 +97,8 @@ class _Witness(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         line = self.rfile.readline(MAX_LINE + 1)
+        if not line:
+            return  # a connection closed unused: someone asking whether the witness runs
         if HEAD_LINE.fullmatch(line) is None:
             log.warning("refused a malformed head: %r", line[:MAX_LINE])
             self.wfile.write(b"refused\n")
@@ -104,6 +127,7 @@ class WitnessServer(socketserver.UnixStreamServer):
         super().server_close()
         with contextlib.suppress(OSError):
             os.close(self._fd)
+        self.socket_path.unlink(missing_ok=True)  # nobody listens there any more
 
 
 def prepare(socket_path: Path, log_path: Path, user: str | None) -> Callable[[], None]:

@@ -23,7 +23,15 @@ import pytest
 from sqlalchemy import select, text
 
 from agoria_tre import audit
-from agoria_tre.audit_witness import WitnessServer, prepare, read_heads, send_head
+from agoria_tre.audit_witness import (
+    WITNESS_USER,
+    WitnessServer,
+    catalog_paths,
+    listening,
+    prepare,
+    read_heads,
+    send_head,
+)
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.models import AuditEvent
 from agoria_tre.config import Settings
@@ -231,3 +239,42 @@ def test_the_witness_runs_as_its_own_account_and_verify_reads_it(tmp_path: Path)
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=10)
         shutil.rmtree(folder)
+
+
+def test_a_catalog_sends_its_heads_to_its_own_witness_on_this_host(catalog: Catalog) -> None:
+    """Without AGORIA_AUDIT_WITNESS, heads go to the witness named after the catalog's anchor
+    identity, while one listens there; two catalogs never share a witness."""
+    identity = audit.anchor_identity(catalog.anchor_path)
+    assert identity is not None
+    socket_path, heads = catalog_paths(identity)
+    assert catalog.witness_socket() is None  # none runs yet
+    prepare(socket_path, heads, WITNESS_USER)  # as `agoria-tre hub` makes them
+    server = WitnessServer(socket_path, heads)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert listening(socket_path)
+        assert catalog.witness_socket() == socket_path
+        make_project(catalog, "cardio-eap")  # event 2
+        with catalog.read() as session:
+            digest = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == 2))
+        assert read_heads(heads).by_seq == {2: digest}
+    finally:
+        server.shutdown()
+        server.server_close()
+        heads.unlink()
+    assert not listening(socket_path)
+    assert catalog.witness_socket() is None  # a stopped witness takes its socket away
+
+
+def test_an_anchor_without_identity_names_no_witness(tmp_path: Path) -> None:
+    assert audit.anchor_identity(tmp_path / "absent.log") is None
+    legacy = tmp_path / "anchor.log"
+    legacy.write_text("1 1 " + "a" * 64 + "\n")
+    assert audit.anchor_identity(legacy) is None
+    catalog = Catalog(
+        Settings.from_env({"AGORIA_HOME": str(tmp_path), "AGORIA_AUDIT_ANCHOR": str(legacy)})
+    )
+    assert catalog.witness_socket() is None
+    catalog.dispose()
+    assert not listening(tmp_path / "nothing.sock")

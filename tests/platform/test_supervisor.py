@@ -12,16 +12,21 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import ipaddress
+import json
 import os
+import pwd
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from agoria_tre import audit, audit_witness
+from agoria_tre.audit_witness import read_heads
 from agoria_tre.config import Settings
 from agoria_tre.errors import ConfigurationError
 from agoria_tre.hub import firewall, processes
@@ -214,3 +219,70 @@ def test_a_ruleset_nftables_refuses_is_reported_and_nothing_is_loaded() -> None:
     assert "nft -f failed" in refused.value.log_message
     assert not firewall.active()
     firewall.remove()  # nothing there: not an error
+
+
+def test_the_platform_runs_its_catalogs_witness_as_its_own_user(platform: Platform) -> None:
+    """The embedded default: the hub starts the catalog's audit witness as ``agoria-witness``;
+    every command's commit is witnessed while it runs, ``audit verify`` reads the witness by
+    default, and the witness stops with the platform."""
+    identity = audit.anchor_identity(platform.settings.audit_anchor)
+    assert identity is not None
+    socket_path, heads = audit_witness.catalog_paths(identity)
+    env = operator_env({"AGORIA_HOME": str(platform.settings.home)})
+    try:
+        platform.start()
+        witnesses = [
+            pid for pid in processes.marked(platform.run_dir)
+            if b"audit\0witness" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]  # fmt: skip
+        assert len(witnesses) == 1
+        owner = Path(f"/proc/{witnesses[0]}").stat().st_uid
+        assert owner == pwd.getpwnam(audit_witness.WITNESS_USER).pw_uid != os.geteuid()
+        made = agoria(env, "project", "create", "cardio", "--title", "C", "--legal-basis", "M")
+        assert made.code == 0, made.err
+        assert 2 in read_heads(heads).by_seq  # project.create, witnessed
+        checked = agoria(env, "audit", "verify", "--json")
+        assert checked.code == 0, checked.err
+        assert json.loads(checked.out)["witness"] == str(heads)
+    finally:
+        platform.stop()
+    assert not socket_path.exists()
+    assert_nothing_left(platform)
+    heads.unlink()
+
+
+def test_a_witness_named_by_the_operator_is_not_started_again(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    platform = make_platform(home)
+    platform.settings = dataclasses.replace(
+        platform.settings, audit_witness=tmp_path / "elsewhere.sock"
+    )
+    try:
+        platform.start()
+        assert not [
+            pid for pid in processes.marked(platform.run_dir)
+            if b"audit\0witness" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]  # fmt: skip
+    finally:
+        platform.stop()
+    assert_nothing_left(platform)
+
+
+def test_a_witness_already_running_for_the_catalog_is_used(platform: Platform) -> None:
+    identity = audit.anchor_identity(platform.settings.audit_anchor)
+    assert identity is not None
+    socket_path, heads = audit_witness.catalog_paths(identity)
+    audit_witness.prepare(socket_path, heads, audit_witness.WITNESS_USER)
+    server = audit_witness.WitnessServer(socket_path, heads)  # a service of its own
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        platform.start()
+        assert platform.witness is None
+        platform.stop()
+        assert audit_witness.listening(socket_path)  # not the platform's to stop
+    finally:
+        server.shutdown()
+        server.server_close()
+        heads.unlink()
+    assert_nothing_left(platform)

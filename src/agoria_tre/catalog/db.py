@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from agoria_tre import audit
+from agoria_tre import audit, audit_witness
 from agoria_tre.config import Settings
 from agoria_tre.errors import CatalogNotReady
 
@@ -117,6 +117,7 @@ class Catalog:
             expire_on_commit=False,
         )
         self._ready = False
+        self._anchor_identity: str | None = None
 
     @property
     def url(self) -> str:
@@ -125,6 +126,18 @@ class Catalog:
     @property
     def anchor_path(self) -> Path:
         return self.settings.audit_anchor
+
+    def witness_socket(self) -> Path | None:
+        """Where heads go after a commit: ``AGORIA_AUDIT_WITNESS``, else this catalog's own
+        witness on this host while it runs (its socket is named after the anchor's identity)."""
+        if self.settings.audit_witness is not None:
+            return self.settings.audit_witness
+        if self._anchor_identity is None:
+            self._anchor_identity = audit.anchor_identity(self.settings.audit_anchor)
+            if self._anchor_identity is None:
+                return None
+        socket_path, _ = audit_witness.catalog_paths(self._anchor_identity)
+        return socket_path if socket_path.is_socket() else None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -138,8 +151,9 @@ class Catalog:
         """
         session = self._write_sessions()
         session.info[audit.ANCHOR_PATH_KEY] = str(self.settings.audit_anchor)
-        if self.settings.audit_witness is not None:
-            session.info[audit.WITNESS_KEY] = str(self.settings.audit_witness)
+        witness = self.witness_socket()
+        if witness is not None:
+            session.info[audit.WITNESS_KEY] = str(witness)
         try:
             session.begin()
             audit.lock_chain(session)

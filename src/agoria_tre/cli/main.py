@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,7 @@ from agoria_tre.cli.views import (
     project_view,
     version_view,
 )
-from agoria_tre.errors import AgoriaError, CatalogNotReady, InvalidInput
+from agoria_tre.errors import AgoriaError, CatalogNotReady, ConfigurationError, InvalidInput
 from agoria_tre.ingest.storage import Interrupted
 from agoria_tre.names import DatasetRef
 
@@ -475,23 +476,29 @@ def audit_group() -> None:
 @click.option(
     "--witness",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The witness's file of heads: also name a rewrite the anchor file was made to match.",
+    help="The witness's file of heads: also name a rewrite the anchor file was made to match"
+    " (default: this catalog's witness on this host, when it has one).",
 )
 @json_option
 @pass_state
 def audit_verify(state: State, witness: Path | None, as_json: bool) -> None:
     """Walk the whole chain. Exit 0 when intact, 1 naming the first broken event."""
-    from agoria_tre import audit
+    from agoria_tre import audit, audit_witness
 
     catalog = state.catalog()
+    if witness is None:
+        identity = audit.anchor_identity(catalog.anchor_path)
+        if identity is not None and audit_witness.catalog_paths(identity)[1].exists():
+            witness = audit_witness.catalog_paths(identity)[1]
     with catalog.snapshot() as session:
         result = audit.verify(session, catalog.anchor_path, witness=witness)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.as_dict() | {"witness": str(witness) if witness else None})
     elif result.ok:
+        against = f", checked against the witness {witness}" if witness else ""
         click.echo(
             f"audit chain intact: {result.events} events, head {result.head_seq}"
-            f" {result.head_hash[:16]}…"
+            f" {result.head_hash[:16]}…{against}"
         )
     else:
         print(f"audit chain BROKEN: {result.problem}", file=sys.stderr)
@@ -557,31 +564,44 @@ def _is_database_error(exc: Exception) -> bool:
     "--socket",
     "socket_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default="/run/agoria-witness/witness.sock",
-    show_default=True,
-    help="Where the platform sends heads (AGORIA_AUDIT_WITNESS names it to the platform).",
+    help="Where the platform sends heads (default: this catalog's, under /run/agoria-witness;"
+    " AGORIA_AUDIT_WITNESS names another to the platform).",
 )
 @click.option(
     "--log",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default="/var/lib/agoria-witness/heads.log",
-    show_default=True,
-    help="The append-only file of heads (audit verify --witness reads it).",
+    help="The append-only file of heads (default: this catalog's, under /var/lib/agoria-witness;"
+    " audit verify reads it).",
 )
 @click.option("--user", help="Run as this system user (started as root): its own account.")
-def audit_witness(socket_path: Path, log_path: Path, user: str | None) -> None:
+@pass_state
+def audit_witness(
+    state: State, socket_path: Path | None, log_path: Path | None, user: str | None
+) -> None:
     """Run the audit witness until stopped: append each head the platform sends to a file
     the platform's account cannot rewrite."""
     import logging
 
-    from agoria_tre.audit_witness import WitnessServer, prepare
+    from agoria_tre import audit
+    from agoria_tre.audit_witness import WitnessServer, catalog_paths, prepare
 
+    if socket_path is None or log_path is None:
+        anchor = state.catalog(require_ready=False).anchor_path
+        identity = audit.anchor_identity(anchor)
+        if identity is None:
+            raise ConfigurationError(
+                f"the audit anchor {anchor} has no identity to name this catalog's witness"
+                " after: run 'agoria-tre init' first, or give --socket and --log"
+            )
+        default_socket, default_log = catalog_paths(identity)
+        socket_path, log_path = socket_path or default_socket, log_path or default_log
     logging.basicConfig(level=logging.INFO, format="[agoria-witness %(asctime)s] %(message)s")
     drop = prepare(socket_path, log_path, user)
     drop()  # before opening anything: the files become the witness user's own
     server = WitnessServer(socket_path, log_path)
     click.echo(f"audit witness: heads from {socket_path} into {log_path}", err=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped: its socket goes too
     try:
         server.serve_forever()
     finally:

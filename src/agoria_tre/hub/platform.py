@@ -2,12 +2,13 @@
 
 Start, in order: take the platform lock (one instance per data directory), clear what a
 crashed run left (its hub and runtime processes, workspace containers and networks, the
-firewall tables, storage mounts), start the container runtime, load the firewall, write the
-platform's hub token (owner-only), start JupyterHub (which starts the proxy and its managed
-services), and wait until the hub answers. Stop (Ctrl-C, SIGTERM, or any failure while
-starting) undoes all of it in reverse: the hub stops the workspaces and the proxy, then the
-platform removes what is left, the networks, the firewall, the mounts, the runtime, the
-token.
+firewall tables, storage mounts), start the catalog's audit witness as its own system user
+(unless one already runs, or ``AGORIA_AUDIT_WITNESS`` names another), start the container
+runtime, load the firewall, write the platform's hub token (owner-only), start JupyterHub
+(which starts the proxy and its managed services), and wait until the hub answers. Stop
+(Ctrl-C, SIGTERM, or any failure while starting) undoes all of it in reverse: the hub stops
+the workspaces and the proxy, then the platform removes what is left, the networks, the
+firewall, the mounts, the runtime, the witness, the token.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from agoria_tre import layout
+from agoria_tre import audit, audit_witness, layout
 from agoria_tre.config import Settings
 from agoria_tre.errors import ConfigurationError
 from agoria_tre.hub import config as hub_config
@@ -56,6 +57,16 @@ class PlatformOptions:
     log_file: Path | None = None
 
 
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 class Platform:
     def __init__(self, settings: Settings, options: PlatformOptions) -> None:
         self.settings = settings
@@ -64,6 +75,7 @@ class Platform:
         self.pool = networks.parse_pool(options.subnet_pool)
         self.runtime = PodmanService(self.run_dir)
         self.hub: subprocess.Popen[bytes] | None = None
+        self.witness: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
         self.token = ""
         self.hub_stop_timeout = 60.0  # seconds the hub has to stop its workspaces
@@ -85,6 +97,7 @@ class Platform:
             # its workspaces (and anchor what it commits), while the runtime still runs.
             processes.end_marked(self.run_dir, self.hub_stop_timeout, program=HUB_PROGRAM)
             processes.end_marked(self.run_dir)
+            self._start_witness(base_env)
             runtime_url = self.runtime.start()
             self._clear_leftovers()
             firewall.apply(self.pool, [self.options.api_port])
@@ -110,6 +123,50 @@ class Platform:
             self.stop()
             raise
         log.info("platform started: %s", self.options.public_url)
+
+    def _start_witness(self, base: Mapping[str, str], timeout: float = 10.0) -> None:
+        """The catalog's audit witness, as ``agoria-witness``, for as long as the platform
+        runs; nothing when one already answers or the operator named their own."""
+        if self.settings.audit_witness is not None:
+            return  # the operator's witness (another host, their own service)
+        identity = audit.anchor_identity(self.settings.audit_anchor)
+        if identity is None:
+            log.warning("no audit witness: the anchor file has no identity (run init first)")
+            return
+        socket_path, log_path = audit_witness.catalog_paths(identity)
+        if audit_witness.listening(socket_path):
+            log.info("audit witness already running at %s", socket_path)
+            return
+        if os.geteuid() != 0 or not _user_exists(audit_witness.WITNESS_USER):
+            log.warning(
+                "no audit witness: it runs as the %s user, made by scripts/bootstrap.sh as root",
+                audit_witness.WITNESS_USER,
+            )
+            return
+        env = {**base, "AGORIA_HOME": str(self.settings.home), **processes.mark(self.run_dir)}
+        out = self.options.log_file.open("ab") if self.options.log_file else None
+        try:
+            self.witness = witness = subprocess.Popen(
+                [sys.executable, "-m", "agoria_tre.cli.main", "audit", "witness",
+                 "--user", audit_witness.WITNESS_USER],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,
+            )  # fmt: skip
+        finally:
+            if out is not None:
+                out.close()
+        deadline = time.monotonic() + timeout
+        while not audit_witness.listening(socket_path):
+            if witness.poll() is not None or time.monotonic() > deadline:
+                processes.end_process(witness, timeout=5)
+                raise ConfigurationError(
+                    f"the audit witness did not start at {socket_path}; see the hub's log"
+                )
+            time.sleep(0.05)
+        log.info("audit witness started: %s, heads in %s", socket_path, log_path)
 
     def _hub_env(self, base: Mapping[str, str], runtime_url: str) -> dict[str, str]:
         env = dict(base)
@@ -207,6 +264,9 @@ class Platform:
         firewall.remove()
         storage.unmount_all(self.settings.home)
         self.runtime.stop()
+        witness, self.witness = self.witness, None
+        if witness is not None:  # after the hub: what it committed while stopping is witnessed
+            processes.end_process(witness, timeout=10)
         processes.end_marked(self.run_dir)  # services and a proxy the hub left, if it crashed
         for pid_file in self.run_dir.glob("*.pid"):  # the hub's and the proxy's
             pid_file.unlink()
