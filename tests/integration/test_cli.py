@@ -174,6 +174,7 @@ def test_scripted_session_leaves_a_verified_chain(db_env: dict[str, str]) -> Non
         "head_hash": head_hash,
         "broken_seq": 9,
         "problem": "event 9 was altered: its columns no longer match its hashed bytes",
+        "witness": None,  # no witness runs for this catalog
     }
 
 
