@@ -503,13 +503,16 @@ def verify(
     result = verify_chain(session, anchor_path, settle_seconds=settle_seconds)
     if not result.ok or witness is None:
         return result
-    return verify_witnessed(session, witness, result)
+    return verify_witnessed(session, witness, result, anchor=anchor_identity(anchor_path))
 
 
-def verify_witnessed(session: Session, witness: Path, chain: VerifyResult) -> VerifyResult:
+def verify_witnessed(
+    session: Session, witness: Path, chain: VerifyResult, *, anchor: str | None = None
+) -> VerifyResult:
     """Compare an intact chain with the heads its witness took. A rewrite that the anchor
     file was made to agree with shows here: the first witnessed head that differs bounds the
-    rewrite from above, the last one that agrees from below."""
+    rewrite from above, the last one that agrees from below. A witness file that names the
+    anchor of its chain refuses a chain with another anchor (``anchor``): one replaced whole."""
 
     def broken(seq: int | None, problem: str) -> VerifyResult:
         return VerifyResult(False, chain.events, chain.head_seq, chain.head_hash, seq, problem)
@@ -517,6 +520,12 @@ def verify_witnessed(session: Session, witness: Path, chain: VerifyResult) -> Ve
     heads = read_heads(witness)
     if heads.problem is not None:
         return broken(None, heads.problem)
+    if heads.anchor is not None and heads.anchor != anchor:
+        return broken(
+            None,
+            f"the witness {witness} took the heads of the chain of anchor {heads.anchor}, and"
+            f" this chain's anchor is {anchor or '(none)'}: the chain was replaced",
+        )
     if not heads.by_seq:
         return broken(
             None,
@@ -719,7 +728,7 @@ def _foreign_anchor(session: Session, anchor: AnchorReading, path: Path) -> str 
             f"the anchor file {path} is not this catalog's: it is {named}, and the catalog's"
             f" is anchor {own} at {where}"
         )
-    if where != str(path):
+    if where is None or Path(where).resolve() != path.resolve():
         return f"the anchor file {path} is a copy: this catalog's anchor {own} is kept at {where}"
     return None
 

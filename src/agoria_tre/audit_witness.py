@@ -10,15 +10,20 @@ deletion of witnessed events) that the anchor file no longer shows.
 
 The platform sends heads after each commit to ``AGORIA_AUDIT_WITNESS`` (the witness's
 socket), or, when that is not set, to its catalog's own witness on this host when one runs:
-the socket :func:`catalog_paths` names after the catalog's anchor identity (``agoria-tre
-hub`` starts it, as the ``agoria-witness`` user). A witness that cannot be reached is logged,
-not fatal: the next head it takes covers what it missed. The witness may run on another host
-behind any transport that delivers these lines (see ``docs/operators.md``).
+the socket :func:`catalog_paths` names after the catalog's data directory (``agoria-tre hub``
+starts it, as the ``agoria-witness`` user). Its file's first line names the anchor identity
+of the chain it witnesses (``anchor ID``): a witness never takes the heads of another chain
+into it, and ``audit verify`` refuses a chain whose anchor is not that one, so replacing the
+whole chain under a new identity does not escape the witness. A witness that cannot be
+reached is logged, not fatal: the next head it takes covers what it missed. The witness may
+run on another host behind any transport that delivers these lines (see
+``docs/operators.md``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import pwd
@@ -35,13 +40,16 @@ WITNESS_USER = "agoria-witness"  # made by scripts/bootstrap.sh
 RUN_DIR = Path("/run/agoria-witness")
 LIB_DIR = Path("/var/lib/agoria-witness")
 HEAD_LINE = re.compile(rb"([1-9][0-9]{0,17}) ([0-9a-f]{64})\n")
+ANCHOR_LINE = re.compile(rb"anchor ([0-9a-f]{32})\n")
 MAX_LINE = 84  # 18 digits, a space, 64 hex digits, a newline
 
 
-def catalog_paths(anchor_identity: str) -> tuple[Path, Path]:
-    """The socket and the file of heads of one catalog's witness on this host, named after
-    its anchor identity: one witness per chain, so that two catalogs never share a file."""
-    return RUN_DIR / f"{anchor_identity}.sock", LIB_DIR / f"{anchor_identity}.log"
+def catalog_paths(home: Path) -> tuple[Path, Path]:
+    """The socket and the file of heads of the witness of the catalog whose data directory
+    is ``home``, on this host: named after the directory, which whoever verifies names too
+    (not after anything the platform's account could rewrite)."""
+    key = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:32]
+    return RUN_DIR / f"{key}.sock", LIB_DIR / f"{key}.log"
 
 
 def listening(socket_path: Path) -> bool:
@@ -71,6 +79,7 @@ class Heads:
 
     by_seq: dict[int, str] = field(default_factory=dict)
     problem: str | None = None
+    anchor: str | None = None  # the identity of the chain witnessed, from the first line
 
 
 def read_heads(path: Path) -> Heads:
@@ -79,7 +88,12 @@ def read_heads(path: Path) -> Heads:
     except OSError as exc:
         return Heads(problem=f"cannot read the witness file {path}: {exc.strerror}")
     heads = Heads()
+    first = ANCHOR_LINE.match(raw)
+    if first is not None:
+        heads.anchor = first.group(1).decode("ascii")
     for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        if number == 1 and first is not None:
+            continue
         match = HEAD_LINE.fullmatch(line)
         if match is None:
             if line.endswith(b"\n"):
@@ -110,14 +124,19 @@ class _Witness(socketserver.StreamRequestHandler):
 class WitnessServer(socketserver.UnixStreamServer):
     """Appends each well-formed head it receives to ``log_path``, durably, in order."""
 
-    def __init__(self, socket_path: Path, log_path: Path) -> None:
-        socket_path.unlink(missing_ok=True)
-        super().__init__(str(socket_path), _Witness)
+    def __init__(self, socket_path: Path, log_path: Path, anchor: str | None = None) -> None:
+        # O_APPEND and no other way in: lines are only ever added.
+        self._fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            _bind(self._fd, log_path, anchor)
+            socket_path.unlink(missing_ok=True)
+            super().__init__(str(socket_path), _Witness)
+        except BaseException:
+            os.close(self._fd)
+            raise
         self.socket_path = socket_path
         os.chmod(socket_path, 0o600)  # the witness's user, and root (the platform's account)
         self.log_path = log_path
-        # O_APPEND and no other way in: lines are only ever added.
-        self._fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def append(self, line: bytes) -> None:
         os.write(self._fd, line)  # one small O_APPEND write: never interleaved
@@ -128,6 +147,27 @@ class WitnessServer(socketserver.UnixStreamServer):
         with contextlib.suppress(OSError):
             os.close(self._fd)
         self.socket_path.unlink(missing_ok=True)  # nobody listens there any more
+
+
+class WitnessRefused(Exception):
+    """The witness's file belongs to another chain: it takes no head of this one."""
+
+
+def _bind(fd: int, log_path: Path, anchor: str | None) -> None:
+    """A new file's first line names the chain it witnesses; an old one must name it too."""
+    if anchor is None:
+        return
+    if os.fstat(fd).st_size == 0:
+        os.write(fd, f"anchor {anchor}\n".encode("ascii"))
+        os.fsync(fd)
+        return
+    held = read_heads(log_path).anchor
+    if held != anchor:
+        raise WitnessRefused(
+            f"{log_path} witnesses the chain of anchor {held or '(none named)'}, not {anchor}:"
+            " that chain was replaced, or the file belongs to another catalog; keep the file"
+            " as evidence, and move it away only once that is understood"
+        )
 
 
 def prepare(socket_path: Path, log_path: Path, user: str | None) -> Callable[[], None]:

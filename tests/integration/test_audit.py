@@ -491,6 +491,15 @@ def test_an_anchor_file_chosen_by_whoever_runs_verify_is_refused(
             )
 
 
+def test_the_anchor_named_through_a_link_is_still_the_catalogs_own(
+    chain: Catalog, tmp_path: Path
+) -> None:
+    link = tmp_path / "anchor-link.log"
+    link.symlink_to(chain.anchor_path)
+    with chain.snapshot() as session:
+        assert audit.verify(session, link, settle_seconds=0.1).ok
+
+
 def test_verify_from_the_command_line_refuses_another_anchor(
     db_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -25,6 +25,8 @@ from sqlalchemy import select, text
 from agoria_tre import audit
 from agoria_tre.audit_witness import (
     WITNESS_USER,
+    Heads,
+    WitnessRefused,
     WitnessServer,
     catalog_paths,
     listening,
@@ -242,14 +244,13 @@ def test_the_witness_runs_as_its_own_account_and_verify_reads_it(tmp_path: Path)
 
 
 def test_a_catalog_sends_its_heads_to_its_own_witness_on_this_host(catalog: Catalog) -> None:
-    """Without AGORIA_AUDIT_WITNESS, heads go to the witness named after the catalog's anchor
-    identity, while one listens there; two catalogs never share a witness."""
+    """Without AGORIA_AUDIT_WITNESS, heads go to the witness named after the catalog's data
+    directory, while one listens there; its file is bound to the chain's anchor."""
     identity = audit.anchor_identity(catalog.anchor_path)
-    assert identity is not None
-    socket_path, heads = catalog_paths(identity)
+    socket_path, heads = catalog_paths(catalog.settings.home)
     assert catalog.witness_socket() is None  # none runs yet
     prepare(socket_path, heads, WITNESS_USER)  # as `agoria-tre hub` makes them
-    server = WitnessServer(socket_path, heads)
+    server = WitnessServer(socket_path, heads, identity)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -257,8 +258,8 @@ def test_a_catalog_sends_its_heads_to_its_own_witness_on_this_host(catalog: Cata
         assert catalog.witness_socket() == socket_path
         make_project(catalog, "cardio-eap")  # event 2
         with catalog.read() as session:
-            digest = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == 2))
-        assert read_heads(heads).by_seq == {2: digest}
+            digest = session.scalars(select(AuditEvent.hash).where(AuditEvent.seq == 2)).one()
+        assert read_heads(heads) == Heads({2: digest}, anchor=identity)
     finally:
         server.shutdown()
         server.server_close()
@@ -267,14 +268,65 @@ def test_a_catalog_sends_its_heads_to_its_own_witness_on_this_host(catalog: Cata
     assert catalog.witness_socket() is None  # a stopped witness takes its socket away
 
 
-def test_an_anchor_without_identity_names_no_witness(tmp_path: Path) -> None:
+def replace_chain(catalog: Catalog) -> str:
+    """What the platform's account can do: the whole chain rewritten from event 1 under a
+    new anchor identity, the anchor file rewritten to match (same place)."""
+    fresh = "e" * 32
+    with catalog.engine.begin() as conn:
+        disable_audit_protection(conn)
+        rows = conn.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).all()
+        prev, lines = audit.GENESIS_HASH, [f"agoria-audit-anchor {fresh}\n"]
+        for row in rows:
+            details = row.details
+            if row.seq == 1:
+                recorded = json.loads(details)
+                recorded["anchor"]["id"] = fresh
+                details = audit.canonical_details(recorded)
+            canonical = audit.canonical_bytes(
+                row.seq, row.occurred_at, row.actor, row.action, row.target, row.project,
+                details, row.os_user,
+            )  # fmt: skip
+            digest = audit.chain_hash(prev, canonical)
+            conn.execute(
+                text(
+                    "UPDATE audit_events SET details = :d, canonical = :c, prev_hash = :p,"
+                    " hash = :h WHERE seq = :s"
+                ),
+                {"d": details, "c": canonical, "p": prev, "h": digest, "s": row.seq},
+            )
+            lines.append(f"{row.seq} {row.seq} {digest}\n")
+            prev = digest
+        conn.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
+    catalog.anchor_path.write_text("".join(lines))
+    return fresh
+
+
+def test_a_chain_replaced_under_a_new_anchor_does_not_escape_its_witness(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    identity = audit.anchor_identity(catalog.anchor_path)
+    heads = tmp_path / "heads.log"
+    server = WitnessServer(tmp_path / "w.sock", heads, identity)
+    server.server_close()  # the file is bound to the chain at its first start
+    fresh = replace_chain(catalog)
+    with catalog.snapshot() as session:
+        assert audit.verify(session, catalog.anchor_path, settle_seconds=0.1).ok  # alone
+        result = audit.verify(session, catalog.anchor_path, settle_seconds=0.1, witness=heads)
+    assert not result.ok
+    assert result.problem == (
+        f"the witness {heads} took the heads of the chain of anchor {identity}, and this"
+        f" chain's anchor is {fresh}: the chain was replaced"
+    )
+    with pytest.raises(WitnessRefused, match=f"witnesses the chain of anchor {identity}, not"):
+        WitnessServer(tmp_path / "w.sock", heads, fresh)  # nor does it take the new one's heads
+
+
+def test_an_anchor_without_identity_gives_a_witness_file_without_one(tmp_path: Path) -> None:
     assert audit.anchor_identity(tmp_path / "absent.log") is None
     legacy = tmp_path / "anchor.log"
     legacy.write_text("1 1 " + "a" * 64 + "\n")
     assert audit.anchor_identity(legacy) is None
-    catalog = Catalog(
-        Settings.from_env({"AGORIA_HOME": str(tmp_path), "AGORIA_AUDIT_ANCHOR": str(legacy)})
-    )
-    assert catalog.witness_socket() is None
-    catalog.dispose()
+    heads = tmp_path / "heads.log"
+    WitnessServer(tmp_path / "w.sock", heads, None).server_close()
+    assert heads.read_bytes() == b""
     assert not listening(tmp_path / "nothing.sock")

@@ -16,7 +16,7 @@ import pytest
 
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.errors import InvalidInput
-from agoria_tre.ingest import pipeline
+from agoria_tre.ingest import pipeline, sources
 from agoria_tre.ingest.keys import Key, create_key_file
 from agoria_tre.ingest.pipeline import IngestOptions, ingest
 from agoria_tre.testing.platform import operator_env
@@ -71,7 +71,7 @@ def refused(catalog: Catalog, source: Path, options: IngestOptions, key: Key) ->
     return str(caught.value)
 
 
-def options(**roles: tuple[str, ...]) -> IngestOptions:
+def options(name: str = "sejours", **roles: tuple[str, ...]) -> IngestOptions:
     """Odd columns dropped, the comment as free text, unless said otherwise."""
     given: dict[str, tuple[str, ...]] = {
         "id_columns": ("ipp",),
@@ -79,7 +79,7 @@ def options(**roles: tuple[str, ...]) -> IngestOptions:
         "free_text": ("commentaire",),
         "attributes": ("grade",),
     }
-    return IngestOptions(name="sejours", **(given | roles))  # type: ignore[arg-type]
+    return IngestOptions(name=name, **(given | roles))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("what", IDENTIFIERS)
@@ -88,9 +88,10 @@ def test_an_identifier_deep_in_a_kept_column_refuses_the_ingest(
     catalog: Catalog, key: Key, tmp_path: Path, what: str, role: str
 ) -> None:
     source = extract(tmp_path / "sejours.csv", IDENTIFIERS[what])
-    declared = options(**{"free_text": (), role: ("commentaire",)} | (
-        {"attributes": ("grade", "commentaire")} if role == "attributes" else {}
-    ))  # fmt: skip
+    roles: dict[str, tuple[str, ...]] = {"free_text": (), role: ("commentaire",)}
+    if role == "attributes":
+        roles["attributes"] = ("grade", "commentaire")
+    declared = options("sejours", **roles)
     message = refused(catalog, source, declared, key)
     assert message.startswith(
         f"sejours.csv, line {BAD_ROW + 2}, column 'commentaire': holds {what}"
@@ -100,13 +101,41 @@ def test_an_identifier_deep_in_a_kept_column_refuses_the_ingest(
         assert part not in message
 
 
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Read in 16 KB blocks gathered into chunks of 500 rows; returns the rows seen after each
+    chunk, as the progress display gets them."""
+    monkeypatch.setattr(sources, "BLOCK_SIZE", 16 << 10)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 500)
+    return []
+
+
 def test_every_chunk_is_screened_and_the_line_counts_rows_before_it(
     catalog: Catalog, key: Key, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 1000)  # three chunks of the 3,000 rows
+    seen = small_chunks(monkeypatch)
+    clean = extract(tmp_path / "clean.csv")
+    ingest(catalog, clean, options(), key=key, actor="dm", progress=lambda p: seen.append(p.rows))
+    assert len(seen) > 3  # several chunks, each screened
     source = extract(tmp_path / "sejours.csv", IDENTIFIERS["a phone number"])
-    message = refused(catalog, source, options(), key)
+    message = refused(catalog, source, options(name="sejours2"), key)
     assert message.startswith(f"sejours.csv, line {BAD_ROW + 2}, column 'commentaire'")
+
+
+def test_a_later_chunk_cannot_turn_a_phone_number_into_a_number(
+    catalog: Catalog, key: Key, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first chunk makes a column whole numbers; a later ``0612345678`` would be read as
+    612345678 by a cast, its leading zero (and what it is) lost: it is refused instead."""
+    small_chunks(monkeypatch)
+    rows = [f"P{i},{i}" for i in range(3000)]
+    rows[2500] = "P2500,0612345678"
+    source = tmp_path / "n.csv"
+    source.write_text("ipp,valeur\n" + "\n".join(rows) + "\n")
+    declared = IngestOptions(name="n", id_columns=("ipp",), attributes=("valeur",))
+    message = refused(catalog, source, declared, key)
+    assert message.startswith(
+        "n.csv, line 2502, column 'valeur': the value is not a whole number like the first rows"
+    )
 
 
 def test_a_parquet_source_is_screened_and_names_the_row(
@@ -119,6 +148,25 @@ def test_a_parquet_source_is_screened_and_names_the_row(
     declared = IngestOptions(name="notes", id_columns=("ipp",), free_text=("note",))
     message = refused(catalog, source, declared, key)
     assert message.startswith(f"notes.parquet, row {BAD_ROW + 1}, column 'note': holds an e-mail")
+
+
+def test_parquet_text_stored_as_binary_is_screened_and_nested_values_refused(
+    catalog: Catalog, key: Key, tmp_path: Path
+) -> None:
+    source = tmp_path / "hive.parquet"
+    notes = pa.array([b"suivi", IDENTIFIERS["an e-mail address"].encode()], pa.binary())
+    pq.write_table(pa.table({"ipp": ["P1", "P2"], "note": notes}), source)
+    declared = IngestOptions(name="hive", id_columns=("ipp",), free_text=("note",))
+    assert refused(catalog, source, declared, key).startswith(
+        "hive.parquet, row 2, column 'note': holds an e-mail address"
+    )
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"ipp": ["P1"], "codes": [["I21", "E11"]]}), nested)
+    declared = IngestOptions(name="nested", id_columns=("ipp",), attributes=("codes",))
+    assert refused(catalog, nested, declared, key) == (
+        "nested.parquet, column 'codes': list<element: string> values cannot be screened for"
+        " identifiers: --drop it"
+    )
 
 
 def test_a_nir_stored_as_a_number_is_found(catalog: Catalog, key: Key, tmp_path: Path) -> None:
@@ -277,3 +325,15 @@ def test_the_command_line_takes_a_profile(tmp_path: Path) -> None:
         f"agoria-tre: error: planted.csv, line {BAD_ROW + 2}, column 'commentaire': holds a phone"
         " number (free_text columns are kept): remove it at the source, or --drop the column"
     )
+
+
+def test_the_line_named_counts_the_bad_rows_skipped_before_it(
+    catalog: Catalog, key: Key, tmp_path: Path
+) -> None:
+    rows = [f"P{i},note {i}" for i in range(100)]
+    rows[10] = "P10,note,EXTRA"  # skipped: line 12
+    rows[50] = "P50,appeler le 06 12 34 56 78"  # line 52
+    source = tmp_path / "b.csv"
+    source.write_text("ipp,note\n" + "\n".join(rows) + "\n")
+    declared = IngestOptions(name="b", id_columns=("ipp",), free_text=("note",), skip_bad_rows=1)
+    assert refused(catalog, source, declared, key).startswith("b.csv, line 52, column 'note'")

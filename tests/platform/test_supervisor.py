@@ -225,9 +225,7 @@ def test_the_platform_runs_its_catalogs_witness_as_its_own_user(platform: Platfo
     """The embedded default: the hub starts the catalog's audit witness as ``agoria-witness``;
     every command's commit is witnessed while it runs, ``audit verify`` reads the witness by
     default, and the witness stops with the platform."""
-    identity = audit.anchor_identity(platform.settings.audit_anchor)
-    assert identity is not None
-    socket_path, heads = audit_witness.catalog_paths(identity)
+    socket_path, heads = audit_witness.catalog_paths(platform.settings.home)
     env = operator_env({"AGORIA_HOME": str(platform.settings.home)})
     try:
         platform.start()
@@ -240,7 +238,9 @@ def test_the_platform_runs_its_catalogs_witness_as_its_own_user(platform: Platfo
         assert owner == pwd.getpwnam(audit_witness.WITNESS_USER).pw_uid != os.geteuid()
         made = agoria(env, "project", "create", "cardio", "--title", "C", "--legal-basis", "M")
         assert made.code == 0, made.err
-        assert 2 in read_heads(heads).by_seq  # project.create, witnessed
+        witnessed = read_heads(heads)
+        assert witnessed.anchor == audit.anchor_identity(platform.settings.audit_anchor)
+        assert 2 in witnessed.by_seq  # project.create, witnessed
         checked = agoria(env, "audit", "verify", "--json")
         assert checked.code == 0, checked.err
         assert json.loads(checked.out)["witness"] == str(heads)
@@ -269,9 +269,7 @@ def test_a_witness_named_by_the_operator_is_not_started_again(tmp_path: Path) ->
 
 
 def test_a_witness_already_running_for_the_catalog_is_used(platform: Platform) -> None:
-    identity = audit.anchor_identity(platform.settings.audit_anchor)
-    assert identity is not None
-    socket_path, heads = audit_witness.catalog_paths(identity)
+    socket_path, heads = audit_witness.catalog_paths(platform.settings.home)
     audit_witness.prepare(socket_path, heads, audit_witness.WITNESS_USER)
     server = audit_witness.WitnessServer(socket_path, heads)  # a service of its own
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -79,6 +79,7 @@ def test_names_are_cut_into_words_in_any_case_style(name: str, words: list[str])
         ("NIR", PERSON),
         ("adresse_domicile", PERSON),
         ("date_deces", QUASI),
+        ("DATE_DC", QUASI),
         ("dateDeces", QUASI),
         ("code_postal", QUASI),
         ("CP", QUASI),
@@ -300,16 +301,22 @@ def test_prose_is_found_unless_the_column_is_free_text() -> None:
     values = pa.array(["ok", None, sentence, "fine"])
     assert first_finding(values, column="c", prose=True) == columns.Finding(2, PROSE)
     assert first_finding(values, column="c", prose=False) is None
+    glued = pa.array(["ok", sentence.replace(" ", "\u00a0")])  # no-break spaces are spaces
+    assert first_finding(glued, column="c", prose=True) == columns.Finding(1, PROSE)
     # An identifier before the prose is what is reported; prose before it, the prose.
     mixed = pa.array(["appeler le 06 12 34 56 78", sentence])
-    assert first_finding(mixed, column="c", prose=True).what == columns.WHAT[identifiers.PHONE]
+    assert first_finding(mixed, column="c", prose=True) == columns.Finding(
+        0, columns.WHAT[identifiers.PHONE]
+    )
     later = pa.array([sentence, "appeler le 06 12 34 56 78"])
     assert first_finding(later, column="c", prose=True) == columns.Finding(0, PROSE)
 
 
 def test_large_strings_and_sliced_arrays_are_screened() -> None:
     values = pa.array([*clean(20), f"nir {NIR}"], pa.large_string())
-    assert first_finding(values, column="c", prose=True).row == 20
+    assert first_finding(values, column="c", prose=True) == columns.Finding(
+        20, columns.WHAT[identifiers.NIR]
+    )
     sliced = pa.array(["06 12 34 56 78", *clean(10)]).slice(1)
     assert first_finding(sliced, column="c", prose=True) is None
 
@@ -320,13 +327,71 @@ def test_numbers_are_screened_as_nirs() -> None:
         2, columns.WHAT["identifier.nir"]
     )
     floats = pa.array([1.5, float(NIR), None])
-    assert first_finding(floats, column="c", prose=True).row == 1
+    assert first_finding(floats, column="c", prose=True) == columns.Finding(
+        1, columns.WHAT[identifiers.NIR]
+    )
     assert first_finding(pa.array([float(NIR) + 0.5]), column="c", prose=True) is None
     keyless = pa.array([1850575123456], pa.int64())
     assert first_finding(keyless, column="c", prose=True) is None
-    assert first_finding(keyless, column="nir_mere", prose=True).row == 0
+    assert first_finding(keyless, column="nir_mere", prose=True) == columns.Finding(
+        0, columns.WHAT[identifiers.NIR]
+    )
     assert first_finding(pa.array([True, False]), column="c", prose=True) is None
     assert first_finding(pa.array([None, None], pa.int64()), column="c", prose=True) is None
+
+
+def test_phone_numbers_written_as_numbers_with_their_country_code_are_found() -> None:
+    found = first_finding(pa.array([5, 33612345678]), column="c", prose=True)
+    assert found == columns.Finding(1, columns.WHAT[identifiers.PHONE])
+    assert first_finding(pa.array([33012345678, 3361234567]), column="c", prose=True) is None
+    huge = pa.array([2**64 - 1, 7], pa.uint64())  # 20 digits: neither
+    assert first_finding(huge, column="c", prose=True) is None
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [pa.binary(), pa.large_binary(), pa.string_view(), pa.binary_view(),
+     pa.dictionary(pa.int8(), pa.string())],
+)  # fmt: skip
+def test_text_in_any_arrow_type_is_screened(kind: pa.DataType) -> None:
+    values = pa.array(["ok", f"NIR {NIR}"]).cast(kind)
+    assert first_finding(values, column="c", prose=True) == columns.Finding(
+        1, columns.WHAT[identifiers.NIR]
+    )
+
+
+def test_decimals_are_screened_as_numbers() -> None:
+    from decimal import Decimal
+
+    values = pa.array([Decimal(1), Decimal(NIR)], pa.decimal128(15, 0))
+    assert first_finding(values, column="c", prose=True) == columns.Finding(
+        1, columns.WHAT[identifiers.NIR]
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (pa.array([[1, 2]]), "list<item: int64> values cannot be screened"),
+        (pa.array([{"a": 1}]), "values cannot be screened"),
+        (pa.array([b"\xff\xfe"], pa.binary()), "binary values that are not UTF-8 text"),
+    ],
+)
+def test_values_that_cannot_be_screened_are_refused(values: pa.Array, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        first_finding(values, column="c", prose=True)
+
+
+def test_values_without_text_pass() -> None:
+    from datetime import date, time
+
+    for values in (
+        pa.array([date(2024, 1, 2)]),
+        pa.array([time(8, 30)]),
+        pa.array([True]),
+        pa.array([None, None], pa.null()),
+    ):
+        assert first_finding(values, column="c", prose=True) is None
 
 
 def test_the_number_screen_agrees_with_the_text_rule() -> None:
@@ -341,6 +406,8 @@ def test_the_number_screen_agrees_with_the_text_rule() -> None:
         numbers.append(int(body))
         numbers.append(int(body) * 100 + rng.randrange(100))
         numbers.append(rng.randrange(10**16))
+        numbers.append(33 * 10**9 + rng.randrange(10**9))  # phone numbers, and near misses
+        numbers.append(rng.randrange(10**10, 10**12))
     for context in ("valeur", "nss"):
         for number in numbers:
             text = bool(identifiers.direct_identifiers(str(number), context=context))

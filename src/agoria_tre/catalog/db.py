@@ -117,7 +117,6 @@ class Catalog:
             expire_on_commit=False,
         )
         self._ready = False
-        self._anchor_identity: str | None = None
 
     @property
     def url(self) -> str:
@@ -129,14 +128,10 @@ class Catalog:
 
     def witness_socket(self) -> Path | None:
         """Where heads go after a commit: ``AGORIA_AUDIT_WITNESS``, else this catalog's own
-        witness on this host while it runs (its socket is named after the anchor's identity)."""
+        witness on this host while it runs (its socket is named after the data directory)."""
         if self.settings.audit_witness is not None:
             return self.settings.audit_witness
-        if self._anchor_identity is None:
-            self._anchor_identity = audit.anchor_identity(self.settings.audit_anchor)
-            if self._anchor_identity is None:
-                return None
-        socket_path, _ = audit_witness.catalog_paths(self._anchor_identity)
+        socket_path, _ = audit_witness.catalog_paths(self.settings.home)
         return socket_path if socket_path.is_socket() else None
 
     def dispose(self) -> None:

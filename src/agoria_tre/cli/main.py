@@ -486,10 +486,8 @@ def audit_verify(state: State, witness: Path | None, as_json: bool) -> None:
     from agoria_tre import audit, audit_witness
 
     catalog = state.catalog()
-    if witness is None:
-        identity = audit.anchor_identity(catalog.anchor_path)
-        if identity is not None and audit_witness.catalog_paths(identity)[1].exists():
-            witness = audit_witness.catalog_paths(identity)[1]
+    if witness is None and audit_witness.catalog_paths(catalog.settings.home)[1].exists():
+        witness = audit_witness.catalog_paths(catalog.settings.home)[1]
     with catalog.snapshot() as session:
         result = audit.verify(session, catalog.anchor_path, witness=witness)
     if as_json:
@@ -564,15 +562,15 @@ def _is_database_error(exc: Exception) -> bool:
     "--socket",
     "socket_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where the platform sends heads (default: this catalog's, under /run/agoria-witness;"
-    " AGORIA_AUDIT_WITNESS names another to the platform).",
+    help="Where the platform sends heads (default: this data directory's, under"
+    " /run/agoria-witness; AGORIA_AUDIT_WITNESS names another to the platform).",
 )
 @click.option(
     "--log",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The append-only file of heads (default: this catalog's, under /var/lib/agoria-witness;"
-    " audit verify reads it).",
+    help="The append-only file of heads (default: this data directory's, under"
+    " /var/lib/agoria-witness; audit verify reads it).",
 )
 @click.option("--user", help="Run as this system user (started as root): its own account.")
 @pass_state
@@ -584,22 +582,19 @@ def audit_witness(
     import logging
 
     from agoria_tre import audit
-    from agoria_tre.audit_witness import WitnessServer, catalog_paths, prepare
+    from agoria_tre.audit_witness import WitnessRefused, WitnessServer, catalog_paths, prepare
 
-    if socket_path is None or log_path is None:
-        anchor = state.catalog(require_ready=False).anchor_path
-        identity = audit.anchor_identity(anchor)
-        if identity is None:
-            raise ConfigurationError(
-                f"the audit anchor {anchor} has no identity to name this catalog's witness"
-                " after: run 'agoria-tre init' first, or give --socket and --log"
-            )
-        default_socket, default_log = catalog_paths(identity)
-        socket_path, log_path = socket_path or default_socket, log_path or default_log
+    settings = state.catalog(require_ready=False).settings
+    default_socket, default_log = catalog_paths(settings.home)
+    socket_path, log_path = socket_path or default_socket, log_path or default_log
+    anchor = audit.anchor_identity(settings.audit_anchor)  # None: made before anchors had one
     logging.basicConfig(level=logging.INFO, format="[agoria-witness %(asctime)s] %(message)s")
     drop = prepare(socket_path, log_path, user)
     drop()  # before opening anything: the files become the witness user's own
-    server = WitnessServer(socket_path, log_path)
+    try:
+        server = WitnessServer(socket_path, log_path, anchor)
+    except WitnessRefused as exc:
+        raise ConfigurationError(f"the audit witness refuses to start: {exc}") from None
     click.echo(f"audit witness: heads from {socket_path} into {log_path}", err=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped: its socket goes too
     try:

@@ -106,7 +106,8 @@ VOCABULARY: dict[tuple[str, ...], NameKind] = {
             "date of birth",
         )),
         (QUASI, (
-            "date deces", "dt deces", "deces date", "date of death", "death date",
+            "date deces", "dt deces", "deces date", "date dc", "dt dc", "date of death",
+            "death date",
             "date death", "dod", "date mort", "code postal", "cp", "postcode", "postal code",
             "zip", "zipcode", "commune", "ville", "city", "town",
         )),
@@ -358,11 +359,11 @@ _SEP = "[ .,'\\-\\x{00a0}\\x{202f}]"
 # An @, or nine digits in a row (separators allowed; 2A/2B of a Corsican NIR counted):
 # what every NIR, phone number and e-mail address has. RE2 runs in linear time.
 _CANDIDATE = f"@|[0-9](?:{_SEP}?[0-9AaBb]){{8}}"
-_PROSE = f"(?:\\S+\\s+){{{PROSE_WORDS - 1}}}\\S"
+_PROSE = f"(?:[^\\s\\pZ]+[\\s\\pZ]+){{{PROSE_WORDS - 1}}}[^\\s\\pZ]"  # no-break spaces too
 _SHORTEST_IDENTIFIER = 6  # a@b.fr
 _SAMPLE = 2048  # values that tell whether a column's values repeat
 _SHORTEST_PROSE = 2 * PROSE_WORDS - 1
-_NIR_FLOOR = 10**12  # a NIR without its key has 13 digits
+_PHONE_FLOOR = 331 * 10**8  # 33 then 1 to 9 then 8 digits: a phone number with its country code
 
 WHAT: dict[str, str] = {
     identifiers.NIR: "a social security number (NIR)",
@@ -381,12 +382,12 @@ class Finding:
 def first_finding(array: pa.Array | pa.ChunkedArray, *, column: str, prose: bool) -> Finding | None:
     """The first row of a kept column holding a direct identifier, or (``prose``) free
     text; None when every value is clean. The value itself is never returned."""
-    values = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    values = screenable(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
     kind = values.type
     if pa.types.is_integer(kind) or pa.types.is_floating(kind):
         return _numbers(values, column)
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        return None  # dates, booleans, binary: no text to hold an identifier
+        return None  # dates, times, booleans: no text to hold an identifier
     longest = _longest(values)
     if longest < _SHORTEST_IDENTIFIER:
         return None
@@ -419,6 +420,42 @@ def first_finding(array: pa.Array | pa.ChunkedArray, *, column: str, prose: bool
     return Finding(pc.index(values, space[first]).as_py(), what)
 
 
+_NO_TEXT = (
+    pa.types.is_temporal,
+    pa.types.is_boolean,
+    pa.types.is_null,
+)
+
+
+def screenable(values: pa.Array) -> pa.Array:
+    """``values`` in a type the screen reads: text as ``string`` (binary as written by Hive
+    or Impala, string views), decimals as numbers. Raises InvalidInput for what cannot be
+    screened value by value (lists, structs, maps, binary that is not UTF-8 text)."""
+    kind = values.type
+    if pa.types.is_dictionary(kind):
+        return screenable(values.cast(kind.value_type))
+    if (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or any(test(kind) for test in _NO_TEXT)
+    ):
+        return values
+    if pa.types.is_decimal(kind):
+        return values.cast(pa.float64())  # a NIR's 15 digits are exact in a float64
+    try:
+        if (
+            pa.types.is_binary(kind)
+            or pa.types.is_large_binary(kind)
+            or str(kind).endswith("_view")
+        ):
+            return values.cast(pa.string())
+    except pa.ArrowInvalid:
+        raise InvalidInput(f"{kind} values that are not UTF-8 text cannot be screened") from None
+    raise InvalidInput(f"{kind} values cannot be screened for identifiers")
+
+
 def _longest(values: pa.Array) -> int:
     """The longest value's length in bytes (null slots may count: a bound, not a measure)."""
     if len(values) == 0:
@@ -433,14 +470,18 @@ _NIR_FIRST[[1, 2, 3, 4, 7, 8]] = True
 
 
 def _numbers(values: pa.Array, column: str) -> Finding | None:
-    """NIRs written as numbers, found with numpy: 15 digits whose last two are the key of
-    the first 13, or 13 digits when the column's name names a NIR (``direct_identifiers``
-    on the digits, vectorised). A phone number loses its leading zero as a number, and no
-    longer reads as one; a number that is not whole is no NIR."""
+    """NIRs and phone numbers written as numbers, found with numpy: 15 digits whose last two
+    are the key of the first 13, or 13 digits when the column's name names a NIR, and 33
+    followed by 9 digits (``direct_identifiers`` on the digits, vectorised). A number that
+    is not whole is neither. (A phone number written with its leading zero is text: ingest
+    types a column as numbers only when no value has one.)"""
     bounds = pc.min_max(values)
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
-    if low is None or max(abs(low), abs(high)) < _NIR_FLOOR:
-        return None  # the usual case, in one pass: no value has 13 digits
+    if low is None or max(abs(low), abs(high)) < _PHONE_FLOOR:
+        return None  # the usual case, in one pass: no value has 11 digits
+    if pa.types.is_unsigned_integer(values.type) and high > 2**63 - 1:
+        fits = pc.less_equal(values, pa.scalar(2**63 - 1, values.type))
+        values = pc.if_else(fits, values, None)  # 19 digits and more: neither
     whole = values
     if pa.types.is_floating(values.type):
         integral = pc.and_(pc.equal(values, pc.floor(values)), pc.less(pc.abs(values), 1e15))
@@ -458,5 +499,9 @@ def _numbers(values: pa.Array, column: str) -> Finding | None:
         & (((month >= 1) & (month <= 12)) | ((month >= 20) & (month <= 42)) | (month >= 50))
         & (~with_key | (n % 100 == 97 - body % 97))
     )
-    rows = np.flatnonzero(nir)
-    return Finding(int(rows[0]), WHAT[identifiers.NIR]) if len(rows) else None
+    # A French number written as a whole number with its country code: 33 6 12 34 56 78.
+    phone = (n >= _PHONE_FLOOR) & (n < 34 * 10**9)
+    rows = np.flatnonzero(nir | phone)
+    if not len(rows):
+        return None
+    return Finding(int(rows[0]), WHAT[identifiers.NIR if nir[rows[0]] else identifiers.PHONE])

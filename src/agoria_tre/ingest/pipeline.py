@@ -39,7 +39,14 @@ from agoria_tre.ingest.keys import (
     fixed_width_strings,
     native_pseudonyms,
 )
-from agoria_tre.ingest.sources import BadRow, Source, batches, find_sources, sniff
+from agoria_tre.ingest.sources import (
+    BadRow,
+    Source,
+    batches,
+    find_sources,
+    number_bad_rows,
+    sniff,
+)
 from agoria_tre.names import DatasetRef, check_dataset_name
 
 MANIFEST_SCHEMA = "urn:agoria-tre:dataset-manifest:1"
@@ -512,11 +519,13 @@ def _write_data(
     }
 
 
-def _place(before: int, index: int, bad_rows: Sequence[BadRow], source: Source) -> str:
+def _place(before: int, index: int, bad_rows: list[BadRow], source: Source) -> str:
     """Where a data row is: its file line in a CSV (header, rows before it, and skipped bad
     rows before it), its row number in a Parquet file."""
     if source.kind == "parquet":
         return f"row {before + index + 1}"
+    if any(b.file == source.name and b.line is None for b in bad_rows):
+        number_bad_rows(source, bad_rows)
     line = before + index + 2
     for bad in sorted(bad_rows, key=lambda b: b.line or 0):
         if bad.file == source.name and bad.line is not None and bad.line <= line:
@@ -534,7 +543,10 @@ def _screen(
 ) -> None:
     """Refuse a kept column holding a direct identifier, or undeclared free text, in any
     of its values: file, line and column, never the value."""
-    found = column_roles.first_finding(array, column=name, prose=prose)
+    try:
+        found = column_roles.first_finding(array, column=name, prose=prose)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{source.name}, column {name!r}: {exc}: --drop it") from None
     if found is None:
         return
     where = f"{source.name}, {_place(before, found.row, plan.bad_rows, source)}, column {name!r}"
@@ -557,7 +569,7 @@ def _refuse_first(
     column: str,
     bad: pa.Array | pa.ChunkedArray,
     before: int,
-    bad_rows: Sequence[BadRow],
+    bad_rows: list[BadRow],
     what: str,
 ) -> None:
     if not pc.any(bad).as_py():
@@ -576,13 +588,13 @@ def _typed(
     array: pa.ChunkedArray,
     kind: str,
     before: int,
-    bad_rows: Sequence[BadRow],
+    bad_rows: list[BadRow],
 ) -> pa.ChunkedArray:
     """The column converted to its type; the first value that does not fit is refused."""
     if kind == "string":
         return array
     converted = _to_type(array, kind)
-    if converted is not None:
+    if converted is not None and not _loose(array, kind):
         return converted
     fits = pc.or_(pc.is_null(array), _matches(array, TYPE_PATTERNS[kind]))
     how = f"not {_TYPE_WORDS[kind]} like the first rows (pass --text-column {name} to keep it"
@@ -591,6 +603,25 @@ def _typed(
         f"{source.name}, column {name!r}: a value after line {before + 1} is not"
         f" {_TYPE_WORDS[kind]} (pass --text-column {name} to keep it as text)"
     )
+
+
+def _loose(array: pa.ChunkedArray, kind: str) -> bool:
+    """Whether a value converted that the type's form refuses: a cast reads ``06`` (a code,
+    a phone number's leading zero), ``0x1F`` or ``+5`` as numbers; the first chunk's type
+    does not. Cheap tests first; the form itself only when they find a suspect."""
+    if kind not in ("int64", "float64"):
+        return False
+    suspect = pc.or_(
+        pc.or_(pc.starts_with(array, "0"), pc.starts_with(array, "-0")),
+        pc.starts_with(array, "+"),
+    )
+    suspect = pc.and_(suspect, pc.greater(pc.binary_length(array), 1))
+    if kind == "float64":
+        fraction = pc.or_(pc.starts_with(array, "0."), pc.starts_with(array, "0,"))
+        suspect = pc.and_(suspect, pc.invert(fraction))
+    if not pc.any(suspect).as_py():
+        return False
+    return not pc.all(pc.or_(pc.is_null(array), _matches(array, TYPE_PATTERNS[kind]))).as_py()
 
 
 _TYPE_WORDS = {

@@ -246,16 +246,17 @@ def batches(
             yield batch
         reader_file.finish()
     except pa.ArrowInvalid as exc:
-        _number_bad_rows(source, bad_rows)
+        number_bad_rows(source, bad_rows)
         raise _csv_error(source, exc, bad_rows, max_bad_rows) from None
     finally:
         reader_file.close()
-    _number_bad_rows(source, bad_rows)
+    number_bad_rows(source, bad_rows)
 
 
-def _number_bad_rows(source: Source, bad_rows: list[BadRow]) -> None:
+def number_bad_rows(source: Source, bad_rows: list[BadRow]) -> None:
     """Give this source's bad rows their line numbers, by reading it again on one thread
-    (only when there are bad rows: a threaded reader cannot number them)."""
+    (only when there are bad rows: a threaded reader cannot number them). Also called before
+    a refusal names a line, so that the rows skipped before it count."""
     mine = [i for i, b in enumerate(bad_rows) if b.file == source.name]
     if not mine or all(bad_rows[i].line is not None for i in mine):
         return
