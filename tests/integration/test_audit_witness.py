@@ -70,27 +70,36 @@ def verify(catalog: Catalog, witness: Path | None) -> audit.VerifyResult:
         return audit.verify(session, catalog.anchor_path, settle_seconds=0.2, witness=witness)
 
 
-def rewrite_from(catalog: Catalog, first: int, actor: str) -> None:
-    """What the platform's account can do: rewrite events from ``first`` on, recompute the
-    chain, and rewrite the anchor file to match, one line per event."""
+def rewrite(
+    catalog: Catalog, first: int = 1, *, actor: str | None = None, anchor: str | None = None
+) -> None:
+    """What the platform's account can do: rewrite events from ``first`` on (their actor,
+    or event 1's recorded anchor identity), recompute the chain, and rewrite the anchor file
+    to match, one line per event (under ``anchor`` as its identity, when given)."""
+    header = catalog.anchor_path.read_text().splitlines(keepends=True)[:1]
     with catalog.engine.begin() as conn:
         disable_audit_protection(conn)
         rows = conn.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).all()
         prev = audit.GENESIS_HASH
-        lines = catalog.anchor_path.read_text().splitlines(keepends=True)[:1]  # its identity
+        lines = [f"agoria-audit-anchor {anchor}\n"] if anchor else header
         for row in rows:
-            who = actor if row.seq >= first else row.actor
+            who = actor if actor is not None and row.seq >= first else row.actor
+            details = row.details
+            if anchor is not None and row.seq == 1:
+                recorded = json.loads(details)
+                recorded["anchor"]["id"] = anchor
+                details = audit.canonical_details(recorded)
             canonical = audit.canonical_bytes(
                 row.seq, row.occurred_at, who, row.action, row.target, row.project,
-                row.details, row.os_user,
+                details, row.os_user,
             )  # fmt: skip
             digest = audit.chain_hash(prev, canonical)
             conn.execute(
                 text(
-                    "UPDATE audit_events SET actor = :a, canonical = :c, prev_hash = :p, hash = :h"
-                    " WHERE seq = :s"
+                    "UPDATE audit_events SET actor = :a, details = :d, canonical = :c,"
+                    " prev_hash = :p, hash = :h WHERE seq = :s"
                 ),
-                {"a": who, "c": canonical, "p": prev, "h": digest, "s": row.seq},
+                {"a": who, "d": details, "c": canonical, "p": prev, "h": digest, "s": row.seq},
             )
             lines.append(f"{row.seq} {row.seq} {digest}\n")
             prev = digest
@@ -104,7 +113,7 @@ def test_heads_are_witnessed_and_a_consistent_rewrite_is_named(
     heads = read_heads(witness.log_path)
     assert sorted(heads.by_seq) == [2, 3, 4, 5]
     assert verify(witnessed, witness.log_path).ok
-    rewrite_from(witnessed, 4, "mallory")
+    rewrite(witnessed, 4, actor="mallory")
     assert verify(witnessed, None).ok  # the anchor file alone was made to agree
     result = verify(witnessed, witness.log_path)
     assert (result.ok, result.broken_seq) == (False, 4)
@@ -116,7 +125,7 @@ def test_a_rewrite_between_two_witnessed_heads_is_bounded_by_them(
 ) -> None:
     lines = witness.log_path.read_text().splitlines()
     witness.log_path.write_text("\n".join(lines[:1] + lines[3:]) + "\n")  # heads 2 and 5
-    rewrite_from(witnessed, 4, "mallory")
+    rewrite(witnessed, 4, actor="mallory")
     result = verify(witnessed, witness.log_path)
     assert (result.ok, result.broken_seq) == (False, 3)
     assert result.problem == "events 3 to 5 differ from the witness: the chain was rewritten"
@@ -231,7 +240,7 @@ def test_the_witness_runs_as_its_own_account_and_verify_reads_it(tmp_path: Path)
         assert checked.code == 0, checked.err
         assert json.loads(checked.out)["ok"] is True
         catalog = Catalog(Settings.from_env(env))
-        rewrite_from(catalog, 2, "mallory")  # chain and anchor, consistently
+        rewrite(catalog, 2, actor="mallory")  # chain and anchor, consistently
         catalog.dispose()
         assert agoria(env, "audit", "verify").code == 0  # the anchor alone agrees
         caught = agoria(env, "audit", "verify", "--witness", str(heads))
@@ -268,39 +277,6 @@ def test_a_catalog_sends_its_heads_to_its_own_witness_on_this_host(catalog: Cata
     assert catalog.witness_socket() is None  # a stopped witness takes its socket away
 
 
-def replace_chain(catalog: Catalog) -> str:
-    """What the platform's account can do: the whole chain rewritten from event 1 under a
-    new anchor identity, the anchor file rewritten to match (same place)."""
-    fresh = "e" * 32
-    with catalog.engine.begin() as conn:
-        disable_audit_protection(conn)
-        rows = conn.execute(select(AuditEvent.__table__).order_by(AuditEvent.seq)).all()
-        prev, lines = audit.GENESIS_HASH, [f"agoria-audit-anchor {fresh}\n"]
-        for row in rows:
-            details = row.details
-            if row.seq == 1:
-                recorded = json.loads(details)
-                recorded["anchor"]["id"] = fresh
-                details = audit.canonical_details(recorded)
-            canonical = audit.canonical_bytes(
-                row.seq, row.occurred_at, row.actor, row.action, row.target, row.project,
-                details, row.os_user,
-            )  # fmt: skip
-            digest = audit.chain_hash(prev, canonical)
-            conn.execute(
-                text(
-                    "UPDATE audit_events SET details = :d, canonical = :c, prev_hash = :p,"
-                    " hash = :h WHERE seq = :s"
-                ),
-                {"d": details, "c": canonical, "p": prev, "h": digest, "s": row.seq},
-            )
-            lines.append(f"{row.seq} {row.seq} {digest}\n")
-            prev = digest
-        conn.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
-    catalog.anchor_path.write_text("".join(lines))
-    return fresh
-
-
 def test_a_chain_replaced_under_a_new_anchor_does_not_escape_its_witness(
     catalog: Catalog, tmp_path: Path
 ) -> None:
@@ -308,7 +284,8 @@ def test_a_chain_replaced_under_a_new_anchor_does_not_escape_its_witness(
     heads = tmp_path / "heads.log"
     server = WitnessServer(tmp_path / "w.sock", heads, identity)
     server.server_close()  # the file is bound to the chain at its first start
-    fresh = replace_chain(catalog)
+    fresh = "e" * 32
+    rewrite(catalog, anchor=fresh)  # the whole chain, under a new anchor identity
     with catalog.snapshot() as session:
         assert audit.verify(session, catalog.anchor_path, settle_seconds=0.1).ok  # alone
         result = audit.verify(session, catalog.anchor_path, settle_seconds=0.1, witness=heads)
