@@ -337,3 +337,18 @@ def test_the_line_named_counts_the_bad_rows_skipped_before_it(
     source.write_text("ipp,note\n" + "\n".join(rows) + "\n")
     declared = IngestOptions(name="b", id_columns=("ipp",), free_text=("note",), skip_bad_rows=1)
     assert refused(catalog, source, declared, key).startswith("b.csv, line 52, column 'note'")
+
+
+def test_parts_whose_types_differ_are_refused_without_their_values(
+    catalog: Catalog, key: Key, tmp_path: Path
+) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(pa.table({"ipp": ["P1"], "n": pa.array([1], pa.int64())}), folder / "a.parquet")
+    pq.write_table(pa.table({"ipp": ["P2"], "n": ["douze"]}), folder / "b.parquet")
+    declared = IngestOptions(name="parts", id_columns=("ipp",), attributes=("n",))
+    message = refused(catalog, folder, declared, key)
+    assert message == (
+        "b.parquet: a value of column(s) 'n' (int64) does not convert to the type that"
+        " a.parquet's first rows gave it; nothing was registered"
+    )

@@ -480,7 +480,7 @@ def _write_data(
                             target, schema, compression="zstd", write_statistics=True
                         )
                     else:
-                        table = table.cast(schema)
+                        table = _same_types(table, schema, source, plan)
                     if writer is None:
                         raise RuntimeError("no Parquet writer")
                     if options.quasi_identifiers:
@@ -517,6 +517,20 @@ def _write_data(
         "k_anonymity": _k_report(counts, options, rows) if options.quasi_identifiers else None,
         "identifiers": {name: {"missing": n} for name, n in missing.items()},
     }
+
+
+def _same_types(table: pa.Table, schema: pa.Schema, source: Source, plan: _Plan) -> pa.Table:
+    """A later chunk (or part) in the types the version took from the first one; refused,
+    naming the columns, when a value does not convert (Arrow's message would quote it)."""
+    try:
+        return table.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        differ = [f for f in schema if table.schema.field(f.name).type != f.type]
+        named = ", ".join(f"{f.name!r} ({f.type})" for f in differ)
+        raise InvalidInput(
+            f"{source.name}: a value of column(s) {named} does not convert to the type that"
+            f" {plan.sources[0].name}'s first rows gave it; nothing was registered"
+        ) from None
 
 
 def _place(before: int, index: int, bad_rows: list[BadRow], source: Source) -> str:
