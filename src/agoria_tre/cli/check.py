@@ -125,10 +125,19 @@ def load_pseudonyms(path: Path, column: str | None) -> frozenset[str]:
     return found
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control and format characters (escape sequences, a
+    carriage return, bidirectional overrides) written as escapes, so that a file name or
+    an ACRO comment cannot redraw the report (a forged PASS line)."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
+
+
 def _print_item(item: ItemReport, indent: str = "") -> None:
-    click.echo(f"{indent}{MARK[item.status]}  {item.path}  ({item.kind})")
+    click.echo(f"{indent}{MARK[item.status]}  {printable(item.path)}  ({printable(item.kind)})")
     for note in item.notes:
-        click.echo(f"{indent}          note: {note}")
+        click.echo(f"{indent}          note: {printable(note)}")
     for rule in item.rules:
         if rule.status is Status.PASS:
             continue
@@ -137,10 +146,9 @@ def _print_item(item: ItemReport, indent: str = "") -> None:
             shown = ", ".join(f"({r},{c})" for r, c in rule.cells[:6])
             where = f" cells {shown}{' …' if len(rule.cells) > 6 else ''}"
         asserted = " [researcher-asserted]" if rule.asserted else ""
-        click.echo(
-            f"{indent}          {MARK[rule.status].strip():6}  {rule.rule}: {rule.summary}"
-            f"{where}{asserted}"
-        )
+        mark = MARK[rule.status].strip()
+        summary = printable(rule.summary)
+        click.echo(f"{indent}          {mark:6}  {rule.rule}: {summary}{where}{asserted}")
     for child in item.children:
         _print_item(child, indent + "    ")
 
@@ -153,7 +161,7 @@ def print_report(report: Report) -> None:
         f" dof {policy.min_dof}"
     )
     for note in report.notes:
-        click.echo(f"note: {note}")
+        click.echo(f"note: {printable(note)}")
     for item in report.items:
         _print_item(item)
     counts = {s: sum(1 for i in report.items if i.status is s) for s in Status}

@@ -13,7 +13,7 @@ import io
 import json
 import re
 import tokenize
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from agoria_tre.disclosure import evidence as ev
+from agoria_tre.disclosure import files
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.acro import is_acro_folder, read_acro_folder
 from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html_tables
@@ -1925,45 +1926,23 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
 # --- paths -----------------------------------------------------------------------------
 
 
-def _walk(paths: Iterable[Path]) -> list[tuple[Path, str]]:
-    """Regular files under ``paths``; links and special files are listed too, to be refused."""
-    found: list[tuple[Path, str]] = []
-    for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            found += [
-                (p, str(p.relative_to(path.parent)))
-                for p in sorted(path.rglob("*"))
-                if p.is_symlink() or not p.is_dir()
-            ]
-        else:
-            found.append((path, str(path.name if path.is_absolute() else path)))
-    return found
-
-
 def _refused(label: str, kind: str, rule: str, summary: str) -> ItemReport:
     return ItemReport(label, kind, [flagged(rule, Status.FAIL, summary)])
 
 
 def _check_file(path: Path, label: str, ctx: Context) -> Checked:
-    """One file, with the evidence sidecar that shares its name; refused unread if too big."""
+    """One file, read once (``files.read_once``), with the evidence sidecar that shares its
+    name; refused unread when it is a link, a special file or too big."""
     limits = ctx.policy.limits
-    size = path.stat().st_size
-    if size > limits.max_bytes:
-        return Checked(
-            _refused(
-                label,
-                _kind_of(path.name),
-                "file.limits",
-                f"the file has {size:,} bytes, over the limit of {limits.max_bytes:,}",
-            ),
-            None,
-        )
+    data = files.read_once(path, limits.max_bytes)
+    if isinstance(data, files.Refusal):
+        return Checked(_refused(label, _kind_of(path.name), data.rule, data.summary), None)
     sidecar = path.with_name(path.name[: -len(path.suffix)] + ev.SUFFIX) if path.suffix else None
     evidence = None
-    usable = sidecar is not None and sidecar.is_file() and not sidecar.is_symlink()
-    if sidecar is not None and usable and sidecar.stat().st_size <= limits.max_bytes:
-        evidence = sidecar.read_bytes()
-    return check_bytes(label, path.read_bytes(), ctx, evidence=evidence)
+    if sidecar is not None and sidecar.exists():
+        read = files.read_once(sidecar, limits.max_bytes)
+        evidence = read if isinstance(read, bytes) else None
+    return check_bytes(label, data, ctx, evidence=evidence)
 
 
 def _acro_items(folder: Path, label: str, ctx: Context, done: set[Path]) -> list[Checked]:
@@ -2001,17 +1980,21 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
     compared with each other and with ``ctx.released`` (differencing).
     """
     report = Report(ctx.policy)
-    files = _walk(paths)
+    entries = files.walk(paths)
+    for entry in entries:
+        if entry.unlisted is not None:
+            report.items.append(_refused(entry.label, "other", "file.unreadable", entry.unlisted))
+    found = [(e.path, e.label) for e in entries if e.unlisted is None]
     stems = {
         (p.parent, p.name[: -len(p.suffix)] if p.suffix else p.name)
-        for p, _ in files
+        for p, _ in found
         if not p.name.endswith(ev.SUFFIX)
     }
-    labels = dict(files)
+    labels = dict(found)
     done: set[Path] = set()
     tables: list[tuple[ItemReport, str, Table]] = []
     magnitudes: list[tuple[ItemReport, str, Table, ev.Evidence]] = []
-    for folder in sorted({p.parent for p, _ in files if p.name == "results.json"}):
+    for folder in sorted({p.parent for p, _ in found if p.name == "results.json"}):
         if is_acro_folder(folder):
             label = labels[folder / "results.json"].rsplit("/", 1)[0]
             for checked in _acro_items(folder, label, ctx, done):
@@ -2021,7 +2004,7 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
                     "results.json"
                 ):
                     report.items.append(checked.report)
-    for path, label in files:
+    for path, label in found:
         if path in done:
             continue
         if path.name.endswith(ev.SUFFIX):
@@ -2035,16 +2018,6 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
                     )
                 )
             continue
-        if path.is_symlink() or not path.is_file():
-            report.items.append(
-                _refused(
-                    label,
-                    "other",
-                    "file.type",
-                    "a link or special file: only regular files may leave",
-                )
-            )
-            continue
         checked = _check_file(path, label, ctx)
         report.items.append(checked.report)
         if checked.table is not None:
@@ -2056,7 +2029,7 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
     pool = [(name, table) for _, name, table in tables]
     compared = len(pool) + len(ctx.released)
     if compared > MAX_TABLES_COMPARED:
-        found = [
+        differencing = [
             flagged(
                 "differencing",
                 Status.REVIEW,
@@ -2065,8 +2038,8 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
             )
         ] * len(tables)
     else:
-        found = check_all_differencing(pool, [*pool, *ctx.released], ctx.policy)
-    for (item, _, _), result in zip(tables, found, strict=True):
+        differencing = check_all_differencing(pool, [*pool, *ctx.released], ctx.policy)
+    for (item, _, _), result in zip(tables, differencing, strict=True):
         item.rules.append(result)
     for item, name, table, evidence in magnitudes:
         others = [(n, t, e) for _, n, t, e in magnitudes if n != name]
