@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from agoria_tre.disclosure.files import Refusal, read_once
 from agoria_tre.disclosure.policy import Limits
 from agoria_tre.disclosure.readers.notebook import load_json
 from agoria_tre.disclosure.report import Cell, RuleResult, flagged
@@ -444,21 +445,15 @@ def read_acro_folder(path: Path, limits: Limits) -> list[AcroOutput] | RuleResul
     """
     results = path / RESULTS
     try:
-        if results.is_symlink() or not results.is_file():
+        data = read_once(results, limits.max_bytes)
+        if isinstance(data, Refusal):
+            if data.rule == "file.limits":
+                return flagged("file.limits", Status.FAIL, f"ACRO's {RESULTS}: {data.summary}")
             return flagged(
                 "file.unreadable",
                 Status.FAIL,
-                f"not an ACRO output folder: no {RESULTS} (or it is a link)",
+                f"not an ACRO output folder: its {RESULTS} is {data.summary}",
             )
-        size = results.stat().st_size
-        if size > limits.max_bytes:
-            return flagged(
-                "file.limits",
-                Status.FAIL,
-                f"ACRO's {RESULTS} has {size:,} bytes, over the limit of {limits.max_bytes:,}",
-            )
-        with results.open("rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
         document = load_json(data, limits, what=f"ACRO's {RESULTS}")
         if isinstance(document, RuleResult):
             return document
