@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from agoria_tre.disclosure.policy import load_profile
-from agoria_tre.disclosure.readers.table import Table, parse_csv
+from agoria_tre.disclosure.readers.table import Table, inert, parse_csv
 from agoria_tre.disclosure.report import RuleResult
 from agoria_tre.disclosure.rules import statistics, tables
 from agoria_tre.disclosure.status import Status
@@ -122,6 +122,23 @@ def test_model_dof_boundary(dof: int, expected: Status) -> None:
 
 def _parse(text: str, name: str = "t.csv") -> Table | RuleResult:
     return parse_csv(text.encode(), FR.limits, name=name)
+
+
+def test_the_canonical_form_runs_no_spreadsheet_formula() -> None:
+    """A cell a spreadsheet would run (``=``, ``+``, ``-``, ``@``, a tab, a carriage return
+    first) is released with a leading apostrophe; signed numbers stay numbers."""
+    table = _parse(
+        'group,=HYPERLINK("http://x"),n\n@SUM(A1),-5,+2.5 %\n"-2+3+cmd|\' /C calc\'!A0",12,40\n'
+        "x,-,0\n"
+    )
+    assert isinstance(table, Table)
+    assert table.canonical_csv().decode() == (
+        'group,"\'=HYPERLINK(""http://x"")",n\n\'@SUM(A1),-5,+2.5 %\n'
+        "'-2+3+cmd|' /C calc'!A0,12,40\nx,-,0\n"
+    )
+    assert inert("-12") == "-12"
+    assert inert("\tcmd") == "'\tcmd"
+    assert inert("") == ""
 
 
 def test_csv_reader_labels_and_canonical_form() -> None:

@@ -239,12 +239,27 @@ class Table:
         return bool(shown.size) and bool(np.all(shown == np.round(shown)))
 
     def canonical_csv(self) -> bytes:
+        """The released form. A cell a spreadsheet would run as a formula is written with a
+        leading apostrophe (``'=HYPERLINK(...)``), as OWASP advises; numbers stay as they are."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([*self.label_names, *self.header])
+        writer.writerow([inert(c) for c in [*self.label_names, *self.header]])
         for labels, row in zip(self.row_labels, self.cells, strict=True):
-            writer.writerow([*labels, *row])
+            writer.writerow([inert(c) for c in [*labels, *row]])
         return out.getvalue().encode("utf-8")
+
+
+_FORMULA_START = frozenset("=+-@\t\r")
+_SIGNED_NUMBER = re.compile(r"[+-](?:[0-9][0-9 .,]*%?)?")  # a lone "-" marks a blank too
+
+
+def inert(cell: str) -> str:
+    """``cell`` as a spreadsheet cannot run it: a formula's first character (``=``, ``+``,
+    ``-``, ``@``, a tab, a carriage return) escaped with an apostrophe, unless the cell is a
+    signed number (``-5``, ``+2.5 %``) or a lone sign."""
+    if cell[:1] in _FORMULA_START and not _SIGNED_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 _STATISTIC_WORD_RE = re.compile(r"[a-zà-ÿ0-9]+")
