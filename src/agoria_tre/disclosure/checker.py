@@ -1288,15 +1288,28 @@ def _html_tables(html: str, ctx: Context) -> list[FoundTable] | str:
 def text_tables(
     text: str, ctx: Context, *, where: str, collect: list[tuple[ItemReport, Table]] | None = None
 ) -> list[ItemReport]:
-    """Tables printed in a text (Markdown, ``print(df)``, HTML), each checked as a table."""
-    found = [FoundTable(grid) for grid in find_text_tables(_ANSI.sub("", text))]
+    """Tables printed in a text (Markdown, ``print(df)``, HTML), each checked as a table;
+    where a limit stopped the search, an item for review says what was not read."""
+    cut: list[str] = []
+    found = [FoundTable(grid) for grid in find_text_tables(_ANSI.sub("", text), cut)]
+    unread = [_unread(where, cut)] if cut else []
     html: list[FoundTable] | str = _html_tables(text, ctx) if _HTML_TABLE.search(text) else []
     if isinstance(html, str):
         return [
             *_tables_checked(found, ctx, where=where, collect=collect),
             _unrepaired(where, html),
+            *unread,
         ]
-    return _tables_checked(found + html, ctx, where=where, collect=collect)
+    return [*_tables_checked(found + html, ctx, where=where, collect=collect), *unread]
+
+
+def _unread(where: str, cut: list[str]) -> ItemReport:
+    """What a limit kept the checker from reading: never passed, shown to a reviewer."""
+    return ItemReport(
+        f"{where} / unread",
+        "text",
+        [flagged("file.limits", Status.REVIEW, f"{where}: {'; '.join(cut)}: read the rest")],
+    )
 
 
 def _unrepaired(where: str, why: str) -> ItemReport:

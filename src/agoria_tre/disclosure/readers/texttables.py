@@ -400,9 +400,13 @@ def _grid(block: list[str]) -> list[list[str]] | None:
     return grid
 
 
-def find_text_tables(text: str) -> list[list[list[str]]]:
-    """Grids (first row = header, first column = labels) found in ``text``."""
-    lines = text.splitlines()[:MAX_LINES]
+def find_text_tables(text: str, cut: list[str] | None = None) -> list[list[list[str]]]:
+    """Grids (first row = header, first column = labels) found in ``text``. Where a limit
+    stops the search, the reason is added to ``cut``: what was not read is never passed."""
+    lines = text.splitlines()
+    if len(lines) > MAX_LINES:
+        _note(cut, f"tables were looked for in its first {MAX_LINES:,} lines of {len(lines):,}")
+        lines = lines[:MAX_LINES]
     blocks: list[list[str]] = []
     current: list[str] = []
     for line in lines:
@@ -425,7 +429,12 @@ def find_text_tables(text: str) -> list[list[list[str]]]:
             grids += parts  # tables printed back to back
         elif whole is not None:
             grids.append(whole)
-    return grids + find_literal_tables(text)
+    return grids + find_literal_tables(text, cut)
+
+
+def _note(cut: list[str] | None, reason: str) -> None:
+    if cut is not None and reason not in cut:
+        cut.append(reason)
 
 
 def _is_number(value: object) -> bool:
@@ -695,6 +704,8 @@ MAX_LITERAL_ITEMS = 100_000  # elements of one container
 MAX_LITERAL_DEPTH = 32
 MAX_LITERALS = 1_000
 MAX_LITERAL_GRIDS = 200
+_TOO_DEEP = f"a printed container nested over {MAX_LITERAL_DEPTH} deep was not read"
+_TOO_MANY = f"a printed container of over {MAX_LITERAL_ITEMS:,} items was not read"
 
 _OPENER = re.compile(r"(?<![\w.])(?P<call>[A-Za-z_][\w.]{0,60})\(|(?P<open>[\[({])")
 _LITERAL_TOKEN = re.compile(
@@ -745,7 +756,9 @@ class _Frame:
             self.skip_next = False
             return
         if len(self.items) >= MAX_LITERAL_ITEMS:
-            raise _LiteralError
+            raise _LiteralError(
+                f"a printed container of over {MAX_LITERAL_ITEMS:,} items was not read"
+            )
         self.items.append(value)
 
     def close(self, closer: str) -> object:
@@ -801,8 +814,9 @@ def _is_container(value: object) -> bool:
     return isinstance(value, dict | list)
 
 
-def _literals(text: str) -> list[object]:
-    """The containers written as Python or numpy literals in ``text``, outermost first."""
+def _literals(text: str, cut: list[str] | None = None) -> list[object]:
+    """The containers written as Python or numpy literals in ``text``, outermost first;
+    a limit that stops the reading is noted in ``cut``."""
     found: list[object] = []
     stack: list[_Frame] = []
     pos, tokens, length = 0, 0, len(text)
@@ -829,6 +843,7 @@ def _literals(text: str) -> list[object]:
             continue
         tokens += 1
         if tokens > MAX_LITERAL_TOKENS:
+            _note(cut, f"printed containers were read up to {MAX_LITERAL_TOKENS:,} tokens")
             break
         frame = stack[-1]
         try:
@@ -840,7 +855,7 @@ def _literals(text: str) -> list[object]:
                 rest = text[pos : pos + 2]
                 if rest[:1] == "(":
                     if len(stack) >= MAX_LITERAL_DEPTH:
-                        raise _LiteralError
+                        raise _LiteralError(_TOO_DEEP)
                     stack.append(_Frame("(", lexeme))
                     pos += 1
                 elif frame.name is not None and rest[:1] == "=" and rest != "==":
@@ -856,7 +871,7 @@ def _literals(text: str) -> list[object]:
                 frame.add(None if lexeme == "<NA>" else _OPAQUE)
             elif kind == "punct" and lexeme in _CLOSER:
                 if len(stack) >= MAX_LITERAL_DEPTH:
-                    raise _LiteralError
+                    raise _LiteralError(_TOO_DEEP)
                 stack.append(_Frame(lexeme, None))
             elif kind == "punct" and lexeme in ")]}":
                 value = stack.pop().close(lexeme)
@@ -868,19 +883,25 @@ def _literals(text: str) -> list[object]:
                 frame.items.append(_COLON)
             else:
                 raise _LiteralError
-        except _LiteralError:
+        except _LiteralError as exc:
+            if exc.args:
+                _note(cut, str(exc.args[0]))
             salvage()
     salvage()
+    if len(found) >= MAX_LITERALS and pos < length:
+        _note(cut, f"only its first {MAX_LITERALS:,} printed containers were read")
     return found[:MAX_LITERALS]
 
 
-def find_literal_tables(text: str) -> list[list[list[str]]]:
+def find_literal_tables(text: str, cut: list[str] | None = None) -> list[list[list[str]]]:
     """Grids of the Python and numpy printouts in ``text`` (``{'M': 45, 'F': 3}``,
     ``Counter(...)``, ``[('M', 45), ...]``, ``(array([...]), array([...]))``, ``[[22  2]
-    [22  2]]``), read as :func:`find_json_tables` reads JSON."""
+    [22  2]]``), read as :func:`find_json_tables` reads JSON; a limit reached is noted in
+    ``cut``."""
     grids: list[list[list[str]]] = []
-    for value in _literals(text):
+    for value in _literals(text, cut):
         grids += find_json_tables(value)
-        if len(grids) >= MAX_LITERAL_GRIDS:
+        if len(grids) > MAX_LITERAL_GRIDS:
+            _note(cut, f"only its first {MAX_LITERAL_GRIDS:,} printed containers were read")
             break
     return grids[:MAX_LITERAL_GRIDS]
