@@ -72,3 +72,14 @@ def test_text_under_every_limit_is_not_marked() -> None:
     texttables.find_text_tables("note\n" * 100 + SOUND_MARKDOWN, cut)
     assert cut == []
     texttables.find_text_tables("\n" * 20_001, None)  # no list to note in: no error
+
+
+def test_a_table_written_inside_a_json_string_is_read() -> None:
+    """Escaped in JSON, a Markdown table is one line of text: it is read from the decoded
+    string, as a reviewer would see it."""
+    import json
+
+    document = json.dumps({"report": SMALL_MARKDOWN, "note": "see table"})
+    assert "\n" not in document
+    assert check("out.json", document)[0] is Status.FAIL
+    assert check("out.json", json.dumps({"report": SOUND_MARKDOWN}))[0] is Status.PASS

@@ -1877,7 +1877,7 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
             value = load_json(data, limits, what="JSON document")
             if isinstance(value, RuleResult):
                 return Checked(ItemReport(name, "text", [value]), None)
-            decoded = "\n".join(_json_strings(value))
+            decoded = "\n\n".join(_json_strings(value))  # a table in a string is a table
         text = _decode_text(data)
         if text is None:
             return Checked(
@@ -1914,7 +1914,7 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                     ]
                     rules += from_evidence
         item = ItemReport(name, "text", rules, sha256=_hash(canonical))
-        item.children = text_tables(text, ctx, where=name)
+        item.children = text_tables(text + ("\n\n" + decoded if decoded else ""), ctx, where=name)
         if name.lower().endswith(".json"):
             found = [FoundTable(grid) for grid in find_json_tables(value)]
             item.children += _tables_checked(found, ctx, where=name)
