@@ -83,3 +83,13 @@ def test_a_table_written_inside_a_json_string_is_read() -> None:
     assert "\n" not in document
     assert check("out.json", document)[0] is Status.FAIL
     assert check("out.json", json.dumps({"report": SOUND_MARKDOWN}))[0] is Status.PASS
+
+
+def test_json_records_past_the_row_limit_are_refused() -> None:
+    import json
+
+    limits = load_profile("fr").limits
+    records = [{"sex": "F", "n": 300}] * (limits.max_rows + 1)
+    status, summaries = check("out.json", json.dumps(records))
+    assert status is Status.FAIL
+    assert any(f"has more than {limits.max_rows:,} rows" in s for s in summaries), summaries

@@ -1357,12 +1357,15 @@ def _tables_checked(
                 f"the notebook holds more than {MAX_TABLES_PER_NOTEBOOK} tables",
             )
         ]
-    max_cells = ctx.policy.limits.max_cells
+    max_cells, max_rows = ctx.policy.limits.max_cells, ctx.policy.limits.max_rows
     checked = []
     for number, one in enumerate(found, start=1):
         label = f"{where} / table {number}"
         if one.too_large or (one.grid and sum(len(row) for row in one.grid) > max_cells):
             checked.append(_limit(label, f"{label} has more than {max_cells:,} cells"))
+            continue
+        if one.grid and len(one.grid) - 1 > max_rows:  # the header row, then the data
+            checked.append(_limit(label, f"{label} has more than {max_rows:,} rows"))
             continue
         if one.grid is None:
             checked.append(
