@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from agoria_tre.disclosure.checker import Context, check_paths
 from agoria_tre.disclosure.policy import Limits, load_profile
 from agoria_tre.disclosure.readers.acro import AcroOutput, is_acro_folder, read_acro_folder
 from agoria_tre.disclosure.readers.table import Table, parse_csv
@@ -96,6 +97,11 @@ def rules_of(output: AcroOutput) -> dict[str, RuleResult]:
     return {rule.rule: rule for rule in output.checks}
 
 
+def checksum_of(output: AcroOutput) -> RuleResult | None:
+    """The checksum verdict on the output's files as they are now, each read once."""
+    return output.checksum_rule([path.read_bytes() for path in output.files])
+
+
 def refusal(folder: Path, limits: Limits = LIMITS) -> RuleResult:
     read = read_acro_folder(folder, limits)
     assert isinstance(read, RuleResult), read
@@ -136,7 +142,9 @@ def test_crosstab_threshold_cells_are_acros_and_ours(acro_folder: Path) -> None:
     )
     assert threshold.summary == "ACRO's threshold check (MinimumThresholdCheck): fail on 1 cell"
     assert all(rule.rule.startswith("acro.") and rule.asserted for rule in crosstab.checks)
-    assert rules["acro.checksum"].status is Status.PASS
+    same = checksum_of(crosstab)
+    assert same is not None
+    assert same.status is Status.PASS
     # ACRO's positions are positions in the table as we read it, and our own threshold
     # rule (profile uk, ACRO's semantics) flags the same cells, with and without margins.
     for uid in ("output_0", "output_1"):
@@ -171,7 +179,8 @@ def test_custom_outputs_and_acros_own_summaries(acro_folder: Path) -> None:
     assert (custom.type, custom.status, custom.command) == ("custom", Status.REVIEW, "custom")
     assert custom.files == (acro_folder / "notes.txt",)
     assert custom.comments == ("protocol notes",)
-    assert [r.rule for r in custom.checks] == ["acro.checksum"]
+    assert custom.checks == ()  # ACRO checks nothing in a custom output: its files only
+    assert checksum_of(custom) is not None
     # ACRO adds its session summary, for the output checker only: it must not leave.
     internal = [o for uid, o in outputs.items() if "DONT_RELEASE" in uid]
     assert internal
@@ -197,17 +206,40 @@ def test_suppressed_cells_are_a_review(copy: Path) -> None:
 def test_a_file_changed_after_acro_is_a_review(copy: Path) -> None:
     table = copy / "output_0_0.csv"
     table.write_text(table.read_text().replace("F,40,30,3\n", "F,40,30,13\n"))
-    rule = rules_of(outputs_of(copy)["output_0"])["acro.checksum"]
+    rule = checksum_of(outputs_of(copy)["output_0"])
+    assert rule is not None
     assert rule.status is Status.REVIEW
     assert rule.summary == (
         "'output_0_0.csv' changed after ACRO checked it: ACRO's record describes another file"
     )
     (copy / "checksums" / "notes.txt.txt").unlink()
-    rule = rules_of(outputs_of(copy)["output_4"])["acro.checksum"]
+    rule = checksum_of(outputs_of(copy)["output_4"])
+    assert rule is not None
     assert (rule.status, rule.summary) == (
         Status.REVIEW,
         "ACRO recorded no checksum for 'notes.txt'",
     )
+    (copy / "checksums" / "notes.txt.txt").write_text("not a hash\n")
+    assert "is not a SHA-256" in (checksum_of(outputs_of(copy)["output_4"]) or rule).summary
+    (copy / "checksums" / "notes.txt.txt").write_text("a" * 2000)
+    assert "is not a SHA-256" in (checksum_of(outputs_of(copy)["output_4"]) or rule).summary
+    assert dataclasses.replace(outputs_of(copy)["output_0"], files=()).checksum_rule([]) is None
+    unread = outputs_of(copy)["output_0"].checksum_rule([None])
+    assert unread is not None
+    assert unread.summary == "'output_0_0.csv' was not read: it cannot be compared"
+
+
+def test_the_bytes_checked_are_the_bytes_compared_with_acros_checksum(copy: Path) -> None:
+    """The check reads each file once: what it checks, hashes and releases is what it
+    compares with ACRO's record, so a file swapped after a comparison cannot slip through."""
+    report = check_paths([copy], Context(UK))
+    crosstab = next(i for i in report.items if i.path.endswith("output_0"))
+    rules = {r.rule: r for r in crosstab.rules}
+    assert rules["acro.checksum"].status is Status.PASS
+    (copy / "output_0_0.csv").write_text("sex,A\nF,999\n")
+    report = check_paths([copy], Context(UK))
+    crosstab = next(i for i in report.items if i.path.endswith("output_0"))
+    assert {r.rule: r for r in crosstab.rules}["acro.checksum"].status is Status.REVIEW
 
 
 # --- hostile folders -----------------------------------------------------------------------

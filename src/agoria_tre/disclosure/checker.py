@@ -1949,14 +1949,17 @@ def _refused(label: str, kind: str, rule: str, summary: str) -> ItemReport:
 def _check_file(path: Path, label: str, ctx: Context) -> Checked:
     """One file, read once (``files.read_once``), with the evidence sidecar that shares its
     name; refused unread when it is a link, a special file or too big."""
-    limits = ctx.policy.limits
-    data = files.read_once(path, limits.max_bytes)
+    return _check_read(path, label, files.read_once(path, ctx.policy.limits.max_bytes), ctx)
+
+
+def _check_read(path: Path, label: str, data: bytes | files.Refusal, ctx: Context) -> Checked:
+    """A file's bytes, read once, checked with its evidence sidecar's."""
     if isinstance(data, files.Refusal):
         return Checked(_refused(label, _kind_of(path.name), data.rule, data.summary), None)
     sidecar = path.with_name(path.name[: -len(path.suffix)] + ev.SUFFIX) if path.suffix else None
     evidence = None
     if sidecar is not None and sidecar.exists():
-        read = files.read_once(sidecar, limits.max_bytes)
+        read = files.read_once(sidecar, ctx.policy.limits.max_bytes)
         evidence = read if isinstance(read, bytes) else None
     return check_bytes(label, data, ctx, evidence=evidence)
 
@@ -1974,14 +1977,20 @@ def _acro_items(folder: Path, label: str, ctx: Context, done: set[Path]) -> list
             parent.notes.append(f"exception requested: {output.exception}")
         parent.notes += list(output.comments)
         rules = list(output.checks)
+        read: list[bytes | None] = []
         for path in output.files:
-            child = _check_file(path, f"{label}/{path.relative_to(folder).as_posix()}", ctx)
+            data = files.read_once(path, ctx.policy.limits.max_bytes)
+            read.append(data if isinstance(data, bytes) else None)
+            child = _check_read(path, f"{label}/{path.relative_to(folder).as_posix()}", data, ctx)
             done.add(path)
             shape = child.table.shape if child.table is not None else None
             if shape is None or not output.cells_apply_to(shape):
                 rules = [replace(r, cells=()) for r in rules]
             parent.children.append(child.report)
             checked.append(Checked(child.report, child.canonical, child.table))
+        same = output.checksum_rule(read)  # the bytes checked are the bytes ACRO checked
+        if same is not None:
+            rules.append(same)
         parent.rules = rules
         checked.append(Checked(parent, None))
     return checked

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -115,9 +115,37 @@ class AcroOutput:
     command: str
     files: tuple[Path, ...]
     checks: tuple[RuleResult, ...]
+    expected: tuple[str | None, ...] = ()  # ACRO's SHA-256 of each file, when recorded
+    unrecorded: tuple[str, ...] = ()  # why a file has no usable recorded checksum
     exception: str | None = None
     comments: tuple[str, ...] = ()
     table_shape: tuple[int, int] | None = None
+
+    def checksum_rule(self, read: Sequence[bytes | None]) -> RuleResult | None:
+        """Whether the bytes the checker read of each file (None: refused unread) are those
+        ACRO checked: compared with ACRO's checksums, never by reading the files again."""
+        if not self.files:
+            return None
+        problems = list(self.unrecorded)
+        for path, want, data in zip(self.files, self.expected, read, strict=True):
+            if want is None:
+                continue
+            if data is None:
+                problems.append(f"{_show(path.name)} was not read: it cannot be compared")
+            elif hashlib.sha256(data).hexdigest() != want:
+                problems.append(
+                    f"{_show(path.name)} changed after ACRO checked it: ACRO's record describes"
+                    " another file"
+                )
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            return flagged("acro.checksum", Status.REVIEW, problems[0] + more, asserted=True)
+        return flagged(
+            "acro.checksum",
+            Status.PASS,
+            "the files are those ACRO checked (their SHA-256 match ACRO's checksums)",
+            asserted=True,
+        )
 
     def cells_apply_to(self, shape: tuple[int, int]) -> bool:
         """Whether ACRO's cells are positions in a parsed table of ``shape``.
@@ -280,21 +308,24 @@ def _dof_check(properties: Mapping[str, Any], recorded: Status | None, status: S
     return f"ACRO's residual degrees of freedom check: {verdict}"
 
 
-def _checksum(folder: Path, name: str, path: Path, limits: Limits) -> str | None:
-    """What is wrong with ``path`` against ACRO's recorded checksum; None when it matches."""
+def _recorded_checksum(folder: Path, name: str) -> str:
+    """ACRO's recorded SHA-256 of the file ``name``; raises _Unrecorded saying why not."""
     record = folder / CHECKSUMS / f"{PurePosixPath(name).name}.txt"
-    if "/" in name or record.is_symlink() or not record.is_file():
-        return f"ACRO recorded no checksum for {_show(name)}"
-    if record.stat().st_size > 1024:
-        return f"ACRO's checksum for {_show(name)} is not a SHA-256"
-    expected = record.read_text(encoding="utf-8", errors="replace").strip().lower()
+    if "/" in name:
+        raise _Unrecorded(f"ACRO recorded no checksum for {_show(name)}")
+    data = read_once(record, 1024)
+    if isinstance(data, Refusal):
+        if data.rule == "file.limits":
+            raise _Unrecorded(f"ACRO's checksum for {_show(name)} is not a SHA-256")
+        raise _Unrecorded(f"ACRO recorded no checksum for {_show(name)}")
+    expected = data.decode("utf-8", errors="replace").strip().lower()
     if not _HEX64.fullmatch(expected):
-        return f"ACRO's checksum for {_show(name)} is not a SHA-256"
-    if path.stat().st_size > limits.max_bytes:
-        return f"{_show(name)} is too large to compare with ACRO's checksum"
-    if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
-        return f"{_show(name)} changed after ACRO checked it: ACRO's record describes another file"
-    return None
+        raise _Unrecorded(f"ACRO's checksum for {_show(name)} is not a SHA-256")
+    return expected
+
+
+class _Unrecorded(Exception):
+    """ACRO's record holds no usable checksum for a file."""
 
 
 def _shape(outcome: object) -> tuple[int, int] | None:
@@ -336,17 +367,20 @@ def _output(folder: Path, key: str, entry: object, limits: Limits) -> AcroOutput
     mitigation = mitigation if isinstance(mitigation, str) else None
 
     files: list[Path] = []
+    expected: list[str | None] = []
     checks: list[RuleResult] = []
     seen_sdc: list[dict[str, Any]] = []
-    drift: list[str] = []
+    unrecorded: list[str] = []
     for number, file_entry in enumerate(files_value, start=1):
         what = f"file {number} of {where}"
         described = _mapping(file_entry, what)
         path = _inside(folder, described.get("name"), what)
         files.append(path)
-        problem = _checksum(folder, str(described["name"]), path, limits)
-        if problem:
-            drift.append(problem)
+        try:
+            expected.append(_recorded_checksum(folder, str(described["name"])))
+        except _Unrecorded as exc:
+            expected.append(None)
+            unrecorded.append(str(exc))
         sdc = _mapping(described.get("sdc"), f"the checks of {what}", optional=True)
         if not sdc or sdc in seen_sdc:
             continue  # ACRO repeats one record's checks on each of its files
@@ -403,24 +437,6 @@ def _output(folder: Path, key: str, entry: object, limits: Limits) -> AcroOutput
                 asserted=True,
             )
         )
-    if drift:
-        checks.append(
-            flagged(
-                "acro.checksum",
-                Status.REVIEW,
-                drift[0] + (f" (and {len(drift) - 1} more)" if len(drift) > 1 else ""),
-                asserted=True,
-            )
-        )
-    elif files:
-        checks.append(
-            flagged(
-                "acro.checksum",
-                Status.PASS,
-                "the files are those ACRO checked (their SHA-256 match ACRO's checksums)",
-                asserted=True,
-            )
-        )
     return AcroOutput(
         table_shape=_shape(record.get("outcome")),
         uid=uid,
@@ -429,6 +445,8 @@ def _output(folder: Path, key: str, entry: object, limits: Limits) -> AcroOutput
         summary=summary,
         command=command,
         files=tuple(files),
+        expected=tuple(expected),
+        unrecorded=tuple(unrecorded),
         checks=tuple(checks),
         exception=exception or None,
         comments=comments,
