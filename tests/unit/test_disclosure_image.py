@@ -482,3 +482,16 @@ def test_bare_signatures_are_unreadable() -> None:
     jpeg = canonical_image(b"\xff\xd8\xff", LIMITS, name="a.jpg")
     assert_refused(png, "image.unreadable", "truncated")
     assert_refused(jpeg, "image.unreadable", "truncated")
+
+
+def test_a_progressive_jpeg_with_thousands_of_scans_is_refused_before_decoding() -> None:
+    """Each scan costs the decoder a pass over every pixel: a small file of thousands of
+    scans once took minutes. An ordinary progressive JPEG (about 10 scans) still passes."""
+    progressive = encode(noise("RGB", (64, 64)), "JPEG", progressive=True, quality=90)
+    ok(canonical_image(progressive, LIMITS, name="p.jpg"))
+    last_scan = progressive.rindex(b"\xff\xda")
+    scan = progressive[last_scan:-2]  # the last scan, up to the end-of-image mark
+    crafted = progressive[:-2] + scan * 80 + b"\xff\xd9"
+    assert_refused(
+        canonical_image(crafted, LIMITS, name="p.jpg"), "file.limits", "more than 64 scans"
+    )

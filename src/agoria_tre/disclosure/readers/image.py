@@ -382,6 +382,7 @@ _JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0 to SOF15
 _JPEG_TABLES = {0xC4, 0xCC, 0xDB, 0xDD}  # DHT, DAC, DQT, DRI
 _JPEG_EOI = 0xD9
 _JPEG_SOS = 0xDA
+MAX_JPEG_SCANS = 64  # libjpeg's progressive encoder writes 10; a crafted file, thousands
 _JPEG_COM = 0xFE
 _JPEG_APP0 = 0xE0
 _JPEG_APP14 = 0xEE
@@ -435,6 +436,7 @@ def _walk_jpeg(data: bytes, max_pixels: int) -> _Parsed:
     width = height = 0
     orientation = 1
     has_scan = False
+    scans = 0
     while True:
         if pos < size and data[pos] != 0xFF:
             removed.add("stray bytes between segments")
@@ -478,6 +480,16 @@ def _walk_jpeg(data: bytes, max_pixels: int) -> _Parsed:
         elif marker == _JPEG_SOS:
             if not width:
                 raise _unreadable("the JPEG file is corrupt (image data before its header)")
+            scans += 1
+            if scans > MAX_JPEG_SCANS:  # each scan makes the decoder go over every pixel
+                raise _Refused(
+                    RULE_LIMITS,
+                    f"more than {MAX_JPEG_SCANS} scans in a progressive JPEG (an ordinary one"
+                    " has about 10; each costs a pass over the whole image); refused before"
+                    " decoding",
+                    width,
+                    height,
+                )
             pos = _scan_end(data, pos)
             kept.append(segment + data[end:pos])
             has_scan = True
