@@ -255,12 +255,8 @@ def claim_anchor(path: Path) -> str:
     reading = read_anchor(path)
     if not reading.exists and reading.problem:
         raise ConfigurationError(f"the audit anchor {path}: {reading.problem}")
-    used = reading.exists and (
-        reading.problem is not None
-        or bool(reading.lasts)
-        or reading.incomplete_tail
-        or (reading.identity is None and path.stat().st_size > 0)
-    )
+    # Any content but a header (or nothing) is a line the parser read, or refused.
+    used = reading.problem is not None or bool(reading.lasts) or reading.incomplete_tail
     if used:
         raise ConfigurationError(
             f"the audit anchor {path} already holds another catalog's chain: move it away,"

@@ -117,6 +117,7 @@ class Catalog:
             expire_on_commit=False,
         )
         self._ready = False
+        self._witness_path: Path | None = None
 
     @property
     def url(self) -> str:
@@ -131,8 +132,9 @@ class Catalog:
         witness on this host while it runs (its socket is named after the data directory)."""
         if self.settings.audit_witness is not None:
             return self.settings.audit_witness
-        socket_path, _ = audit_witness.catalog_paths(self.settings.home)
-        return socket_path if socket_path.is_socket() else None
+        if self._witness_path is None:  # the data directory resolved and hashed once
+            self._witness_path, _ = audit_witness.catalog_paths(self.settings.home)
+        return self._witness_path if self._witness_path.is_socket() else None
 
     def dispose(self) -> None:
         self.engine.dispose()

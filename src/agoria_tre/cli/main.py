@@ -486,8 +486,9 @@ def audit_verify(state: State, witness: Path | None, as_json: bool) -> None:
     from agoria_tre import audit, audit_witness
 
     catalog = state.catalog()
-    if witness is None and audit_witness.catalog_paths(catalog.settings.home)[1].exists():
-        witness = audit_witness.catalog_paths(catalog.settings.home)[1]
+    if witness is None:
+        _, heads = audit_witness.catalog_paths(catalog.settings.home)
+        witness = heads if heads.exists() else None
     with catalog.snapshot() as session:
         result = audit.verify(session, catalog.anchor_path, witness=witness)
     if as_json:

@@ -581,6 +581,13 @@ def _as_text(value: object) -> str:
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
+def _named_nir(text: str, hit: _Hit) -> bool:
+    """Whether a word naming the number (NIR, NSS, sécu...) stands within 60 characters
+    before a key-less NIR or 30 after it."""
+    start, end = max(0, hit.start - _NIR_BEFORE), min(len(text), hit.end + _NIR_AFTER)
+    return _NIR_CONTEXT.search(text, start, end) is not None
+
+
 def names_nir(text: str) -> bool:
     """Whether ``text`` names a social security number (NIR, NSS, sécu, INSEE...)."""
     return _NIR_CONTEXT.search(text) is not None
@@ -591,11 +598,8 @@ def direct_identifiers(text: str, *, context: str = "") -> list[str]:
     in ``text``, one value of a data column: what ingest screens every kept value with. A
     key-less NIR counts when ``context`` (the column's name) or the text names it."""
     found = []
-    for hit in _find_nirs(text):
-        window = text[max(0, hit.start - _NIR_BEFORE) : hit.end + _NIR_AFTER]
-        if hit.keyed or _NIR_CONTEXT.search(window) or names_nir(context):
-            found.append(NIR)
-            break
+    if any(h.keyed or _named_nir(text, h) or names_nir(context) for h in _find_nirs(text)):
+        found.append(NIR)
     if _find_emails(text):
         found.append(EMAIL)
     if _find_phones(text):
@@ -619,8 +623,7 @@ def scan_text(
 
     for hit in _find_nirs(text):
         if not hit.keyed:
-            window = (max(0, hit.start - _NIR_BEFORE), min(len(text), hit.end + _NIR_AFTER))
-            if _NIR_CONTEXT.search(text, *window) is None:
+            if not _named_nir(text, hit):
                 continue
             tallies[NIR].keyless += 1
         tallies[NIR].count += 1
