@@ -1,0 +1,51 @@
+"""The labelled corpus (tests/data/corpus): what it holds, and that it is what its generator
+writes from the synthetic cohort."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from tests.corpus import generate
+from tests.corpus.measure import STRUCTURED, manifest
+
+CORPUS = generate.DEFAULT
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_the_corpus_holds_enough_labelled_outputs_of_every_format() -> None:
+    rows = manifest(CORPUS)
+    labels = Counter(str(r["label"]) for r in rows)
+    assert labels["sound"] >= 120
+    assert labels["disclosive"] >= 120
+    formats = {str(r["format"]) for r in rows}
+    assert {"csv", "tsv", "txt", "md", "html", "tex", "json", "ipynb", "png"} <= formats
+    for label in ("sound", "disclosive"):
+        structured = [r for r in rows if r["label"] == label and r["kind"] in STRUCTURED]
+        assert len(structured) >= 100
+    assert all((r["leak"] is None) == (r["label"] == "sound") for r in rows)
+
+
+def test_the_manifest_lists_exactly_the_files_on_disk() -> None:
+    listed = {str(r["path"]) for r in manifest(CORPUS)}
+    on_disk = {p.split("/")[0] + "/" + p.split("/")[1] for p in _files(CORPUS) if "/" in p}
+    assert listed == on_disk
+
+
+def test_the_generator_writes_the_committed_corpus(tmp_path: Path) -> None:
+    """Same manifest always; same bytes when the libraries are those that wrote it (another
+    pandas may print a table differently: then regenerate with python -m
+    tests.corpus.generate)."""
+    folder = tmp_path / "corpus"
+    generate.build(folder)
+    written = json.loads((folder / "corpus.json").read_text())
+    committed = json.loads((CORPUS / "corpus.json").read_text())
+    assert written["outputs"] == committed["outputs"]
+    if written["written_with"] == committed["written_with"]:
+        assert _files(folder) == _files(CORPUS)
