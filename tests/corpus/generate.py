@@ -13,6 +13,7 @@ it holds (the rule family that should catch it) in a line.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import importlib.metadata
 import io
 import json
@@ -114,7 +115,11 @@ def libraries() -> dict[str, str]:
 @contextlib.contextmanager
 def fixed_clock() -> Iterator[None]:
     """Model summaries print the time they were made: the corpus prints a fixed one."""
-    with mock.patch("time.localtime", return_value=PRINTED_AT):
+    with (
+        mock.patch("time.localtime", return_value=PRINTED_AT),
+        mock.patch("statsmodels.iolib.summary2.datetime") as summary2,
+    ):
+        summary2.datetime.now.return_value = datetime.datetime(*PRINTED_AT[:6])
         yield
 
 
@@ -259,9 +264,9 @@ def _survival(corpus: Corpus, df: pd.DataFrame) -> None:
     grouped = df.assign(
         period=pd.cut(
             df.time,
-            [0, 180, 365, 540, 1000],
+            [0, 365, 540, 1000],
             right=False,
-            labels=["0-179", "180-364", "365-539", "540+"],
+            labels=["0-364", "365-539", "540+"],
         )
     )
     life = grouped.groupby("period", observed=True).agg(events=("died", "sum"), n=("died", "size"))

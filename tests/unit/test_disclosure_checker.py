@@ -65,7 +65,7 @@ def test_bare_integer_table_is_assumed_frequency_and_says_so() -> None:
 def test_bare_magnitude_table_goes_to_review() -> None:
     item = check("t.csv", b"sex,mean dose\nF,12.5\nM,13.25\n")
     assert rules(item)["magnitude.evidence"].status is Status.REVIEW
-    assert "magnitude table without supporting counts" in rules(item)["magnitude.evidence"].summary
+    assert "without evidence of their contributors" in rules(item)["magnitude.evidence"].summary
     assert item.status is Status.REVIEW
 
 
@@ -100,9 +100,9 @@ def test_minimum_and_maximum_fail_quantiles_review() -> None:
 def test_kaplan_meier_steps_use_the_threshold() -> None:
     item = check("km.csv", b"time,at risk,events\n10,40,12\n20,28,3\n30,12,0\n40,6,11\n")
     found = rules(item)
-    # Without evidence the numeric time column is data: columns are time, at risk, events.
-    assert found["survival.at_risk"].cells == ((3, 1),)
-    assert found["survival.events"].cells == ((1, 2),)
+    # The time points label the rows: the data columns are at risk and events.
+    assert found["survival.at_risk"].cells == ((3, 0),)
+    assert found["survival.events"].cells == ((1, 1),)
 
 
 # --- tables with evidence ------------------------------------------------------------------

@@ -283,10 +283,11 @@ def test_phone_count_cell_with_decimals_in_a_table() -> None:
         "Sat, 28 Nov 2026",
     ],
 )
-def test_full_dates_are_for_review(text: str) -> None:
-    result = found(f"extrait le {text}, fin")[DATE]
-    assert result.status is Status.REVIEW
-    assert result.summary == "1 full date in cell 3 / output 1 for review"
+def test_full_dates_fail_where_a_birth_is_named_and_are_no_finding_elsewhere(text: str) -> None:
+    result = found(f"né le {text}, fin")[DATE]
+    assert result.status is Status.FAIL
+    assert result.summary == "1 full date in cell 3 / output 1: 1 where a birth date is named"
+    assert DATE not in found(f"extrait le {text}, fin")  # a study date: not an identifier
 
 
 @pytest.mark.parametrize(
@@ -334,7 +335,7 @@ def test_date_on_a_line_naming_a_birth_date_fails(line: str) -> None:
 
 def test_birth_words_on_another_line_do_not_count() -> None:
     text = "date_naissance retirée\nextraction du 28/11/2026\nà ma connaissance, le 28/11/2026"
-    assert found(text)[DATE].status is Status.REVIEW
+    assert DATE not in found(text)
 
 
 def test_date_beside_a_pseudonym_fails() -> None:
@@ -343,7 +344,9 @@ def test_date_beside_a_pseudonym_fails() -> None:
     pseudonyms = frozenset({pid, pseudonym(rng)})
     results = found(f"{pid}  hospitalisé le 2026-11-28\nautre 2026-11-29", pseudonyms=pseudonyms)
     assert results[DATE].status is Status.FAIL
-    assert "1 on the line or row of a pseudonym; 1 other for review" in results[DATE].summary
+    assert "1 on the line or row of a pseudonym; 1 other, not an identifier by itself" in (
+        results[DATE].summary
+    )
     assert results[PSEUDONYM].status is Status.FAIL
     assert pid not in results[DATE].summary
     assert pid not in results[PSEUDONYM].summary
@@ -362,16 +365,12 @@ Df Residuals:                      96   BIC:                             281.1
 """
 
 
-def test_statsmodels_summary_date_is_for_review_and_said_so() -> None:
-    results = found(STATSMODELS)
-    assert list(results) == [DATE]
-    assert results[DATE].status is Status.REVIEW
-    assert "1 may be a model summary's print date" in results[DATE].summary
-    assert "28" not in results[DATE].summary
+def test_a_model_summary_print_date_is_no_finding() -> None:
+    assert found(STATSMODELS) == {}
 
 
-def test_other_dates_do_not_mention_model_summaries() -> None:
-    assert "model summary" not in found("Extraction : 28 Nov 2026")[DATE].summary
+def test_a_data_freeze_date_is_no_finding() -> None:
+    assert found("Extraction : 28 Nov 2026") == {}
 
 
 # --- pseudonyms ------------------------------------------------------------------------------
@@ -384,11 +383,11 @@ def test_pseudonyms_in_text_are_found_as_whole_tokens() -> None:
     result = found(f"id={pid};\n['{pid}', 'x']\nX{pid} {pid}Y {pid.lower()}", pseudonyms=pseudonyms)
     assert result[PSEUDONYM].status is Status.FAIL
     assert result[PSEUDONYM].summary == (
-        "row-level data: a pseudonym of the project's datasets appears;"
-        " 3 occurrences in cell 3 / output 1"  # the lower-case copy counts too
+        "row-level data: a pseudonym of the project's datasets (or a value shaped like the"
+        " platform's pseudonyms) appears; 3 occurrences in cell 3 / output 1"  # lower case too
     )
     assert PSEUDONYM not in found("nothing here", pseudonyms=pseudonyms)
-    assert PSEUDONYM not in found(f"id={pid}")
+    assert PSEUDONYM not in found(f"id={pid.lower()}")  # unknown, and not the platform's shape
 
 
 def test_pseudonyms_with_hyphens() -> None:
@@ -406,7 +405,7 @@ def test_many_pseudonyms_in_a_large_text() -> None:
     rng = random.Random(4)
     pseudonyms = frozenset(pseudonym(rng) for _ in range(100_000))
     present = sorted(pseudonyms)[:3]
-    words = [pseudonym(rng) for _ in range(37_000)]  # about 1e6 characters
+    words = [pseudonym(rng).lower() for _ in range(37_000)]  # about 1e6 characters
     words[100], words[20_000], words[-1] = present
     text = " ".join(words)
     assert len(text) > 990_000
@@ -490,28 +489,25 @@ def test_nir_in_a_column_named_nir_without_key() -> None:
     assert keyed[NIR].cells == ((0, 0),)
 
 
-def test_birth_date_column_fails_other_date_columns_review() -> None:
+def test_birth_date_column_fails_other_date_columns_are_no_finding() -> None:
     header = ["date_naiss", "date_sortie", "n"]
     cells = [["1984-12-03", "2026-01-15", "12"], ["1990-06-21", "2026-02-01", "14"]]
     birth = by_rule(scan_table(header, [], [], cells))[DATE]
     assert birth.status is Status.FAIL
-    assert birth.cells == ((0, 0), (0, 1), (1, 0), (1, 1))
-    assert "4 full dates in 4 data cells: 2 where a birth date is named; 2 other for review" in (
-        birth.summary
-    )
-    other = by_rule(scan_table(header[1:], [], [], [row[1:] for row in cells]))[DATE]
-    assert other.status is Status.REVIEW
-    assert other.cells == ((0, 0), (1, 0))
+    assert birth.cells == ((0, 0), (1, 0))  # the birth dates only
+    assert (
+        "4 full dates in 2 data cells: 2 where a birth date is named; 2 other, not an identifier"
+        " by itself"
+    ) in birth.summary
+    assert DATE not in by_rule(scan_table(header[1:], [], [], [row[1:] for row in cells]))
 
 
 def test_birth_date_in_row_labels_under_a_birth_date_label_column() -> None:
     results = by_rule(scan_table(["n"], ["ddn"], [["03/12/1984"], ["total"]], [["12"], ["40"]]))
     assert results[DATE].status is Status.FAIL
     assert results[DATE].cells == ((0, 0),)
-    # The same label under another name is for review.
-    assert by_rule(scan_table(["n"], ["semaine"], [["03/12/1984"]], [["12"]]))[DATE].status is (
-        Status.REVIEW
-    )
+    # The same label under another name is a week, not an identifier.
+    assert DATE not in by_rule(scan_table(["n"], ["semaine"], [["03/12/1984"]], [["12"]]))
 
 
 def test_transposed_table_with_a_birth_date_row() -> None:
@@ -539,7 +535,10 @@ def test_date_in_a_row_with_a_pseudonym_fails() -> None:
         )
     )
     assert results[DATE].status is Status.FAIL
-    assert "1 on the line or row of a pseudonym; 1 other for review" in results[DATE].summary
+    assert "1 on the line or row of a pseudonym; 1 other, not an identifier by itself" in (
+        results[DATE].summary
+    )
+    assert results[DATE].cells == ((0, 1),)
     assert results[PSEUDONYM].cells == ((0, 0),)
 
 

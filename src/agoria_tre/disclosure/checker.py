@@ -22,10 +22,12 @@ import numpy as np
 
 from agoria_tre.disclosure import evidence as ev
 from agoria_tre.disclosure import files
+from agoria_tre.disclosure.layout import Measure, layout
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.acro import is_acro_folder, read_acro_folder
 from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html_tables
 from agoria_tre.disclosure.readers.image import canonical_image
+from agoria_tre.disclosure.readers.models import ModelSummary, find_models, outside
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
 from agoria_tre.disclosure.readers.table import TABLE_SUFFIXES, Table, parse_csv, table_from_grid
 from agoria_tre.disclosure.readers.texttables import find_json_tables, find_text_tables
@@ -33,6 +35,7 @@ from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged
 from agoria_tre.disclosure.rules import statistics, tables
 from agoria_tre.disclosure.rules.differencing import check_all_differencing
 from agoria_tre.disclosure.rules.identifiers import scan_table, scan_text
+from agoria_tre.disclosure.rules.measured import measured
 from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
 from agoria_tre.disclosure.status import Status
 
@@ -188,7 +191,13 @@ def suppression_holds(table: Table, policy: Policy) -> bool:
 def check_table(
     table: Table, ctx: Context, *, where: str, evidence: ev.Evidence | None = None
 ) -> list[RuleResult]:
+    """Every rule on one table. Without evidence, what each cell measures is decided once
+    (:func:`~agoria_tre.disclosure.layout.layout`) and the rules read it; with evidence, its
+    per-cell records decide."""
     policy = ctx.policy
+    lay = layout(table) if evidence is None else None
+    if lay is not None:
+        table = lay.table
     names = [
         *table.label_names,
         *table.header,
@@ -211,11 +220,17 @@ def check_table(
     results += statistics.row_level(table)
     results += statistics.implied_counts(table, policy)
     results += statistics.cumulative_columns(table, policy)
-    results += statistics.extremes_and_quantiles(
-        names + ([evidence.statistic] if evidence else []), where=where
-    )
+    if evidence is not None:
+        results += statistics.extremes_and_quantiles(
+            [*table.header, *(row[0] for row in table.row_labels if row), evidence.statistic],
+            where=where,
+        )
     results += _label_counts(names, policy, where=where)
     unparsed = table.unparsed
+    if lay is not None:  # "54.8 (19.9)" is a statistic's form, not an unreadable count
+        unparsed = unparsed & ~lay.mask(
+            Measure.STATISTIC, Measure.QUANTILE, Measure.MODEL, Measure.TEST
+        )
     if unparsed.any():
         i, j = (int(x) for x in np.argwhere(unparsed)[0])
         results.append(
@@ -252,39 +267,35 @@ def check_table(
         )
     if evidence is not None:
         return results + _from_evidence(table, evidence, policy, where=where)
+    lay = lay or layout(table)  # laid out above: evidence is None
     # Kaplan-Meier columns get their own rule, on top of what every table gets.
     results += statistics.survival_columns(table, policy)
     if not (~np.isnan(table.values)).any() and not unparsed.any():
         if any(c.isdigit() for row in table.cells for c in "".join(row)):
+            if not lay.mask(Measure.COUNT, Measure.MAGNITUDE).any():
+                return [*results, *measured(lay, policy)]
             return [
                 *results,
                 flagged("table.values", Status.REVIEW, "numbers in a form the checker cannot read"),
             ]
         return [*results, passed("table.values", "no numbers: nothing to count")]
-    counts = table.values
-    if table.all_integer() and not (counts[~np.isnan(counts)] < 0).any():
-        results.append(
-            passed(
-                "table.assumed_frequency",
-                "checked as a frequency table of units: assumed, no evidence was supplied",
+    results += measured(lay, policy)
+    if lay.only_counts:
+        if lay.assumed:
+            results.append(
+                passed(
+                    "table.assumed_frequency",
+                    "checked as a frequency table of units: assumed, no header names another"
+                    " measure and no evidence was supplied",
+                )
             )
-        )
-        results.append(tables.threshold(counts, policy))
         results += tables.zeros_and_class_disclosure(
-            counts, policy, margin_rows=table.margin_rows, margin_columns=table.margin_columns
+            table.values,
+            policy,
+            margin_rows=table.margin_rows,
+            margin_columns=table.margin_columns,
         )
         results += _secondary(table, policy)
-        return results
-    results.append(
-        flagged(
-            "magnitude.evidence",
-            Status.REVIEW,
-            "magnitude table without supporting counts: the number of"
-            " contributors and their shares are unknown",
-        )
-    )
-    results += _count_columns(table, policy)
-    results += _secondary(table, policy)
     return results
 
 
@@ -1245,13 +1256,61 @@ def _test_dof(text: str, policy: Policy, *, where: str) -> list[RuleResult]:
     ]
 
 
+def _model_rules(summary: ModelSummary, policy: Policy, where: str) -> list[RuleResult]:
+    """A printed model: its residual degrees of freedom (and, for a survival model, its
+    events) face the policy."""
+    name = f"{where}: the {summary.family} summary"
+    results: list[RuleResult] = []
+    if summary.df_resid is not None:
+        ok = summary.df_resid >= policy.min_dof
+        results.append(
+            flagged(
+                "model.dof",
+                Status.PASS if ok else Status.FAIL,
+                f"{name} has {summary.df_resid} residual degrees of freedom,"
+                f" {'at least' if ok else 'fewer than'} {policy.min_dof}",
+            )
+        )
+    elif summary.nobs is not None and summary.nobs <= policy.min_dof:
+        results.append(
+            flagged(
+                "model.dof",
+                Status.FAIL,
+                f"{name} is fitted on {summary.nobs} observations, so fewer than"
+                f" {policy.min_dof} residual degrees of freedom",
+            )
+        )
+    else:
+        results.append(
+            flagged(
+                "model.dof",
+                Status.REVIEW,
+                f"{name} prints no residual degrees of freedom"
+                + (f" ({summary.nobs} observations)" if summary.nobs is not None else ""),
+            )
+        )
+    if summary.events is not None:
+        results.append(
+            tables.threshold(
+                np.array([[summary.events]], dtype=float), policy, what="count of events"
+            )
+        )
+    return results
+
+
 def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
-    """Identifiers and model summaries in a text, as written and as a browser renders it."""
+    """Identifiers and model summaries in a text, as written and as a browser renders it;
+    numbers in the prose outside the model summaries."""
     scanned = text + "\n" + _decoded_forms(text) + "\n" + _variants(text)
     results = _identifier_rules(scan_text(scanned, where=where, pseudonyms=ctx.pseudonyms))
+    summaries = find_models(text)
+    if summaries:
+        for summary in summaries:
+            results += _model_rules(summary, ctx.policy, where)
+        text = outside(text, summaries)
     models = statistics.model_summary(text, ctx.policy, where=where)
     results += models
-    if not any(r.status is Status.FAIL for r in models):
+    if not any(r.status is Status.FAIL for r in results if r.rule == "model.dof"):
         results += _test_dof(text, ctx.policy, where=where)
     results += _counts_in_prose(text, ctx.policy, where=where)
     results += _extremes_in_prose(text, where=where)
@@ -1291,6 +1350,7 @@ def text_tables(
     """Tables printed in a text (Markdown, ``print(df)``, HTML), each checked as a table;
     where a limit stopped the search, an item for review says what was not read."""
     cut: list[str] = []
+    text = outside(text, find_models(text))  # a model summary is not a table of counts
     found = [FoundTable(grid) for grid in find_text_tables(_ANSI.sub("", text), cut)]
     unread = [_unread(where, cut)] if cut else []
     html: list[FoundTable] | str = _html_tables(text, ctx) if _HTML_TABLE.search(text) else []
@@ -1917,10 +1977,12 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                     ]
                     rules += from_evidence
         item = ItemReport(name, "text", rules, sha256=_hash(canonical))
-        item.children = text_tables(text + ("\n\n" + decoded if decoded else ""), ctx, where=name)
-        if name.lower().endswith(".json"):
+        if name.lower().endswith(".json"):  # its values once, and the tables in its strings
             found = [FoundTable(grid) for grid in find_json_tables(value)]
-            item.children += _tables_checked(found, ctx, where=name)
+            item.children = _tables_checked(found, ctx, where=name)
+            item.children += text_tables(decoded, ctx, where=name) if decoded else []
+        else:
+            item.children = text_tables(text, ctx, where=name)
         return Checked(item, canonical)
     return Checked(
         ItemReport(

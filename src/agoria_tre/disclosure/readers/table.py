@@ -340,7 +340,7 @@ def _is_value(text: str) -> bool:
     )
 
 
-def _is_label_column(cells: Sequence[str]) -> bool:
+def is_label_column(cells: Sequence[str]) -> bool:
     """Half or more text: a label column; mostly numbers: data. Suppression markers are
     values; so is a single word repeated among numbers ("NC", "NC", "3", "45"): an
     unknown marker hiding cells, never labels (a margin word such as "Total" excepted)."""
@@ -371,7 +371,7 @@ def table_from_grid(
         # Labels are the leading columns of text; a text cell further right is data that the
         # checker could not read, never a reason to stop checking the columns before it.
         label_columns = 0
-        while label_columns < width - 1 and _is_label_column([row[label_columns] for row in body]):
+        while label_columns < width - 1 and is_label_column([row[label_columns] for row in body]):
             label_columns += 1
     return Table(
         label_names=tuple(header[:label_columns]),

@@ -641,7 +641,8 @@ def find_json_tables(value: object) -> list[list[list[str]]]:
                 columns = list(map(str, item))
                 rows = list(dict.fromkeys(str(r) for v in item.values() for r in v))
                 inner = [{str(k): x for k, x in v.items()} for v in item.values()]
-                if all(_is_number(x) for v in inner for x in v.values()):
+                cells = [x for v in inner for x in v.values()]
+                if all(map(_is_scalar, cells)) and any(map(_is_number, cells)):
                     if _by_row(columns, inner):  # orient="index": the outer keys are the rows
                         grids.append(
                             [

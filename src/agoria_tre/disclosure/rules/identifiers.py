@@ -25,17 +25,20 @@ identifiers", "dates", "pseudonyms"):
     (space, dot, hyphen) or none, and ``+33``/``0033`` forms, ``+33 (0)6 ...`` and ``+33 06
     ...`` (the trunk 0 kept) included. A candidate inside a longer run of digits, a
     decimal (``0612345678.5``) or a run of separated digit groups is not one.
-``identifier.date`` (review, or fail)
+``identifier.date`` (fail)
     a full date (day, month and year): ISO ``2026-11-28`` (time allowed after it), numeric
     ``28/11/2026``, ``28.11.2026``, ``28-11-2026``, ``11/28/2026``, ``28/11/26``, written
     ``28 novembre 2026``, ``1er janvier 2026``, ``28NOV2026``, ``Nov 28, 2026``. A year and
     month, or a year, is not a full date. It fails when its line (text), or its own text,
     column header or row labels (table), name a birth date (naissance, date_naiss, DDN,
     DOB, birth, né(e) le), or when a pseudonym is on the same line or table row. Other full
-    dates are for review; statsmodels prints today's date in model summaries (``Date: Sat,
-    28 Nov 2026``), and the summary says when a date looks like one.
+    dates (a study period, a data freeze, the print date of a model summary) are not
+    identifiers by themselves: they are counted in a failing result's summary, never
+    flagged; where they sit in a listing of records, the row-level rule fails it.
 ``identifier.pseudonym`` (fail)
-    a value of the project's pseudonymised identifier columns. Text is cut into tokens at
+    a value shaped like the platform's pseudonyms (26 characters of base32, ``A-Z`` and
+    ``2-7``, with digits and letters both), known to the check or not, or a value of the
+    project's pseudonymised identifier columns. Text is cut into tokens at
     every character that is not a letter or digit, and each token is looked up in the set:
     the cost does not grow with the number of pseudonyms. A pseudonym that itself contains
     other characters (a UUID's hyphens) is found from its first letter-and-digit run.
@@ -187,9 +190,6 @@ _BIRTH = re.compile(
     r"|(?<!\w)né(?:e|\(e\))?\s+le(?!\w)|(?<!\w)born\s+on(?!\w)",
     re.IGNORECASE,
 )
-# statsmodels' summaries: "Date:                Sat, 28 Nov 2026".
-_MODEL_DATE = re.compile(r"Date:[ \t]*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?[ \t]*)?\Z")
-_MODEL_PREFIX = 60
 
 
 def _valid_date(year: int, month: int, day: int) -> bool:
@@ -293,6 +293,27 @@ _HEAD = 12
 _UNHYPHEN = re.compile(r"(?<=[0-9a-z])[-_](?=[0-9a-z])")
 _JOINED = re.compile(r"[0-9a-z]+(?:[-_][0-9a-z]+)*")
 _PREFIX = re.compile(r"[a-z0-9]{12,}")
+
+
+# The platform's own pseudonyms (ingest/keys.py): base32 of a keyed digest, 26 characters
+# of A-Z and 2-7. A random one holds digits and letters both; a word in capitals does not.
+_SHAPED = re.compile(r"(?<![0-9A-Za-z])[A-Z2-7]{26}(?![0-9A-Za-z])")
+
+
+def _find_shaped_pseudonyms(text: str) -> list[_Hit]:
+    """Values shaped like the platform's pseudonyms, known to the check or not."""
+    return [
+        _Hit(m.start(), m.end())
+        for m in _SHAPED.finditer(text)
+        if sum(c.isdigit() for c in m.group()) >= 2 and sum(c.isalpha() for c in m.group()) >= 8
+    ]
+
+
+def _all_pseudonyms(text: str, index: _PseudonymIndex) -> list[_Hit]:
+    """Every pseudonym in ``text``: known ones (altered too) and those shaped like one."""
+    hits = _find_pseudonyms(text, index) + _find_altered_pseudonyms(text, index)
+    taken = {h.start for h in hits}
+    return hits + [h for h in _find_shaped_pseudonyms(text) if h.start not in taken]
 
 
 def _find_altered_pseudonyms(text: str, index: _PseudonymIndex) -> list[_Hit]:
@@ -452,10 +473,6 @@ def _find_pseudonyms(text: str, index: _PseudonymIndex) -> list[_Hit]:
     return hits
 
 
-def _model_date(text: str, start: int, floor: int) -> bool:
-    return _MODEL_DATE.search(text[max(floor, start - _MODEL_PREFIX) : start]) is not None
-
-
 # --- aggregating and wording -----------------------------------------------------------------
 
 
@@ -467,7 +484,6 @@ class _Tally:
     keyless: int = 0  # NIR without key, beside a word naming it
     birth: int = 0  # dates naming a birth date
     beside_pseudonym: int = 0  # other dates on a pseudonym's line or row
-    model: int = 0  # review dates that look like a model summary's print date
     examples: list[str] = field(default_factory=list)
     cells: set[Cell] = field(default_factory=set)
     data_cells: set[Cell] = field(default_factory=set)
@@ -536,10 +552,12 @@ def _results(tallies: dict[str, _Tally], places: Callable[[_Tally], str]) -> lis
             )
             results.append(flagged(rule, Status.FAIL, summary, t.cells))
         elif rule == DATE:
-            results.append(_date_result(t, at))
+            if t.birth or t.beside_pseudonym:
+                results.append(_date_result(t, at))
         else:
             summary = (
-                "row-level data: a pseudonym of the project's datasets appears;"
+                "row-level data: a pseudonym of the project's datasets (or a value shaped like"
+                " the platform's pseudonyms) appears;"
                 f" {plural(t.count, 'occurrence', 'occurrences')}{at}"
             )
             results.append(flagged(rule, Status.FAIL, summary, t.cells))
@@ -547,24 +565,18 @@ def _results(tallies: dict[str, _Tally], places: Callable[[_Tally], str]) -> lis
 
 
 def _date_result(t: _Tally, at: str) -> RuleResult:
+    """Dates fail where they name a birth or sit beside a pseudonym; the others are not
+    identifiers by themselves (study periods, a model summary's print date): the summary
+    counts them, and only the failing ones' cells are flagged with the others'."""
+    why: list[str] = []
+    if t.birth:
+        why.append(f"{t.birth} where a birth date is named")
+    if t.beside_pseudonym:
+        why.append(f"{t.beside_pseudonym} on the line or row of a pseudonym")
+    rest = t.count - t.birth - t.beside_pseudonym
+    tail = f"; {rest} other, not an identifier by itself" if rest else ""
     dates = plural(t.count, "full date", "full dates")
-    failing = t.birth + t.beside_pseudonym
-    if failing:
-        why: list[str] = []
-        if t.birth:
-            why.append(f"{t.birth} where a birth date is named")
-        if t.beside_pseudonym:
-            why.append(f"{t.beside_pseudonym} on the line or row of a pseudonym")
-        rest = t.count - failing
-        tail = f"; {rest} other for review" if rest else ""
-        return flagged(DATE, Status.FAIL, f"{dates}{at}: {', '.join(why)}{tail}", t.cells)
-    note = ""
-    if t.model:
-        note = (
-            f" ({t.model} may be a model summary's print date, as statsmodels prints today's"
-            " date; reviewers judge)"
-        )
-    return flagged(DATE, Status.REVIEW, f"{dates}{at} for review{note}", t.cells)
+    return flagged(DATE, Status.FAIL, f"{dates}{at}: {', '.join(why)}{tail}", t.cells)
 
 
 def _as_text(value: object) -> str:
@@ -632,9 +644,7 @@ def scan_text(
             tallies[rule].count += 1
             tallies[rule].add_example(hit.example)
     pseudonym_index = _pseudonym_index(pseudonyms)
-    pseudonym_hits = _find_pseudonyms(text, pseudonym_index) + _find_altered_pseudonyms(
-        text, pseudonym_index
-    )
+    pseudonym_hits = _all_pseudonyms(text, pseudonym_index)
     tallies[PSEUDONYM].count = len(pseudonym_hits)
 
     dates = _find_dates(text)
@@ -658,8 +668,6 @@ def scan_text(
                 t.birth += 1
             elif line in pseudonym_lines:
                 t.beside_pseudonym += 1
-            elif _model_date(text, hit.start, begin):
-                t.model += 1
 
     return _results(tallies, lambda _t: f"in {where}" if where else "")
 
@@ -831,7 +839,7 @@ def scan_table(
     pseudonym_rows: set[int] = set()
     pseudonym_in_header = False
     index = _pseudonym_index(pseudonyms)
-    for hit in _find_pseudonyms(text, index) + _find_altered_pseudonyms(text, index):
+    for hit in _all_pseudonyms(text, index):
         n = table.segment(hit.start)
         tallies[PSEUDONYM].count += 1
         table.flag(tallies[PSEUDONYM], n)
@@ -846,12 +854,11 @@ def scan_table(
         n = table.segment(hit.start)
         kind, a, _ = table.place(n)
         t.count += 1
-        table.flag(t, n)
         if table.context(_BIRTH, n):
             t.birth += 1
+            table.flag(t, n)
         elif a in pseudonym_rows if kind in (_CELL, _LABEL) else pseudonym_in_header:
             t.beside_pseudonym += 1
-        elif _model_date(text, hit.start, table.starts[n]):
-            t.model += 1
+            table.flag(t, n)
 
     return _results(tallies, _table_places)
