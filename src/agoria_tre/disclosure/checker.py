@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import json
 import re
-import tokenize
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -25,6 +23,7 @@ from agoria_tre.disclosure import files
 from agoria_tre.disclosure.layout import Measure, layout
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.acro import is_acro_folder, read_acro_folder
+from agoria_tre.disclosure.readers.code import prose as code_prose
 from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html_tables
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.models import ModelSummary, find_models, outside
@@ -33,6 +32,7 @@ from agoria_tre.disclosure.readers.table import TABLE_SUFFIXES, Table, parse_csv
 from agoria_tre.disclosure.readers.texttables import find_json_tables, find_text_tables
 from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed
 from agoria_tre.disclosure.rules import statistics, tables
+from agoria_tre.disclosure.rules.code import code_output_rules
 from agoria_tre.disclosure.rules.differencing import check_all_differencing
 from agoria_tre.disclosure.rules.identifiers import scan_table, scan_text
 from agoria_tre.disclosure.rules.measured import measured
@@ -40,7 +40,8 @@ from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
 from agoria_tre.disclosure.status import Status
 
 MAX_HIDDEN_FOR_LP = 200  # two small linear programmes per hidden cell
-TEXT_SUFFIXES = (".txt", ".md", ".log", ".json")
+TEXT_SUFFIXES = (".txt", ".md", ".log", ".json", ".tex")
+HTML_SUFFIXES = (".html", ".htm")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 NOTEBOOK_SUFFIXES = (".ipynb",)
 
@@ -607,6 +608,8 @@ def _kind_of(name: str) -> str:
         return "notebook"
     if lower.endswith(TEXT_SUFFIXES):
         return "text"
+    if lower.endswith(HTML_SUFFIXES):
+        return "html"
     return "other"
 
 
@@ -1508,296 +1511,6 @@ def _check_output(
     return item
 
 
-_COUNT_CODE = re.compile(
-    r"\blen\s*\(|\.shape\b|\.(?:sum|count|nunique)\s*\(\s*\)|\.size\b(?!\s*\()"
-    r"|\.value_counts\s*\(\s*\)\s*\[|\.size\s*\(\s*\)\s*\["
-)
-_EXTREME_CODE = re.compile(
-    r"\.(?:max|min|idxmax|idxmin)\s*\(|\b(?:np\.|numpy\.)?"
-    r"(?:max|min|amax|amin|nanmax|nanmin|ptp)\s*\(|\.(?:sort_values|sort)\([^)]*\)\s*"
-    r"(?:\.(?:iloc|values)\s*\[\s*-?[01]\s*\])"
-    r"|\.(?:agg|aggregate|apply|transform)\s*\(\s*(?:np\.|numpy\.)?"
-    r"(?:max|min|amax|amin|nanmax|nanmin|ptp)\s*[,)]"
-)
-# The largest or smallest values, any number of them: sorted then cut, nlargest/nsmallest.
-_SORTED_CUT = re.compile(
-    r"(?:\.sort_values|\.sort|\bsorted|\b(?:np|numpy)\.sort)\s*\([^\n]*?"
-    r"(?:\.(?:head|tail)\s*\(|\.(?:iloc|values|to_numpy\(\))\s*\[|\)\s*\[\s*-?\d*\s*:)"
-    r"|\.n(?:largest|smallest)\s*\("
-)
-# Aggregates computed before: their largest values are groups', not individuals'.
-_AGGREGATED = re.compile(
-    r"\.(?:value_counts|size|count|sum|mean|median|std|var|sem|nunique|agg|aggregate"
-    r"|describe|corr|cov|quantile|cumsum|pct_change|isna|isnull|notna|notnull)\s*\("
-    r"|\bcrosstab\b|\bpivot"
-)
-_BY_UNIT = re.compile(
-    r"groupby\s*\(\s*\[?\s*['\"]?\w*(?:id|patient|pid|person|subject|sujet|nir|ipp|dossier"
-    r"|num|ident|stay|sejour|séjour)\w*['\"]?\s*[\],)]",
-    re.IGNORECASE,
-)
-# 'min', 'max' (extremes) or 'first', 'last' (one record's value) named in an aggregation
-# or a selection: agg(['min', 'max']), describe()[['min', 'max']], aggfunc='max'.
-_EXTREME_NAME = re.compile(
-    r"(?:\b(\w+)\s*=\s*)?['\"](min|max|amin|amax|nanmin|nanmax|idxmin|idxmax|ptp|first|last)['\"]"
-)
-_NOT_AGG_KEYWORDS = frozenset(
-    ["keep", "method", "how", "na_position", "errors", "kind", "axis", "join", "validate",
-     "closed", "label", "origin", "side", "ties", "nan_policy", "interpolation", "orient"]
-)  # fmt: skip
-_AGG_CALL = re.compile(r"\.(?:agg|aggregate)\s*\(|\baggfunc\b")
-_DESCRIBE_VALUES = re.compile(r"\.describe\s*\([^\n]*\.(?:values|tolist|to_list|to_numpy|array)\b")
-# Individual values listed: a column's values as a list or an array.
-_VALUES_OF = re.compile(
-    r"(?<=[\w\])])\s*\.(?:tolist|to_list|to_numpy|unique|drop_duplicates)\s*\("
-    r"|(?<=[\w\])])\s*\.(?:values|array)\b(?!\s*\()"
-    r"|\.(?:apply|agg|aggregate|transform)\s*\(\s*(?:list|np\.array|tuple|set|sorted)\s*\)"
-    r"|\b(?:list|np\.array|numpy\.array|np\.asarray|set|tuple|sorted|np\.unique|np\.sort)"
-    r"\s*\(\s*\w+(?:\.\w+|\[[^\]\n]*\])+\s*\)"
-)
-_COLUMN_ACCESS = re.compile(r"(?:[\w)\]]\.[a-z_]\w*|\])\s*$", re.IGNORECASE)
-_NOT_DATA_VALUES = re.compile(
-    r"\.(?:columns|index|keys|dtypes|shape|params|pvalues|bse|tvalues|coef_|intercept_"
-    r"|feature_importances_|conf_int|fittedvalues|predict|predict_proba|survival_function_"
-    r"|cumulative_density_|confidence_interval_|event_table|cv_results_|classes_|categories"
-    r"|cat\.codes|explained_variance\w*|components_|labels_|cluster_centers_|rsquared\w*"
-    r"|aic|bic|llf|summary)\b|\b(?:cross_val_score|confusion_matrix|roc_curve|np\.histogram"
-    r"|pd\.cut|pd\.qcut|range|np\.arange|np\.linspace)\s*\(",
-    re.IGNORECASE,
-)
-_COUNTING_AGG = re.compile(r"\.(?:value_counts|size|count|sum|nunique)\s*\(|\blen\s*\(")
-_UNIQUE = re.compile(r"\.(?:unique|drop_duplicates)\s*\(|\b(?:np\.unique|set)\s*\(")
-_MEASURE_NAME = re.compile(
-    r"(?<![a-zà-ÿ])(?:age|[âa]ge|weight|poids|cost|co[ûu]t|\blos\b|bmi|imc|income|revenu|height|taille|salary"
-    r"|salaire|sbp|dbp|pression|dur[ée]e|length|stay|s[ée]jour|date|dob|naissance|birth|montant"
-    r"|amount|price|prix|glyc|chol|creat|hba1c|tension|score|time|delay|d[ée]lai)",
-    re.IGNORECASE,
-)
-_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
-_NUMPY_SCALAR = re.compile(r"\b(?:np|numpy)\.(?:int|uint|float)\d*\(\s*([^()]*?)\s*\)")
-_SHOWN_NUMBER = re.compile(r"(?<![\w.,/\-:])(-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)(?![\w:]|[.,]\d)")
-_COLUMN_COUNT = re.compile(
-    r"\.shape\b(?!\s*\[\s*0)|columns|\.dtypes|len\s*\(\s*\w*(?:cols|columns|features|vars"
-    r"|variables|names|keys)\b",
-    re.IGNORECASE,
-)
-_QUANTILE_CODE = re.compile(r"\.(?:quantile|percentile|nanquantile|nanpercentile)\s*\(([^\n]*)")
-_QUANTILE_EDGE = re.compile(
-    r"(?<![\w.])(?:q\s*=\s*)?\[?\s*(?:0|1|0\.0*|1\.0*|100|100\.0*)(?![\w.])"
-)
-_MEDIAN_CODE = re.compile(r"\.median\s*\(|\bnp\.(?:nan)?median\s*\(")
-_BARE_COUNT = re.compile(
-    r"^\s*(?:np\.(?:int|float|uint)\d*\()?\(?\s*(\d+)(?:\.0*)?\s*\)?(?:,\s*\d+\s*\)?)?\s*$"
-)
-_ASSIGNMENT = re.compile(r"^\s*[\w.\[\]'\", ]+\s*(?<![=!<>])=(?!=)")
-
-
-def _output_lines(source: str) -> list[str]:
-    """The lines of a code cell that can print: its last expression and its print/display
-    calls (an assignment shows nothing)."""
-    lines = [
-        line
-        for line in source.splitlines()
-        if line.strip() and not line.lstrip().startswith(("#", "%", "!"))
-    ]
-    shown = [line for line in lines if re.search(r"\b(?:print|display)\s*\(", line)]
-    if lines and not _ASSIGNMENT.match(lines[-1]) and lines[-1] not in shown:
-        shown.append(lines[-1])
-    return shown
-
-
-def _assigned_from(source: str, pattern: re.Pattern[str]) -> re.Pattern[str] | None:
-    """Names assigned from code that ``pattern`` recognises (``n = len(cases)``), as a
-    pattern that finds them in a printing line (``print(n)``)."""
-    names: set[str] = set()
-    for line in source.splitlines():
-        assigned = _ASSIGNMENT.match(line)
-        if assigned and pattern.search(line[assigned.end() :]):
-            names.update(re.findall(r"[A-Za-z_]\w*", assigned.group().rstrip("=")))
-    if not names:
-        return None
-    alternatives = "|".join(sorted(map(re.escape, names)))
-    return re.compile(r"(?<![\w.'\"])(?:" + alternatives + r")(?![\w'\"])")
-
-
-def _shown_numbers(text: str) -> list[str]:
-    """The numbers an output shows, outside quoted strings and pandas' footers."""
-    text = _NUMPY_SCALAR.sub(r"\1", _QUOTED.sub("", text))
-    text = re.sub(r"(?:dtype|Name|Length|Freq)\s*[:=][^\n]*", "", text)
-    return _SHOWN_NUMBER.findall(text)
-
-
-def _is_listing(text: str) -> bool:
-    """A list, tuple, set or numpy array printed (not a table)."""
-    stripped = text.strip()
-    return stripped.startswith(("[", "(", "{", "array(")) or "[" in stripped
-
-
-def _individual_values(lines: list[str], text: str) -> str | None:
-    """The line that lists a column's individual values (``.tolist()``, ``.values``,
-    ``.unique()``, ``apply(list)``…) when the output shows numbers; not lists of column
-    names, model results or aggregates (value counts are counted instead)."""
-    numbers = _shown_numbers(text)
-    if not numbers or not _is_listing(text):
-        return None
-    decimals = any("." in n or "e" in n.lower() for n in numbers)
-    for line in lines:
-        for match in _VALUES_OF.finditer(line):
-            before = line[: match.start()]
-            if match.group().lstrip().startswith(".") and not _COLUMN_ACCESS.search(before):
-                continue
-            if _NOT_DATA_VALUES.search(line) or _AGGREGATED.search(before):
-                continue
-            if _UNIQUE.search(match.group()):
-                distinct = set(numbers)
-                years = all(_YEAR.fullmatch(n) for n in distinct)
-                if not (
-                    decimals
-                    or _MEASURE_NAME.search(before + match.group())
-                    or (len(distinct) >= 15 and not years)
-                ):
-                    continue
-            return line
-    return None
-
-
-def _listed_counts(lines: list[str], text: str, policy: Policy) -> str | None:
-    """Counts shown by a counting line in a list, a tuple or a short labelled print
-    (``value_counts().tolist()``, ``print('Corse:', (df.region == 'Corse').sum())``)."""
-    counting = [
-        line
-        for line in lines
-        if _COUNTING_AGG.search(line) or _COUNT_CODE.search(line)
-        if not _COLUMN_COUNT.search(line)
-    ]
-    shown = [line for line in text.splitlines() if line.strip()]
-    if not counting or not shown or (len(shown) > 3 and not _is_listing(text)):
-        return None
-    for number in _shown_numbers(text):
-        if "." in number or "e" in number.lower() or number.startswith("-"):
-            continue
-        if 0 < int(number) < policy.threshold:
-            return counting[-1]
-    return None
-
-
-_LITERAL_ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(\d+)[ \t]*(?:#.*)?$", re.M)
-_MAGIC = re.compile(r"^[ \t]*[%!?].*$", re.M)
-_STRING_QUOTES = re.compile(r"^[A-Za-z]*(?:'''|\"\"\"|'|\")|(?:'''|\"\"\"|'|\")$")
-
-
-def _code_prose(source: str) -> str:
-    """What a code cell says in words: its comments and string literals (one a line), and
-    counts written into it as literals (``n_patients = 3``); the code itself is not prose."""
-    parts: list[str] = []
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(_MAGIC.sub("", source)).readline))
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        tokens = []
-        parts += re.findall(r"#[^\n]*|'[^'\n]*'|\"[^\"\n]*\"", source)
-    for token in tokens:
-        if token.type == tokenize.COMMENT:
-            parts.append(token.string.lstrip("#"))
-        elif token.type == tokenize.STRING:
-            parts.append(_STRING_QUOTES.sub("", token.string))
-        elif token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
-            parts.append(token.string)
-    parts += [f"{name} = {value}" for name, value in _LITERAL_ASSIGNMENT.findall(source)]
-    return "\n".join(part.strip() for part in parts if any(c.isdigit() for c in part))
-
-
-def _code_output_rules(source: str, text: str, policy: Policy, *, where: str) -> list[RuleResult]:
-    """What an output is, told by the code that printed it (nothing is executed): a bare
-    small number from ``len(…)``, ``.shape``, ``.sum()``, ``.count()``, ``.nunique()``,
-    ``.size`` is a count of units; a number from ``.max()``, ``.min()``,
-    ``.quantile(0 or 1)`` an extreme; from ``.median()``/``.quantile()`` a quantile; the
-    largest values after a sort, ``agg(['min', 'max'])`` extremes; a column's values listed
-    (``.tolist()``, ``.values``, ``apply(list)``) individuals' values. A name assigned from
-    such code and printed counts as the code itself."""
-    if not any(c.isdigit() for c in text):
-        return []
-    lines = _output_lines(source)
-    results: list[RuleResult] = []
-    counted = _assigned_from(source, _COUNT_CODE)
-    counting = [
-        line for line in lines if _COUNT_CODE.search(line) or (counted and counted.search(line))
-    ]
-    bare = _BARE_COUNT.match(text.strip())
-    listed = None if bare else _listed_counts(counting or lines, text, policy)
-    if counting and bare and 0 < int(bare.group(1)) < policy.threshold:
-        results.append(
-            flagged(
-                "threshold.text",
-                Status.FAIL,
-                f"{where} prints {text.strip()[:20]!r}, a count under {policy.threshold}"
-                f" (from {counting[-1].strip()[:40]!r})",
-            )
-        )
-    elif listed is not None:
-        results.append(
-            flagged(
-                "threshold.text",
-                Status.FAIL,
-                f"{where} shows a count under {policy.threshold} (from {listed.strip()[:40]!r})",
-            )
-        )
-    extreme_found = _assigned_from(source, _EXTREME_CODE)
-    extreme = [
-        line
-        for line in lines
-        if _EXTREME_CODE.search(line) or (extreme_found and extreme_found.search(line))
-    ]
-    numbers_shown = bool(_shown_numbers(text))
-    for line in lines:
-        cut = _SORTED_CUT.search(line)
-        if (
-            cut
-            and numbers_shown
-            and (_BY_UNIT.search(line) or not _AGGREGATED.search(line[: cut.start()]))
-        ):
-            extreme.append(line)
-        if _DESCRIBE_VALUES.search(line) and numbers_shown:
-            extreme.append(line)
-        for name in _EXTREME_NAME.finditer(line):
-            keyword = name.group(1)
-            if keyword in _NOT_AGG_KEYWORDS:
-                continue
-            if name.group(2) in ("first", "last") and not _AGG_CALL.search(line):
-                continue
-            if numbers_shown:
-                extreme.append(line)
-    quantiles = [m.group(1) for line in lines for m in _QUANTILE_CODE.finditer(line)]
-    extreme += [q for q in quantiles if _QUANTILE_EDGE.search(q)]
-    if extreme:
-        results.append(
-            flagged(
-                "statistic.extremes",
-                Status.FAIL,
-                f"{where} shows what {extreme[0].strip()[:40]!r} computes: a minimum or"
-                " maximum, or the largest or first values (single individuals' values)",
-            )
-        )
-    elif quantiles or any(_MEDIAN_CODE.search(line) for line in lines):
-        results.append(
-            flagged(
-                "statistic.quantiles",
-                Status.REVIEW,
-                f"{where} shows medians or quantiles computed by its cell: they can be one"
-                " individual's value",
-            )
-        )
-    values = _individual_values(lines, text)
-    if values is not None and not extreme and listed is None:
-        results.append(
-            flagged(
-                "row_level",
-                Status.FAIL,
-                f"{where} lists individuals' values (from {values.strip()[:40]!r}): row-level data",
-            )
-        )
-    return results
-
-
 def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None = None) -> Checked:
     """Check one file's content. Never raises on bad input: refusals are failing rules.
 
@@ -1915,7 +1628,7 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                 item.rules += _counts_in_prose(source, ctx.policy, where=where)
                 item.rules += _extremes_in_prose(source, where=where)
             else:  # comments and strings are prose
-                prose = _code_prose(source)
+                prose = code_prose(source)
                 if prose:
                     item.rules += _counts_in_prose(prose, ctx.policy, where=where)
                     item.rules += _extremes_in_prose(prose, where=where)
@@ -1926,7 +1639,7 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
         code = {number: source for number, cell_type, source in notebook.sources}
         for output, child in zip(notebook.outputs, item.children, strict=True):
             if output.cell in code and not output.mime.startswith("image/"):
-                child.rules += _code_output_rules(
+                child.rules += code_output_rules(
                     code[output.cell],
                     output.plain or output.text or "",
                     ctx.policy,
@@ -1934,6 +1647,8 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                 )
         item.children += source_tables
         return Checked(item, notebook.canonical, inner_tables=tuple(inner))
+    if kind == "html":
+        return _check_html(name, data, ctx)
     if kind == "text":
         decoded = ""
         if name.lower().endswith(".json"):
@@ -2002,6 +1717,51 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
 
 
 # --- paths -----------------------------------------------------------------------------
+
+
+# What a page may hold to be released as written: no script, no frame or embedded object,
+# nothing fetched from elsewhere (an image, a style sheet, a font), no event handler.
+_ACTIVE = re.compile(
+    r"<\s*(?:script|iframe|frame|object|embed|link|meta|base|form|img|svg|math|video|audio"
+    r"|source|track|picture|input|button)\b|\son[a-z]+\s*=|javascript:|\burl\s*\(|@import",
+    re.IGNORECASE,
+)
+_TABLE_ELEMENT = re.compile(r"<table\b.*?</table\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _check_html(name: str, data: bytes, ctx: Context) -> Checked:
+    """An HTML page (``df.to_html()``, a Styler's ``to_html()``): released as written, so
+    it may hold no active or fetched content; its tables are checked as tables and the rest
+    of its text as text."""
+    text = _decode_text(data)
+    if text is None:
+        return Checked(_refused(name, "html", "file.type", "binary content in an HTML file"), None)
+    active = _ACTIVE.search(text)
+    if active:
+        return Checked(
+            _refused(
+                name,
+                "html",
+                "file.type",
+                f"type not allowed: the page holds active or fetched content"
+                f" ({_printable_tag(active.group())}); export the table as CSV or as plain"
+                " HTML (df.to_html())",
+            ),
+            None,
+        )
+    canonical = text.replace("\r\n", "\n").encode("utf-8")
+    item = ItemReport(name, "html", sha256=_hash(canonical))
+    item.rules = check_text(_TABLE_ELEMENT.sub("\n", text), ctx, where=name)
+    found = _html_tables(text, ctx)
+    if isinstance(found, str):
+        item.children.append(_unrepaired(name, found))
+    else:
+        item.children += _tables_checked(found, ctx, where=name)
+    return Checked(item, canonical)
+
+
+def _printable_tag(text: str) -> str:
+    return " ".join(text.split())[:20]
 
 
 def _refused(label: str, kind: str, rule: str, summary: str) -> ItemReport:

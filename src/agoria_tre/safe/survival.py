@@ -14,7 +14,9 @@ events, and the tail few units at risk. Two ways to publish one:
     a row shows the units at risk at the interval's start, the events within it, and the
     Kaplan-Meier survival and standard error at its end. Choose it so that each interval
     carries 0 or at least the threshold's number of events; it also stops the table
-    printing individual event times.
+    printing individual event times. An interval that falls short (1 to threshold - 1
+    events, or fewer units at risk than the threshold) is merged with the next, the last
+    one with the one before: the table written passes its own check.
 administrative censoring at a horizon
     the tail fails while fewer units than the threshold remain at risk. Censor every time
     past a horizon ``h`` (``time.clip(upper=h)``, ``status & (time <= h)``): the estimate up
@@ -166,7 +168,30 @@ def _interval_width(interval: object) -> float:
     return width
 
 
-def _intervals(sf: SurvfuncRight, cohort: _Cohort, width: float, max_rows: int) -> _Rows:
+def _merged(
+    low: FloatArray, high: FloatArray, risk: FloatArray, events: FloatArray, threshold: int
+) -> tuple[FloatArray, FloatArray]:
+    """Edges of intervals that each pass the threshold: an interval with 1 to
+    ``threshold - 1`` events, or fewer units at risk than the threshold, is joined to the
+    next one; a last interval that still falls short, to the one before it."""
+    if not len(low):
+        return low, high
+    starts: list[int] = []
+    total = 0.0
+    for k in range(len(low)):
+        closed = total == 0 or total >= threshold  # the group so far can stand alone
+        if not starts or (closed and risk[k] >= threshold):
+            starts.append(k)
+            total = 0.0
+        total += events[k]
+    if len(starts) > 1 and 0 < total < threshold:
+        starts.pop()
+    ends = [*starts[1:], len(low)]
+    return low[starts], high[np.array(ends) - 1]
+
+
+def _intervals(sf: SurvfuncRight, cohort: _Cohort, width: float, policy: Policy) -> _Rows:
+    max_rows = policy.limits.max_rows
     times = np.asarray(sf.surv_times, dtype=np.float64)
     event_times = cohort.time[(cohort.event != 0) & (cohort.weight > 0)]
     if event_times.size == 0:
@@ -181,6 +206,7 @@ def _intervals(sf: SurvfuncRight, cohort: _Cohort, width: float, max_rows: int) 
             )
         low = np.arange(first, last + 1, dtype=np.float64) * width
     high = low + width
+    low, high = _merged(low, high, cohort.at_risk(low), cohort.events(low, high), policy.threshold)
     # Survival at an interval's end: the estimate after the last step before it ends.
     before_end = np.searchsorted(times, high, side="left") - 1
     has_step = before_end >= 0
@@ -223,11 +249,7 @@ def surv_func(
         bw_factor=bw_factor,
     )
     cohort = _Cohort(time, status, entry, freq_weights, unit)
-    rows = (
-        _steps(sf, cohort, exog)
-        if width is None
-        else _intervals(sf, cohort, width, policy.limits.max_rows)
-    )
+    rows = _steps(sf, cohort, exog) if width is None else _intervals(sf, cohort, width, policy)
     columns = (_whole(rows.risk), _whole(rows.events), rows.survival, rows.std_err)
     table = pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)), index=rows.labels)
     unit_risk, unit_events = (

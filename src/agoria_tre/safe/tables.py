@@ -8,8 +8,9 @@ and its evidence sidecar, then shows the checker's verdict. Two additions:
     counts become distinct units, and a unit's contributions are summed before dominance
     and p%.
 ``suppress=True``
-    cells failing the policy are hidden (NaN), with the secondary suppression needed for
-    them not to be recomputed from the margins.
+    cells failing the policy are hidden (NaN), and so are zero cells unless the policy
+    passes zeros (a zero is class disclosure a reviewer would be asked about), with the
+    secondary suppression needed for them not to be recomputed from the margins.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.table import Table, parse_csv
 from agoria_tre.disclosure.rules.suppression import choose_secondary
 from agoria_tre.disclosure.rules.tables import primary_mask
+from agoria_tre.disclosure.status import Status
 from agoria_tre.safe.aggregate import TOP_K, Cells, aggregate, line_units
 from agoria_tre.safe.outputs import (
     active_policy,
@@ -211,6 +213,8 @@ def _finish(
         table = table.fillna(fill_value)
     if suppress:
         primary = primary_mask(units.astype(float), totals, top, policy)
+        if policy.zeros is not Status.PASS:
+            primary |= units == 0  # a zero a reviewer would be asked about: hidden too
         if margins:
             interior = choose_secondary(
                 units[:-1, :-1].astype(float), primary[:-1, :-1], threshold=policy.threshold
