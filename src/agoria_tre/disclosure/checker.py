@@ -36,10 +36,9 @@ from agoria_tre.disclosure.rules.code import code_output_rules
 from agoria_tre.disclosure.rules.differencing import check_all_differencing
 from agoria_tre.disclosure.rules.identifiers import scan_table, scan_text
 from agoria_tre.disclosure.rules.measured import measured
-from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
+from agoria_tre.disclosure.rules.secondary import across, secondary
 from agoria_tre.disclosure.status import Status
 
-MAX_HIDDEN_FOR_LP = 200  # two small linear programmes per hidden cell
 TEXT_SUFFIXES = (".txt", ".md", ".log", ".json", ".tex")
 HTML_SUFFIXES = (".html", ".htm")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -81,80 +80,6 @@ def _identifier_rules(found: list[RuleResult]) -> list[RuleResult]:
 # --- tables ----------------------------------------------------------------------------
 
 
-def _markers(table: Table, policy: Policy) -> list[RuleResult]:
-    """A "<N" marker hides the counts 1 to N-1; with N under the threshold it hides too few
-    ("<2" says the count is 1)."""
-    upper = table.upper_bounds
-    narrow = ~np.isnan(upper) & (upper < policy.threshold - 1)
-    if not narrow.any():
-        return []
-    cells = [(int(i), int(j)) for i, j in np.argwhere(narrow)]
-    return [
-        flagged(
-            "suppression.markers",
-            Status.FAIL,
-            f"{len(cells)} suppression markers hide fewer values than the threshold"
-            f" ({policy.threshold}): '<N' must cover every count from 1 to"
-            f" {policy.threshold - 1}",
-            cells,
-        )
-    ]
-
-
-def _secondary(table: Table, policy: Policy) -> list[RuleResult]:
-    hidden = table.suppressed
-    if not hidden.any():
-        return []
-    results = _markers(table, policy)
-    rows, cols = list(table.margin_rows), list(table.margin_columns)
-    if not rows and not cols:
-        return [
-            *results,
-            passed(
-                "secondary_suppression",
-                "suppressed cells, and no margins they could be recomputed from",
-            ),
-        ]
-    keep_r = [i for i in range(table.shape[0]) if i not in rows]
-    keep_c = [j for j in range(table.shape[1]) if j not in cols]
-    values, upper = table.values, table.upper_bounds
-    interior = values[np.ix_(keep_r, keep_c)]
-    interior_hidden = hidden[np.ix_(keep_r, keep_c)]
-    if int(interior_hidden.sum()) > MAX_HIDDEN_FOR_LP:
-        return [
-            *results,
-            flagged(
-                "secondary_suppression",
-                Status.REVIEW,
-                f"{int(interior_hidden.sum())} hidden cells: more than the"
-                f" {MAX_HIDDEN_FOR_LP} whose ranges are computed; check by eye",
-            ),
-        ]
-    row_totals = values[keep_r, cols[-1]] if cols else None
-    col_totals = values[rows[-1], keep_c] if rows else None
-    grand = float(values[rows[-1], cols[-1]]) if rows and cols else None
-    bounds = np.zeros((*interior.shape, 2))
-    bounds[:, :, 1] = np.inf
-    below = upper[np.ix_(keep_r, keep_c)]
-    marked = ~np.isnan(below)
-    bounds[marked, 0] = np.minimum(1.0, below[marked])  # "<11" hides a count of 1 to 10
-    bounds[marked, 1] = below[marked]
-    result = check_secondary_suppression(
-        interior,
-        interior_hidden,
-        row_totals=row_totals,
-        col_totals=col_totals,
-        grand_total=None if grand is None or np.isnan(grand) else grand,
-        bounds=bounds,
-        policy=policy,
-    )
-    cells = tuple((keep_r[i], keep_c[j]) for i, j in result.cells)
-    return [
-        *results,
-        RuleResult(result.rule, result.status, result.summary, cells, result.asserted),
-    ]
-
-
 _PHONE_HEADER = re.compile(
     r"(?<![a-z])(t[ée]l|t[ée]l[ée]phone|phone|portable|mobile|gsm)(?![a-z])", re.IGNORECASE
 )
@@ -181,12 +106,6 @@ def _phone_columns(table: Table) -> list[RuleResult]:
             cells,
         )
     ]
-
-
-def suppression_holds(table: Table, policy: Policy) -> bool:
-    """Whether no hidden cell of ``table`` can be recomputed, by the same rule the check
-    applies (for the researcher-side ``suppress=True``)."""
-    return all(r.status is not Status.FAIL for r in _secondary(table, policy))
 
 
 def check_table(
@@ -296,7 +215,7 @@ def check_table(
             margin_rows=table.margin_rows,
             margin_columns=table.margin_columns,
         )
-        results += _secondary(table, policy)
+        results += secondary(table, policy)
     return results
 
 
@@ -577,7 +496,7 @@ def _from_evidence(
         results.append(tables.p_percent(safe_total, evidence.top, policy, asserted=True))
     if evidence.missing is not None:
         results.append(tables.missing_values(evidence.missing, policy, asserted=True))
-    results += _secondary(table, policy)
+    results += secondary(table, policy)
     if evidence.kind == "histogram" and evidence.histogram is not None:
         bounded = bool(evidence.histogram.get("bounded"))
         results.append(
@@ -1692,13 +1611,15 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                     ]
                     rules += from_evidence
         item = ItemReport(name, "text", rules, sha256=_hash(canonical))
+        in_text: list[tuple[ItemReport, Table]] = []
         if name.lower().endswith(".json"):  # its values once, and the tables in its strings
             found = [FoundTable(grid) for grid in find_json_tables(value)]
-            item.children = _tables_checked(found, ctx, where=name)
-            item.children += text_tables(decoded, ctx, where=name) if decoded else []
+            item.children = _tables_checked(found, ctx, where=name, collect=in_text)
+            if decoded:
+                item.children += text_tables(decoded, ctx, where=name, collect=in_text)
         else:
-            item.children = text_tables(text, ctx, where=name)
-        return Checked(item, canonical)
+            item.children = text_tables(text, ctx, where=name, collect=in_text)
+        return Checked(item, canonical, inner_tables=tuple(in_text))
     return Checked(
         ItemReport(
             name,
@@ -1753,11 +1674,12 @@ def _check_html(name: str, data: bytes, ctx: Context) -> Checked:
     item = ItemReport(name, "html", sha256=_hash(canonical))
     item.rules = check_text(_TABLE_ELEMENT.sub("\n", text), ctx, where=name)
     found = _html_tables(text, ctx)
+    inner: list[tuple[ItemReport, Table]] = []
     if isinstance(found, str):
         item.children.append(_unrepaired(name, found))
     else:
-        item.children += _tables_checked(found, ctx, where=name)
-    return Checked(item, canonical)
+        item.children += _tables_checked(found, ctx, where=name, collect=inner)
+    return Checked(item, canonical, inner_tables=tuple(inner))
 
 
 def _printable_tag(text: str) -> str:
@@ -1888,6 +1810,9 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
         differencing = check_all_differencing(pool, [*pool, *ctx.released], ctx.policy)
     for (item, _, _), result in zip(tables, differencing, strict=True):
         item.rules.append(result)
+    for (item, _, _), hidden in zip(tables, across(pool, ctx.policy), strict=True):
+        if hidden is not None:
+            item.rules.append(hidden)
     for item, name, table, evidence in magnitudes:
         others = [(n, t, e) for _, n, t, e in magnitudes if n != name]
         item.rules.append(magnitude_differencing(table, evidence, name, others, ctx.policy))

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from agoria_tre.disclosure.checker import suppression_holds
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.table import Table, parse_csv
+from agoria_tre.disclosure.rules.secondary import suppression_holds
 from agoria_tre.disclosure.rules.suppression import choose_secondary
 from agoria_tre.disclosure.rules.tables import primary_mask
 from agoria_tre.disclosure.status import Status
