@@ -27,3 +27,23 @@ def found(item: ItemReport) -> dict[str, Status]:
 
 def flagged_rules(item: ItemReport) -> set[str]:
     return {rule for rule, status in found(item).items() if status is not Status.PASS}
+
+
+_HINT_WORDS = {
+    "count": "small count",
+    "extreme": "minim",
+    "quantile": "median",
+    "age": "age",
+}
+
+
+def hints_of(item: ItemReport) -> set[str]:
+    """The kinds of prose hints (``count``, ``extreme``, ``quantile``, ``age``) the item's
+    ``prose.hints`` results name, each result carrying the spans of its passages."""
+    kinds: set[str] = set()
+    for node in walk([item]):
+        for r in node.rules:
+            if r.rule == "prose.hints" and r.status is Status.REVIEW:
+                assert r.spans, r.summary
+                kinds |= {kind for kind, word in _HINT_WORDS.items() if word in r.summary}
+    return kinds

@@ -150,7 +150,10 @@ def measure_of(name: str) -> Measure | None:
     if words & MODEL_WORDS and not words & COUNT_WORDS:
         return Measure.MODEL
     if words & CUMULATIVE_WORDS:
-        return Measure.PERCENT if words & (PERCENT_WORDS | {"%"}) else Measure.CUMULATIVE
+        if words & (PERCENT_WORDS | {"%"}):
+            return Measure.PERCENT
+        # a cumulative incidence is a proportion, not a running count
+        return Measure.STATISTIC if words & STATISTIC_WORDS else Measure.CUMULATIVE
     if words & STATISTIC_WORDS:
         return Measure.STATISTIC
     if words & (PERCENT_WORDS | {"%"}):
@@ -193,10 +196,11 @@ def _label_shaped(name: str, cells: Sequence[str]) -> bool:
     key = name.strip().lower()
     words = words_of(name)
     measure = measure_of(name)
+    # A grouping variable's name, nothing else ("grade_max", "dose_level", "ecog"; not
+    # "group A", a category of another variable, whose cells are counts)
     grouping = (
         bool(words & LABEL_WORDS)
-        and not words & SUM_WORDS
-        # "grade_max", "dose_level": a variable's name, not the cells' measure
+        and not words - LABEL_WORDS - EXTREME_WORDS - {"dose", "de", "of"}
         and measure in (None, Measure.EXTREME, Measure.MAGNITUDE)
     )
     if grouping and all(_CODE_SHAPE.fullmatch(c.strip()) or number(c) is None for c in cells):

@@ -16,8 +16,9 @@ from agoria_tre import __version__
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.status import Status, worst
 
-REPORT_SCHEMA = "urn:agoria-tre:disclosure-report:1"
+REPORT_SCHEMA = "urn:agoria-tre:disclosure-report:2"
 Cell = tuple[int, int]
+Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,9 @@ class RuleResult:
     """The verdict of one rule on one item.
 
     ``summary`` is one plain-language line for the reviewer. ``cells`` are the flagged
-    positions, 0-based, in the data part of the table (labels excluded). ``asserted`` marks
+    positions, 0-based, in the data part of the table (labels excluded). ``spans`` are the
+    flagged passages of a text, ``[start, end)`` character offsets in the text the rule
+    read (the item's text, or the cell or output its summary names). ``asserted`` marks
     findings that rest on evidence the researcher supplied ("researcher-asserted").
     """
 
@@ -34,6 +37,7 @@ class RuleResult:
     summary: str
     cells: tuple[Cell, ...] = ()
     asserted: bool = False
+    spans: tuple[Span, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +45,7 @@ class RuleResult:
             "status": self.status.value,
             "summary": self.summary,
             "cells": [list(c) for c in self.cells],
+            "spans": [list(s) for s in self.spans],
             "asserted": self.asserted,
         }
 
@@ -55,9 +60,17 @@ def passed(rule: str, summary: str, *, asserted: bool = False) -> RuleResult:
 
 
 def flagged(
-    rule: str, status: Status, summary: str, cells: Iterable[Cell] = (), *, asserted: bool = False
+    rule: str,
+    status: Status,
+    summary: str,
+    cells: Iterable[Cell] = (),
+    *,
+    asserted: bool = False,
+    spans: Iterable[Span] = (),
 ) -> RuleResult:
-    return RuleResult(rule, status, summary, tuple(sorted(set(cells))), asserted)
+    return RuleResult(
+        rule, status, summary, tuple(sorted(set(cells))), asserted, tuple(sorted(set(spans)))
+    )
 
 
 @dataclass

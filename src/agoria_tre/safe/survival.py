@@ -172,20 +172,23 @@ def _merged(
     low: FloatArray, high: FloatArray, risk: FloatArray, events: FloatArray, threshold: int
 ) -> tuple[FloatArray, FloatArray]:
     """Edges of intervals that each pass the threshold: an interval with 1 to
-    ``threshold - 1`` events, or fewer units at risk than the threshold, is joined to the
-    next one; a last interval that still falls short, to the one before it."""
+    ``threshold - 1`` events is joined to the next one, an interval that starts with fewer
+    units at risk than the threshold to the one before it; last intervals that still fall
+    short are joined to those before them."""
     if not len(low):
         return low, high
     starts: list[int] = []
-    total = 0.0
+    totals: list[float] = []
     for k in range(len(low)):
-        closed = total == 0 or total >= threshold  # the group so far can stand alone
+        closed = not totals or totals[-1] == 0 or totals[-1] >= threshold
         if not starts or (closed and risk[k] >= threshold):
             starts.append(k)
-            total = 0.0
-        total += events[k]
-    if len(starts) > 1 and 0 < total < threshold:
+            totals.append(0.0)
+        totals[-1] += events[k]
+    while len(starts) > 1 and 0 < totals[-1] < threshold:
         starts.pop()
+        last = totals.pop()
+        totals[-1] += last
     ends = [*starts[1:], len(low)]
     return low[starts], high[np.array(ends) - 1]
 

@@ -230,6 +230,8 @@ class _Reader:
         individual = first.individual
         if name == "len" and not module:
             return _Value(computes=frozenset({Computes.COUNT} if first.data else set()))
+        if name in ("sum", "count_nonzero", "nansum") and first.data:
+            return first.adding(Computes.COUNT, aggregated=True, data=False)
         if name in EXTREMES and individual:
             return first.adding(Computes.EXTREME, aggregated=True, data=False)
         if name in QUANTILES and module and first.data:
@@ -293,6 +295,15 @@ class _Reader:
             value = self.value(node.value)
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
+                if (
+                    isinstance(target, ast.Tuple | ast.List)
+                    and value.parts is not None
+                    and len(value.parts) == len(target.elts)
+                ):  # rows, cols = df.shape: each name its own part
+                    for element, part in zip(target.elts, value.parts, strict=True):
+                        if isinstance(element, ast.Name):
+                            self.names[element.id] = _Value(computes=part)
+                    continue
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name):
                         self.names[name.id] = value

@@ -28,7 +28,8 @@ _LIFELINES_NOBS = re.compile(r"number of observations = (\d+)")
 _LIFELINES_EVENTS = re.compile(r"number of events observed = (\d+)")
 _LIFELINES_DF = re.compile(r"log-likelihood ratio test = [-\d.e+]+ on (\d+) df")
 _BLANK = re.compile(r"\n[ \t]*\n")
-_NOTES = re.compile(r"\n[ \t]*Notes:[ \t]*\n(?:\[\d+\][^\n]*\n?(?:[^\n\[][^\n]*\n?)*)?")
+# statsmodels' notes: "[1] ..." lines, each wrapped onto lines that go on in lower case.
+_NOTES = re.compile(r"\n[ \t]*\n[ \t]*Notes:[ \t]*\n(?:\[\d+\][^\n]*\n?(?:[a-z][^\n]*\n?)*)*")
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,15 @@ class ModelSummary:
 
 def _statsmodels(text: str) -> list[ModelSummary]:
     found = []
-    for title in _STATSMODELS_TITLE.finditer(text):
+    titles = list(_STATSMODELS_TITLE.finditer(text))
+    for k, title in enumerate(titles):
         blank = _BLANK.search(text, title.end())
         end = blank.start() if blank else len(text)
         notes = _NOTES.match(text, end)
         if notes:
             end = notes.end()
+        if k + 1 < len(titles):  # a summary printed right after: this one ends before it
+            end = min(end, text.rfind("\n", 0, titles[k + 1].start()) + 1)
         body = text[title.start() : end]
         nobs = _NOBS.search(body)
         resid = _DF_RESID.search(body)
@@ -96,7 +100,8 @@ def _lifelines(text: str) -> list[ModelSummary]:
 
 
 def find_models(text: str) -> list[ModelSummary]:
-    """Every model summary in ``text``, in order of position, none overlapping."""
+    """Every model summary in ``text`` (line ends ``\\n``), in order of position, none
+    overlapping."""
     summaries = sorted(_statsmodels(text) + _lifelines(text), key=lambda s: s.start)
     kept: list[ModelSummary] = []
     for summary in summaries:

@@ -400,6 +400,11 @@ def _grid(block: list[str]) -> list[list[str]] | None:
     return grid
 
 
+# A line of prose: six words or more, and nothing that separates columns.
+_SENTENCE = re.compile(r"\s*(?:\S+\s+){5,}\S")
+_COLUMNS = re.compile(r"[|\t\u2500-\u257f]|\S {2,}\S")  # bars, tabs, box drawing, gaps
+
+
 def find_text_tables(text: str, cut: list[str] | None = None) -> list[list[list[str]]]:
     """Grids (first row = header, first column = labels) found in ``text``. Where a limit
     stops the search, the reason is added to ``cut``: what was not read is never passed."""
@@ -419,6 +424,8 @@ def find_text_tables(text: str, cut: list[str] | None = None) -> list[list[list[
         blocks.append(current)
     grids: list[list[list[str]]] = []
     for block in blocks:
+        if all(_SENTENCE.match(line) and not _COLUMNS.search(line) for line in block):
+            continue  # a paragraph: its numbers are the prose reader's, not a table's
         whole = _grid(block)
         segments = _segments(block) if not block[0].lstrip().startswith("|") else [block]
         parts = [g for g in map(_grid, segments) if g is not None] if len(segments) > 1 else []

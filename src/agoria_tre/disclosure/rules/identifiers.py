@@ -443,6 +443,11 @@ def _find_dates(text: str) -> list[_Hit]:
     return hits
 
 
+def date_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` writes full dates: their numbers are a date's, not counts."""
+    return [(h.start, h.end) for h in _find_dates(text)]
+
+
 def _find_pseudonyms(text: str, index: _PseudonymIndex) -> list[_Hit]:
     if not index.simple and not index.firsts:
         return []

@@ -45,13 +45,31 @@ def _names(lay: Layout, mask: NDArray[np.bool_]) -> str:
     return ", ".join(repr(p.strip()) for p in picked[:3]) + (" …" if len(picked) > 3 else "")
 
 
+def _first_totals(lay: Layout) -> NDArray[np.bool_]:
+    """The first shown cell of each running total: a count of its own (the later ones are
+    checked by their differences)."""
+    mask = lay.mask(Measure.CUMULATIVE)
+    values = lay.table.values
+    shown = mask & ~np.isnan(values) & (values == np.round(values))
+    first = np.zeros(mask.shape, dtype=bool)
+    lines = shown if lay.along_rows else shown.T  # one line per running total
+    for k, line in enumerate(lines):
+        if line.any():
+            at = int(np.argmax(line))
+            if lay.along_rows:
+                first[k, at] = True
+            else:
+                first[at, k] = True
+    return first
+
+
 def counts(lay: Layout, policy: Policy) -> list[RuleResult]:
-    """The threshold on every count the table shows."""
-    mask = lay.mask(Measure.COUNT)
+    """The threshold on every count the table shows, the first of a running total's too."""
+    mask = lay.mask(Measure.COUNT) | _first_totals(lay)
     if not mask.any():
         return []
     values = np.where(mask, lay.table.values, np.nan)
-    what = "cell" if lay.only_counts else "count"
+    what = "cell" if lay.only_counts else "count shown"
     return [tables.threshold(values, policy, what=what)]
 
 
@@ -81,7 +99,7 @@ def extremes(lay: Layout) -> list[RuleResult]:
         flagged(
             "statistic.extremes",
             Status.FAIL,
-            f"{plural(int(mask.sum()), 'cell')} show a minimum or maximum, a single unit's"
+            f"{plural(int(mask.sum()), 'cell')} showing a minimum or maximum, a single unit's"
             f" value: {_names(lay, mask)}",
             _cells(mask),
         )

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from agoria_tre.disclosure.layout import layout
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.table import Table
-from agoria_tre.disclosure.report import RuleResult, flagged, passed
+from agoria_tre.disclosure.report import RuleResult, flagged, passed, plural
 from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
 from agoria_tre.disclosure.status import Status
 
@@ -39,7 +39,7 @@ def _markers(table: Table, policy: Policy) -> list[RuleResult]:
         flagged(
             "suppression.markers",
             Status.FAIL,
-            f"{len(cells)} suppression markers hide fewer values than the threshold"
+            f"{plural(len(cells), 'suppression marker')} hiding fewer values than the threshold"
             f" ({policy.threshold}): '<N' must cover every count from 1 to"
             f" {policy.threshold - 1}",
             cells,
@@ -90,7 +90,9 @@ def _ranges(
         bounds=bounds,
         policy=policy,
     )
-    summary = result.summary.replace("from the margins", f"from {source}")
+    summary = result.summary.replace("from the margins", f"from {source}").replace(
+        "the margins do not add up", f"{source} do not add up"
+    )
     cells = tuple((keep_r[i], keep_c[j]) for i, j in result.cells)
     return RuleResult(result.rule, result.status, summary, cells, result.asserted)
 
@@ -167,8 +169,9 @@ def across(tables: Sequence[tuple[str, Table]], policy: Policy) -> list[RuleResu
                 col_totals=col_totals,
                 source=f"the totals in {tables[other][0]}",
             )
-            if result.status is not Status.PASS:
-                found = result
+            if result.status is not Status.PASS and (found is None or result.status is Status.FAIL):
+                found = result  # the worst: a table that recomputes a cell over one that
+            if found is not None and found.status is Status.FAIL:  # does not add up
                 break
         out.append(found)
     return out

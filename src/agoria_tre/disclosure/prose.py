@@ -1,0 +1,318 @@
+"""Hints for reviewers in prose: passages that may disclose, with their character spans.
+
+Prose cannot be judged exactly: "3 patients died" is a small count, "grade 3" is not, and
+no rule can tell every case. So prose never fails on a guess (identifiers, pseudonyms and
+birth dates, found exactly, fail elsewhere); each passage below becomes a hint, and a text
+with hints is for review, its spans shown to the two reviewers:
+
+- ``count``: a whole number from 1 to threshold - 1 (in digits, or a word from ``one`` to
+  ``ten``, ``deux`` to ``dix``) within four words of a word naming units (patients, cases,
+  deaths, women…), or written ``n = 3``; not when a word before it makes it a name or a
+  rank (``grade 3``, ``stage 2``, ``figure 3``, ``cycle 2``: :data:`RANK_WORDS`);
+- ``extreme``: a word naming a minimum or a maximum (``oldest``, ``maximum``, ``plus
+  âgé``, ``range``) with a number within six words after it;
+- ``quantile``: a median, quartile or percentile with a number within six words after it;
+- ``age``: one person's age (``a 71-year-old``, ``âgé de 64 ans``, ``a woman of 64``).
+
+Only prose lines are read: a line of a table (cells separated by ``|``, a tab, or runs of
+two spaces or more) is a table's, checked as a table. The verdict is a function of the
+words around each number, so a reviewer can predict it and a rewording that keeps a count
+beside a unit word keeps the hint.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agoria_tre.disclosure.policy import Policy
+from agoria_tre.disclosure.report import RuleResult, flagged, passed, plural
+from agoria_tre.disclosure.rules.identifiers import date_spans
+from agoria_tre.disclosure.status import Status
+
+
+def _vocabulary(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+UNIT_WORDS = _vocabulary(
+    "patient patients patiente patientes cas case cases décès deces death deaths décédé "
+    "décédés décédée décédées event events événement événements evenement evenements "
+    "sujet sujets subject subjects people person persons personne personnes homme hommes "
+    "femme femmes woman women man men individu individus individual individuals "
+    "participant participants enfant enfants child children malade malades résident "
+    "résidents resident residents survivor survivors survivant survivants respondent "
+    "respondents naissance naissances birth births admission admissions hospitalisation "
+    "hospitalisations hospitalization hospitalizations séjour séjours sejour sejours stay "
+    "stays user users usager usagers bénéficiaire bénéficiaires volunteer volunteers "
+    "volontaire volontaires infant infants nourrisson nourrissons mère mères mother "
+    "mothers grossesse grossesses pregnancy pregnancies control controls témoin témoins "
+    "fumeur fumeurs smoker smokers adulte adultes adult adults élève élèves pupil pupils "
+    "student students étudiant étudiants employee employees worker workers salarié "
+    "salariés stroke strokes infarctus suicide suicides victim victims victime victimes "
+    "died mourut moururent"
+)
+RANK_WORDS = _vocabulary(
+    "grade stage stade type version v figure fig table tableau cohort cohorte group "
+    "groupe arm bras phase niveau level class classe day jour week semaine month mois "
+    "year an année annee visit visite wave vague cycle line ligne étape etape step no num "
+    "tier rang rank score dose lot batch site centre center region région zone cluster "
+    "catégorie categorie category chapitre chapter section annexe appendix model modèle "
+    "modele item question q lignes rows row columns column colonnes colonne top iso nyha "
+    "page pages p pp "
+    "asa tnm gold ecog python pandas statsmodels lifelines numpy"
+)
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7,
+    "huit": 8, "neuf": 9, "dix": 10, "both": 2, "tous deux": 2,
+}  # fmt: skip
+# Words that count units (``n``, ``effectif``) or say what happened to them (``excluded``).
+COUNT_WORDS = _vocabulary(
+    "n nb nbr effectif effectifs sample size observations obs nobs entries "
+    "positives negatives sum excluded included lost deceased readmitted treated enrolled "
+    "recruited randomised randomized censored survived discharged transferred hospitalised "
+    "hospitalized exclus exclues inclus incluses perdus décédés traités hospitalisés "
+    "réadmis recrutés"
+)
+# After a number, a unit of measure or time makes it a measure, not a count.
+MEASURE_UNITS = _vocabulary(
+    "year years yr yrs month months week weeks day days hour hours minute minutes ans an "
+    "mois semaine semaines jour jours heure heures kg g mg cm mm ml l mmol µmol mmhg bpm "
+    "points point ref"
+)
+# Before a number, a ratio or a rate makes it a ratio ("per nurse: 3", "patients/doctor").
+RATIO_WORDS = _vocabulary("per par pour")
+EXTREME_WORDS = _vocabulary(
+    "min minimum max maximum youngest oldest highest lowest largest smallest longest "
+    "shortest range étendue etendue maximal maximale minimal minimale"
+)
+# Verbs of a range: what varies before them may be groups' statistics ("Mortality ranged").
+RANGE_VERBS = _vocabulary("ranged ranging spanned spanning varied varying allait variait")
+EXTREME_PHRASES = re.compile(
+    r"\b(?:plus (?:âgée?s?|jeunes?|élevée?s?|faibles?|long(?:ue)?s?|court(?:e)?s?))\b", re.I
+)
+QUANTILE_WORDS = _vocabulary(
+    "median médiane mediane iqr quartile quartiles percentile percentiles interquartile"
+)
+# A range of groups' statistics, of a scale or of a period is no individual's value.
+NOT_INDIVIDUAL_WORDS = _vocabulary(
+    "mean means average moyenne moyennes rate rates taux ratio ratios auc across scale "
+    "échelle period période study étude mortality mortalité incidence prevalence "
+    "prévalence hospitals hôpitaux regions régions sites centres %"
+)
+# A sentence stating a rule, not a result: its bounds are criteria or reference values.
+CRITERION_WORDS = _vocabulary(
+    "eligible eligibility inclusion included criteria criterion required must normal "
+    "reference éligibles éligible inclusion critères critère requis normale normales need "
+    "needs needed threshold thresholds seuil seuils cell cells policy rule règle least"
+)
+_TOKEN = re.compile(
+    r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,])|\d+(?:[.,]\d+)*|[^\W\d_]+|[=:%/(),;]",
+    re.UNICODE,
+)
+_SEPARATORS = frozenset({":", "=", ",", ";"})
+_DASHES = "-\u2013"  # hyphen, en dash
+_TABLE_LINE = re.compile(r"\||\t|\S {2,}\S.* {2,}\S")
+_AGE = re.compile(
+    r"\b(\d{1,3})[- ]year[- ]old\b|\b(?:woman|man|patient|femme|homme) of (\d{1,3})\b"
+    r"|\b(?:âgée?|agée?|aged) (?:de )?(\d{1,3})(?: ans| years)?\b(?! (?:or|and|ou|et|to|à|-) )",
+    re.I,
+)
+_AGES = re.compile(
+    r"\b(?:âgée?s?|agée?s?|aged) (?:de |from |between )?\d{1,3} (?:to|and|à|et|-) \d{1,3}\b", re.I
+)
+WINDOW_UNITS = 4
+WINDOW_STATISTIC = 6
+
+
+@dataclass(frozen=True)
+class Hint:
+    start: int
+    end: int
+    kind: str  # "count", "extreme", "quantile", "age"
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def word(self) -> str:
+        return self.text.lower()
+
+    @property
+    def number(self) -> bool:
+        return self.text[0].isdigit()
+
+
+def _prose_lines(text: str) -> list[tuple[int, str]]:
+    """(offset, line) for each line of prose: not a table's row."""
+    out, at = [], 0
+    for line in text.split("\n"):
+        if line.strip() and not _TABLE_LINE.search(line):
+            out.append((at, line))
+        at += len(line) + 1
+    return out
+
+
+def _value(token: _Token) -> int | None:
+    digits = re.sub(r"[ \u00a0\u202f]", "", token.text)
+    if digits.isdigit():
+        return int(digits)
+    return NUMBER_WORDS.get(token.word)
+
+
+def _count(
+    tokens: list[_Token],
+    k: int,
+    line: str,
+    offset: int,
+    dates: list[tuple[int, int]],
+    threshold: int,
+) -> bool:
+    """Whether token ``k`` is a small count (see the module docstring)."""
+    token = tokens[k]
+    value = _value(token)
+    if value is None or not 0 < value < threshold:
+        return False
+    if any(a <= token.start < b for a, b in dates) or _range_bound(
+        line, token.start - offset, token.end - offset
+    ):
+        return False
+    before = [t.word for t in tokens[max(0, k - WINDOW_UNITS) : k]]
+    following = [t.word for t in tokens[k + 1 : k + 3] if t.word != "("]
+    after = following[0] if following else ""
+    if (before and before[-1] in RANK_WORDS) or after in MEASURE_UNITS or after in ("%", "."):
+        return False
+    if after in ("of", "sur", "/") and k + 2 < len(tokens) and tokens[k + 2].number:
+        return True  # "2 of 3"
+    if after == "in" or (before[-2:-1] and before[-1] == "in" and tokens[k - 2].number):
+        return False  # "1 in 3": a ratio
+    previous = [w for w in before if w != "("]
+    if previous and previous[-1] in (":", "="):  # a label's value: "Readmitted: 4", "n = 8"
+        label = _label(tokens, k)
+        head = next((w for w in label if w not in ("(", ")")), "")
+        if head in RANK_WORDS or set(label) & (RATIO_WORDS | QUANTILE_WORDS | {"/", "%"}):
+            return False  # "score: 4", "Patients per nurse: 3", "Missing values (%): 3"
+        if set(label) & (UNIT_WORDS | COUNT_WORDS):
+            return True
+    near = [t.word for t in tokens[max(0, k - WINDOW_UNITS) : k + WINDOW_UNITS + 1]]
+    return bool(set(near) & (UNIT_WORDS | COUNT_WORDS))
+
+
+def _range_bound(line: str, start: int, end: int) -> bool:
+    """Whether the number at ``line[start:end]`` bounds a range ("3-9", with an en dash too)."""
+    after = line[end : end + 2]
+    before = line[max(0, start - 2) : start]
+    return (len(after) == 2 and after[0] in _DASHES and after[1].isdigit()) or (
+        len(before) == 2 and before[1] in _DASHES and before[0].isdigit()
+    )
+
+
+def _label(tokens: list[_Token], k: int) -> list[str]:
+    """The words of the label whose value token ``k`` is, last first: back from its ``:`` or
+    ``=`` to the previous separator (``"region": "Corse", "deaths": 3`` -> deaths)."""
+    j = k - 1
+    while tokens[j].word not in (":", "="):
+        j -= 1
+    words: list[str] = []
+    j -= 1
+    while j >= 0 and tokens[j].word not in _SEPARATORS:
+        words.append(tokens[j].word)
+        j -= 1
+    return words
+
+
+def _fraction_rest(tokens: list[_Token], k: int, threshold: int) -> bool:
+    """``A/B`` or ``A of B`` where B - A is small: the rest of the units are few."""
+    if k + 2 >= len(tokens) or tokens[k + 1].word not in ("/", "of", "sur"):
+        return False
+    if k and tokens[k - 1].word in RANK_WORDS:
+        return False  # "page 2 of 3"
+    a, b = _value(tokens[k]), _value(tokens[k + 2])
+    return a is not None and b is not None and 0 < b - a < threshold
+
+
+def _statistic(tokens: list[_Token], k: int) -> _Token | None:
+    """The number a statistic word at ``k`` announces, not one that names a rank."""
+    for j in range(k + 1, min(len(tokens), k + 1 + WINDOW_STATISTIC)):
+        if tokens[j].number:
+            return None if tokens[j - 1].word in RANK_WORDS else tokens[j]
+    return None
+
+
+def _line_hints(offset: int, line: str, threshold: int) -> list[Hint]:
+    tokens = [
+        _Token(m.group(), offset + m.start(), offset + m.end()) for m in _TOKEN.finditer(line)
+    ]
+    dates = [(offset + a, offset + b) for a, b in date_spans(line)]
+    criterion = any(t.word in CRITERION_WORDS for t in tokens)
+    hints: list[Hint] = []
+    for k, token in enumerate(tokens):
+        if _count(tokens, k, line, offset, dates, threshold):
+            hints.append(Hint(token.start, token.end, "count"))
+        elif _fraction_rest(tokens, k, threshold):
+            hints.append(Hint(token.start, tokens[k + 2].end, "count"))
+        extreme = not criterion and (
+            token.word in EXTREME_WORDS
+            or (
+                token.word in RANGE_VERBS
+                and not {t.word for t in tokens[:k]} & NOT_INDIVIDUAL_WORDS
+            )
+        )
+        if extreme or token.word in QUANTILE_WORDS:
+            number = _statistic(tokens, k)
+            if number is not None:
+                hints.append(Hint(token.start, number.end, "extreme" if extreme else "quantile"))
+    if not criterion:
+        for match in _AGES.finditer(line):  # "aged 18 to 94": the youngest and the oldest
+            hints.append(Hint(offset + match.start(), offset + match.end(), "extreme"))
+        for match in EXTREME_PHRASES.finditer(line):
+            following = list(_TOKEN.finditer(line, match.end()))[:WINDOW_STATISTIC]
+            digits = next((m for m in following if m.group()[0].isdigit()), None)
+            if digits is not None:
+                hints.append(Hint(offset + match.start(), offset + digits.end(), "extreme"))
+        for match in _AGE.finditer(line):
+            hints.append(Hint(offset + match.start(), offset + match.end(), "age"))
+    return hints
+
+
+def hints(text: str, policy: Policy) -> list[Hint]:
+    """Every hint in ``text``'s prose lines, in order of position."""
+    found = [
+        hint
+        for offset, line in _prose_lines(text)
+        for hint in _line_hints(offset, line, policy.threshold)
+    ]
+    return sorted(set(found), key=lambda h: (h.start, h.end, h.kind))
+
+
+_KINDS = {
+    "count": ("possible small count", "possible small counts"),
+    "extreme": ("minimum or maximum", "minima or maxima"),
+    "quantile": ("median or quantile", "medians or quantiles"),
+    "age": ("person's age", "persons' ages"),
+}
+
+
+def prose_rule(text: str, policy: Policy, *, where: str) -> RuleResult:
+    """``prose.hints``: review with the hints' spans, or pass when there is none."""
+    found = hints(text, policy)
+    if not found:
+        return passed(
+            "prose.hints", f"{where}: no small count, extreme, quantile or age in its prose"
+        )
+    parts = []
+    for kind, (one, many) in _KINDS.items():
+        n = sum(h.kind == kind for h in found)
+        if n:
+            parts.append(plural(n, one, many))
+    return flagged(
+        "prose.hints",
+        Status.REVIEW,
+        f"{where}: {', '.join(parts)} in its prose, for the reviewers to read (see the spans)",
+        spans=[(h.start, h.end) for h in found],
+    )

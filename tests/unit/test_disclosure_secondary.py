@@ -1,0 +1,214 @@
+"""Hidden cells of a table of counts and what could recompute them (rules/secondary.py): the
+table's own margins, "<N" markers, and the totals another table of the request publishes."""
+
+from __future__ import annotations
+
+import pytest
+
+from agoria_tre.disclosure.policy import load_profile
+from agoria_tre.disclosure.readers.table import Table, parse_csv
+from agoria_tre.disclosure.report import RuleResult
+from agoria_tre.disclosure.rules.secondary import (
+    MAX_HIDDEN_FOR_LP,
+    across,
+    secondary,
+    suppression_holds,
+)
+from agoria_tre.disclosure.status import Status
+
+FR = load_profile("fr")
+
+
+def table(text: str) -> Table:
+    parsed = parse_csv(text.encode(), FR.limits, name="t.csv")
+    assert isinstance(parsed, Table), parsed
+    return parsed
+
+
+Verdict = tuple[str, Status, tuple[tuple[int, int], ...]]
+
+
+def verdicts(results: list[RuleResult]) -> list[Verdict]:
+    return [(r.rule, r.status, r.cells) for r in results]
+
+
+# --- one table, its own margins ---------------------------------------------------------------
+
+
+def test_a_table_without_hidden_cells_needs_no_rule() -> None:
+    assert secondary(table("sex,A,B,All\nF,12,30,42\nM,20,40,60\nAll,32,70,102\n"), FR) == []
+
+
+def test_hidden_cells_without_margins_pass() -> None:
+    [result] = secondary(table("sex,A,B\nF,*,30\nM,20,40\n"), FR)
+    assert (result.rule, result.status) == ("secondary_suppression", Status.PASS)
+    assert result.summary == "suppressed cells, and no margins they could be recomputed from"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sex,A,B,All\nF,*,30,35\nM,20,40,60\nAll,25,70,95\n",  # both margins
+        "sex,A,B,Total\nF,*,30,35\nM,20,40,60\n",  # a margin column only
+        "sex,A,B\nF,*,30\nM,20,40\nTotal,25,70\n",  # a margin row only
+    ],
+)
+def test_a_hidden_cell_the_margins_give_back_fails(text: str) -> None:
+    [result] = secondary(table(text), FR)
+    assert (result.rule, result.status, result.cells) == (
+        "secondary_suppression",
+        Status.FAIL,
+        ((0, 0),),
+    )
+    assert "can be recomputed from the margins: it is exactly 5" in result.summary
+
+
+def test_hidden_cells_the_margins_leave_wide_pass() -> None:
+    text = "sex,A,B,All\nF,*,*,55\nM,*,*,70\nAll,45,80,125\n"
+    [result] = secondary(table(text), FR)
+    assert (result.status, result.cells) == (Status.PASS, ())
+    assert suppression_holds(table(text), FR)
+
+
+def test_positions_count_past_a_margin_row_and_column() -> None:
+    text = "sex,All,A,B\nAll,95,25,70\nF,35,*,30\nM,60,20,40\n"
+    [result] = secondary(table(text), FR)
+    assert (result.status, result.cells) == (Status.FAIL, ((1, 1),))
+
+
+def test_a_less_than_marker_bounds_the_cell_it_hides() -> None:
+    # "<11" hides 1 to 10: the cell beside it lies between 45 and 54, a range under 11
+    text = "sex,A,B,All\nF,<11,*,55\nM,*,*,70\nAll,45,80,125\n"
+    [result] = secondary(table(text), FR)
+    assert result.status is Status.FAIL
+    assert "it lies between 45 and 54" in result.summary
+
+
+@pytest.mark.parametrize(
+    ("marker", "narrow"),
+    [("<2", True), ("<=9", True), ("≤5", True), ("<11", False), ("≤10", False), ("<=10", False)],
+)
+def test_a_marker_under_the_threshold_hides_too_few_counts(marker: str, narrow: bool) -> None:
+    results = secondary(table(f"sex,A,B\nF,{marker},30\nM,20,40\n"), FR)
+    expected: list[Verdict] = [("secondary_suppression", Status.PASS, ())]
+    if narrow:
+        expected.insert(0, ("suppression.markers", Status.FAIL, ((0, 0),)))
+    assert verdicts(results) == expected
+
+
+def test_the_marker_rule_says_what_a_marker_must_cover() -> None:
+    [markers, _] = secondary(table("sex,A,B\nF,<2,<3\nM,20,40\n"), FR)
+    assert markers.cells == ((0, 0), (0, 1))
+    assert markers.summary == (
+        "2 suppression markers hiding fewer values than the threshold (11): '<N' must cover"
+        " every count from 1 to 10"
+    )
+
+
+def test_too_many_hidden_cells_go_to_review() -> None:
+    rows, cols = 21, 10
+    assert rows * cols > MAX_HIDDEN_FOR_LP
+    header = "group," + ",".join(f"c{j}" for j in range(cols)) + ",All\n"
+    body = "".join(f"r{i}," + "*," * cols + "100\n" for i in range(rows))
+    [result] = secondary(table(header + body), FR)
+    assert (result.rule, result.status) == ("secondary_suppression", Status.REVIEW)
+    assert result.summary == (
+        f"{rows * cols} hidden cells: more than the {MAX_HIDDEN_FOR_LP} whose ranges are"
+        " computed; check by eye"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [
+        ("sex,A,B\nF,12,30\nM,20,40\n", True),
+        ("sex,A,B\nF,*,30\nM,20,40\n", True),
+        ("sex,A,B,All\nF,*,30,35\nM,20,40,60\nAll,25,70,95\n", False),
+        ("sex,A,B\nF,<2,30\nM,20,40\n", False),  # the marker itself says too much
+    ],
+)
+def test_suppression_holds_when_no_rule_fails(text: str, holds: bool) -> None:
+    assert suppression_holds(table(text), FR) is holds
+
+
+# --- across the tables of a request ------------------------------------------------------------
+
+MAIN = "sex,A,B\nF,*,30\nM,20,40\n"  # the hidden cell is 5: F's total 35, or A's total 25
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "sex,n\nF,35\nM,60\n",  # a one-way table giving the rows' totals
+        "A,B\n25,70\n",  # a one-row table giving the columns' totals
+        "group,n\nA,25\nB,70\n",  # a one-way table whose labels are the columns
+        "Sex,N\n f ,35\nM,60\n",  # labels compared without case or spaces
+    ],
+)
+def test_a_hidden_cell_another_table_gives_back_fails(other: str) -> None:
+    main, result = across([("main.csv", table(MAIN)), ("other.csv", table(other))], FR)
+    assert result is None  # the one-way table has nothing hidden
+    assert main is not None
+    assert (main.rule, main.status, main.cells) == (
+        "secondary_suppression",
+        Status.FAIL,
+        ((0, 0),),
+    )
+    assert "can be recomputed from the totals in other.csv: it is exactly 5" in main.summary
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "region,n\nNord,35\nSud,60\n",  # no label in common
+        "sex,n\nF,35\n",  # not every row's total
+        "sex,n\nF,*\nM,60\n",  # a one-way table with a hidden cell gives no total
+        "sex,mean age\nF,35.5\nM,60.5\n",  # not counts
+        "sex,A,B\nF,35,1\nM,60,1\n",  # not one-way
+        "n\n35\n60\n",  # a column without labels
+    ],
+)
+def test_tables_that_give_no_usable_totals_leave_the_cell_alone(other: str) -> None:
+    assert across([("main.csv", table(MAIN)), ("other.csv", table(other))], FR) == [None, None]
+
+
+def test_totals_that_leave_the_hidden_cells_wide_pass_silently() -> None:
+    main = table("sex,A,B\nF,*,*\nM,20,40\n")
+    assert across([("main.csv", main), ("rows.csv", table("sex,n\nF,35\nM,60\n"))], FR) == [
+        None,
+        None,
+    ]
+
+
+def test_inconsistent_totals_from_another_table_go_to_review() -> None:
+    wide = table("sex,n\nF,500\nM,600\n")
+    [main, _] = across([("main.csv", table(MAIN)), ("wide.csv", wide)], FR)
+    assert main is not None
+    assert main.status is Status.REVIEW
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        "sex,A,B\nF,12,30\nM,20,40\n",  # nothing hidden
+        "sex,A,B,All\nF,*,30,35\nM,20,40,60\nAll,25,70,95\n",  # own margins: secondary()
+        "sex,mean A,mean B\nF,*,30.5\nM,20.5,40.5\n",  # not counts
+    ],
+)
+def test_only_tables_of_counts_with_hidden_cells_and_no_margins_are_checked_across(
+    main: str,
+) -> None:
+    rows = table("sex,n\nF,35\nM,60\n")
+    assert across([("main.csv", table(main)), ("rows.csv", rows)], FR) == [None, None]
+
+
+def test_a_lone_table_has_nothing_to_be_checked_against() -> None:
+    assert across([("main.csv", table(MAIN))], FR) == [None]
+
+
+def test_the_worst_verdict_across_the_request_wins() -> None:
+    wide = table("sex,n\nF,500\nM,600\n")
+    rows = table("sex,n\nF,35\nM,60\n")
+    [main, _, _] = across([("main.csv", table(MAIN)), ("wide.csv", wide), ("rows.csv", rows)], FR)
+    assert main is not None
+    assert main.status is Status.FAIL
