@@ -7,8 +7,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from agoria_tre.disclosure.status import Status
 from tests.corpus import generate
-from tests.corpus.measure import STRUCTURED, manifest
+from tests.corpus.measure import STRUCTURED, manifest, measure
 
 CORPUS = generate.DEFAULT
 
@@ -49,3 +50,19 @@ def test_the_generator_writes_the_committed_corpus(tmp_path: Path) -> None:
     assert written["outputs"] == committed["outputs"]
     if written["written_with"] == committed["written_with"]:
         assert _files(folder) == _files(CORPUS)
+
+
+def test_the_checker_meets_its_targets_on_the_corpus() -> None:
+    """No sound output fails, 80 % of sound structured ones pass; no disclosive output
+    passes, 85 % of disclosive structured ones fail naming cells (bench/disclosure_corpus.py
+    prints the figures)."""
+    results = measure(CORPUS)
+    sound = [r for r in results if r.label == "sound"]
+    disclosive = [r for r in results if r.label == "disclosive"]
+    assert [r.path for r in sound if r.status is Status.FAIL] == []
+    assert [r.path for r in disclosive if r.status is Status.PASS] == []
+    structured = [r for r in sound if r.structured]
+    assert sum(r.status is Status.PASS for r in structured) >= 0.8 * len(structured)
+    caught = [r for r in disclosive if r.structured]
+    named = [r for r in caught if r.status is Status.FAIL and r.named]
+    assert len(named) >= 0.85 * len(caught)

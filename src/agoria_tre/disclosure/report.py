@@ -14,6 +14,7 @@ from typing import Any
 
 from agoria_tre import __version__
 from agoria_tre.disclosure.policy import Policy
+from agoria_tre.disclosure.registry import REGISTRY
 from agoria_tre.disclosure.status import Status, worst
 
 REPORT_SCHEMA = "urn:agoria-tre:disclosure-report:2"
@@ -38,6 +39,10 @@ class RuleResult:
     cells: tuple[Cell, ...] = ()
     asserted: bool = False
     spans: tuple[Span, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.rule not in REGISTRY:
+            raise ValueError(f"{self.rule!r} is not a rule of the registry (registry.py)")
 
     def as_dict(self) -> dict[str, Any]:
         return {

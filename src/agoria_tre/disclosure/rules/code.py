@@ -18,6 +18,7 @@ import re
 
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.code import Computes, Shown, shown
+from agoria_tre.disclosure.registry import resolve
 from agoria_tre.disclosure.report import RuleResult, flagged
 from agoria_tre.disclosure.status import Status
 
@@ -98,7 +99,7 @@ def code_output_rules(source: str, text: str, policy: Policy, *, where: str) -> 
         )
     extreme = _first(found, Computes.EXTREME)
     quantile = _first(found, Computes.QUANTILE)
-    if extreme is not None:
+    if extreme is not None:  # it supersedes the quantile and the listing (registry.py)
         results.append(
             flagged(
                 "statistic.extremes",
@@ -107,7 +108,7 @@ def code_output_rules(source: str, text: str, policy: Policy, *, where: str) -> 
                 " the largest or first values (single individuals' values)",
             )
         )
-    elif quantile is not None:
+    if quantile is not None:
         results.append(
             flagged(
                 "statistic.quantiles",
@@ -125,7 +126,7 @@ def code_output_rules(source: str, text: str, policy: Policy, *, where: str) -> 
         measure = any(MEASURE_NAME.search(name) for name in distinct.names)
         if decimals or measure or (len(different) >= MANY_DISTINCT and not years):
             values = distinct
-    if values is not None and extreme is None and (short or len(lines) > 1):
+    if values is not None:
         results.append(
             flagged(
                 "row_level",
@@ -133,4 +134,4 @@ def code_output_rules(source: str, text: str, policy: Policy, *, where: str) -> 
                 f"{where} lists individuals' values (from {_quote(values.line)}): row-level data",
             )
         )
-    return results
+    return resolve(results)
