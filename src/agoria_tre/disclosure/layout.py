@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -125,6 +125,7 @@ _COUNT_PERCENT = re.compile(r"\bn\s*[(\[]\s*%\s*[)\]]|\bn\s*,\s*%|\beffectif\s*[
 _CODE_SHAPE = re.compile(r"\d{1,3}|\d[ABab]|[0-9]{4}")
 
 
+@lru_cache(maxsize=65536)
 def words_of(name: str) -> frozenset[str]:
     """A header's words, lower-cased, camelCase and snake_case split; ``%`` is a word."""
     found = set(statistic_tokens(name)) | set(statistic_tokens(name.replace(".", " ")))
@@ -133,6 +134,7 @@ def words_of(name: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=65536)
 def measure_of(name: str) -> Measure | None:
     """What a header (or a row label) says its cells are, or None when it names no measure
     (``F``, ``Cardiovex``, ``2024``: a category)."""
@@ -169,6 +171,7 @@ def measure_of(name: str) -> Measure | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def unit_of(name: str) -> str | None:
     """The unit a magnitude header names (``cost`` → euros, ``los`` → days), if any."""
     words = words_of(name)

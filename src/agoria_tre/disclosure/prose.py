@@ -23,6 +23,7 @@ beside a unit word keeps the hint.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agoria_tre.disclosure.policy import Policy
@@ -62,10 +63,16 @@ RANK_WORDS = _vocabulary(
     "page pages p pp "
     "asa tnm gold ecog python pandas statsmodels lifelines numpy"
 )
+# Rank words that name a group: as a label's last word, the label counts that group
+# ("Deaths in the control group: 2").
+GROUP_WORDS = _vocabulary(
+    "group groupe arm bras cohort cohorte region région site centre center cluster zone "
+    "category catégorie categorie class classe"
+)
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7,
-    "huit": 8, "neuf": 9, "dix": 10, "both": 2, "tous deux": 2,
+    "huit": 8, "neuf": 9, "dix": 10, "both": 2,
 }  # fmt: skip
 # Words that count units (``n``, ``effectif``) or say what happened to them (``excluded``).
 COUNT_WORDS = _vocabulary(
@@ -88,7 +95,9 @@ EXTREME_WORDS = _vocabulary(
     "shortest range étendue etendue maximal maximale minimal minimale"
 )
 # Verbs of a range: what varies before them may be groups' statistics ("Mortality ranged").
-RANGE_VERBS = _vocabulary("ranged ranging spanned spanning varied varying allait variait")
+RANGE_VERBS = _vocabulary(
+    "ranged ranging spanned spanning varied varying allait allaient variait variaient"
+)
 EXTREME_PHRASES = re.compile(
     r"\b(?:plus (?:âgée?s?|jeunes?|élevée?s?|faibles?|long(?:ue)?s?|court(?:e)?s?))\b", re.I
 )
@@ -103,25 +112,29 @@ NOT_INDIVIDUAL_WORDS = _vocabulary(
 )
 # A sentence stating a rule, not a result: its bounds are criteria or reference values.
 CRITERION_WORDS = _vocabulary(
-    "eligible eligibility inclusion included criteria criterion required must normal "
-    "reference éligibles éligible inclusion critères critère requis normale normales need "
-    "needs needed threshold thresholds seuil seuils cell cells policy rule règle least"
+    "eligible eligibility inclusion criteria criterion required must normal "
+    "reference éligibles éligible critères critère requis normale normales threshold "
+    "thresholds seuil seuils policy rule règle need needs cell cells"
 )
 _TOKEN = re.compile(
-    r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,])|\d+(?:[.,]\d+)*|[^\W\d_]+|[=:%/(),;]",
+    r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d|[.,]\d)|\d+(?:[.,]\d+)*|[^\W\d_]+|[=:%/(),;]",
     re.UNICODE,
 )
 _SEPARATORS = frozenset({":", "=", ",", ";"})
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])")
 _DASHES = "-\u2013"  # hyphen, en dash
 _TABLE_LINE = re.compile(r"\||\t|\S {2,}\S.* {2,}\S")
 _AGE = re.compile(
     r"\b(\d{1,3})[- ]year[- ]old\b|\b(?:woman|man|patient|femme|homme) of (\d{1,3})\b"
-    r"|\b(?:âgée?|agée?|aged) (?:de )?(\d{1,3})(?: ans| years)?\b(?! (?:or|and|ou|et|to|à|-) )",
+    r"|\b(?:femme|homme|patiente?|enfant) de (\d{1,3}) ans\b"
+    r"|\b(?:âgée?|agée?|aged) (?:de )?(\d{1,3})"
+    r"(?! (?:years |ans )?(?:or|and|ou|et|to|à|-)\b)(?: ans| years)?\b",
     re.I,
 )
 _AGES = re.compile(
     r"\b(?:âgée?s?|agée?s?|aged) (?:de |from |between )?\d{1,3} (?:to|and|à|et|-) \d{1,3}\b", re.I
 )
+_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 WINDOW_UNITS = 4
 WINDOW_STATISTIC = 6
 
@@ -138,14 +151,8 @@ class _Token:
     text: str
     start: int
     end: int
-
-    @property
-    def word(self) -> str:
-        return self.text.lower()
-
-    @property
-    def number(self) -> bool:
-        return self.text[0].isdigit()
+    word: str  # the text in lower case
+    number: bool  # written in digits
 
 
 def _prose_lines(text: str) -> list[tuple[int, str]]:
@@ -158,11 +165,21 @@ def _prose_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _sentences(line: str) -> list[tuple[int, str]]:
+    """(offset, sentence) for each sentence of a line: a criterion holds for its own."""
+    out, at = [], 0
+    for match in _SENTENCE_END.finditer(line):
+        out.append((at, line[at : match.start()]))
+        at = match.end()
+    out.append((at, line[at:]))
+    return out
+
+
 def _value(token: _Token) -> int | None:
-    digits = re.sub(r"[ \u00a0\u202f]", "", token.text)
-    if digits.isdigit():
-        return int(digits)
-    return NUMBER_WORDS.get(token.word)
+    if not token.number:
+        return NUMBER_WORDS.get(token.word)
+    digits = token.text if token.text.isdigit() else re.sub(r"[ \u00a0\u202f]", "", token.text)
+    return int(digits) if digits.isdigit() else None
 
 
 def _count(
@@ -170,7 +187,7 @@ def _count(
     k: int,
     line: str,
     offset: int,
-    dates: list[tuple[int, int]],
+    dates: Callable[[], list[tuple[int, int]]],
     threshold: int,
 ) -> bool:
     """Whether token ``k`` is a small count (see the module docstring)."""
@@ -178,29 +195,54 @@ def _count(
     value = _value(token)
     if value is None or not 0 < value < threshold:
         return False
-    if any(a <= token.start < b for a, b in dates) or _range_bound(
-        line, token.start - offset, token.end - offset
-    ):
+    if _range_bound(line, token.start - offset, token.end - offset) or _bound_in_words(tokens, k):
         return False
+    if not _counted(tokens, k):
+        return False
+    return not any(a <= token.start < b for a, b in dates())
+
+
+def _counted(tokens: list[_Token], k: int) -> bool:
+    """Whether the words around token ``k`` make it a count of units."""
     before = [t.word for t in tokens[max(0, k - WINDOW_UNITS) : k]]
     following = [t.word for t in tokens[k + 1 : k + 3] if t.word != "("]
     after = following[0] if following else ""
-    if (before and before[-1] in RANK_WORDS) or after in MEASURE_UNITS or after in ("%", "."):
-        return False
+    if (before and before[-1] in RANK_WORDS) or after in MEASURE_UNITS | RATIO_WORDS | {"%"}:
+        return False  # "grade 3", "3 years", "3 per 1000", "3 %"
     if after in ("of", "sur", "/") and k + 2 < len(tokens) and tokens[k + 2].number:
         return True  # "2 of 3"
-    if after == "in" or (before[-2:-1] and before[-1] == "in" and tokens[k - 2].number):
-        return False  # "1 in 3": a ratio
+    if before and before[-1] in ("of", "sur", "/") and k >= 2 and tokens[k - 2].number:
+        return not (k >= 3 and tokens[k - 3].word in RANK_WORDS)  # "2 of 3", not "page 2 of 3"
+    if after == "in" or (
+        len(before) >= 2 and before[-1] == "in" and _value(tokens[k - 2]) is not None
+    ):
+        return False  # "1 in 3", "one in three": a ratio
     previous = [w for w in before if w != "("]
     if previous and previous[-1] in (":", "="):  # a label's value: "Readmitted: 4", "n = 8"
         label = _label(tokens, k)
         head = next((w for w in label if w not in ("(", ")")), "")
-        if head in RANK_WORDS or set(label) & (RATIO_WORDS | QUANTILE_WORDS | {"/", "%"}):
+        if head in RANK_WORDS - GROUP_WORDS or set(label) & (
+            RATIO_WORDS | QUANTILE_WORDS | {"/", "%"}
+        ):
             return False  # "score: 4", "Patients per nurse: 3", "Missing values (%): 3"
         if set(label) & (UNIT_WORDS | COUNT_WORDS):
             return True
     near = [t.word for t in tokens[max(0, k - WINDOW_UNITS) : k + WINDOW_UNITS + 1]]
     return bool(set(near) & (UNIT_WORDS | COUNT_WORDS))
+
+
+def _bound_in_words(tokens: list[_Token], k: int) -> bool:
+    """Whether token ``k`` bounds a range written in words: "from 1 to 31", "de 18 à 94",
+    "between 2 and 5"."""
+    opening, closing = {"from", "de", "between", "entre"}, {"to", "à", "and", "et"}
+    if k > 0 and tokens[k - 1].word in opening:
+        return k + 2 < len(tokens) and tokens[k + 1].word in closing and tokens[k + 2].number
+    return (
+        k >= 3
+        and tokens[k - 1].word in closing
+        and tokens[k - 2].number
+        and tokens[k - 3].word in opening
+    )
 
 
 def _range_bound(line: str, start: int, end: int) -> bool:
@@ -246,9 +288,17 @@ def _statistic(tokens: list[_Token], k: int) -> _Token | None:
 
 def _line_hints(offset: int, line: str, threshold: int) -> list[Hint]:
     tokens = [
-        _Token(m.group(), offset + m.start(), offset + m.end()) for m in _TOKEN.finditer(line)
+        _Token(t, offset + m.start(), offset + m.end(), t.lower(), t[0].isdigit())
+        for m in _TOKEN.finditer(line)
+        for t in (m.group(),)
     ]
-    dates = [(offset + a, offset + b) for a, b in date_spans(line)]
+    found: list[list[tuple[int, int]]] = []
+
+    def dates() -> list[tuple[int, int]]:  # read once, and only for a candidate count
+        if not found:
+            found.append([(offset + a, offset + b) for a, b in date_spans(line)])
+        return found[0]
+
     criterion = any(t.word in CRITERION_WORDS for t in tokens)
     hints: list[Hint] = []
     for k, token in enumerate(tokens):
@@ -285,7 +335,9 @@ def hints(text: str, policy: Policy) -> list[Hint]:
     found = [
         hint
         for offset, line in _prose_lines(text)
-        for hint in _line_hints(offset, line, policy.threshold)
+        if _NUMBER.search(line)  # every hint holds a number, in digits or in words
+        for start, sentence in _sentences(line)
+        for hint in _line_hints(offset + start, sentence, policy.threshold)
     ]
     return sorted(set(found), key=lambda h: (h.start, h.end, h.kind))
 

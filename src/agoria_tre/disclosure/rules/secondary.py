@@ -144,10 +144,20 @@ def across(tables: Sequence[tuple[str, Table]], policy: Policy) -> list[RuleResu
     """For each table with hidden cells and no margins of its own, the rule with the totals
     another table of the request publishes for its rows or its columns (a failing or
     reviewed result naming that table), or None."""
-    laid = [layout(table) for _, table in tables]
-    one_way = [_one_way(lay.table) if lay.only_counts else None for lay in laid]
+    # Only a table with hidden cells, or one narrow enough to be a one-way table once its
+    # numeric labels are moved, needs its layout.
+    laid = [
+        layout(table)
+        if table.suppressed.any() or min(table.shape) == 1 or table.shape[1] == 2
+        else None
+        for _, table in tables
+    ]
+    one_way = [_one_way(lay.table) if lay and lay.only_counts else None for lay in laid]
     out: list[RuleResult | None] = []
     for k, lay in enumerate(laid):
+        if lay is None:
+            out.append(None)
+            continue
         table = lay.table
         own = table.margin_rows or table.margin_columns
         if not lay.only_counts or own or not table.suppressed.any():
