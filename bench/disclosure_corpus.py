@@ -14,8 +14,11 @@ checked alone with the ``fr`` profile, as the export dialog does. Printed:
 - per leak and per format.
 
 Each figure is printed beside the baseline: ``bench/corpus_baseline.json``, the verdicts of
-the first checker design on the same corpus (``--write-baseline`` rewrites it from the
-checker installed now). The targets: no sound output fails; >= 80 % of sound structured
+the first checker design (commit 7ba9a79) on the same corpus. ``--write-baseline`` rewrites
+it from the checker imported; to rewrite it from the first design after the corpus changes::
+
+    git worktree add /tmp/first 7ba9a79
+    PYTHONPATH=/tmp/first/src .venv/bin/python bench/disclosure_corpus.py --write-baseline The targets: no sound output fails; >= 80 % of sound structured
 outputs pass; no disclosive output passes; >= 85 % of disclosive structured outputs fail
 with a finding that names cells.
 """
