@@ -18,9 +18,11 @@ the first checker design (commit 7ba9a79) on the same corpus. ``--write-baseline
 it from the checker imported; to rewrite it from the first design after the corpus changes::
 
     git worktree add /tmp/first 7ba9a79
-    PYTHONPATH=/tmp/first/src .venv/bin/python bench/disclosure_corpus.py --write-baseline The targets: no sound output fails; >= 80 % of sound structured
-outputs pass; no disclosive output passes; >= 85 % of disclosive structured outputs fail
-with a finding that names cells.
+    PYTHONPATH=/tmp/first/src .venv/bin/python bench/disclosure_corpus.py --write-baseline
+
+The targets: no sound output fails; >= 80 % of sound structured outputs pass; no
+disclosive output passes; >= 85 % of disclosive structured outputs fail with a finding that
+names cells.
 """
 
 from __future__ import annotations

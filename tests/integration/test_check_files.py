@@ -17,6 +17,7 @@ import pytest
 from agoria_tre.disclosure import files
 from agoria_tre.disclosure.checker import Context, check_paths
 from agoria_tre.disclosure.policy import load_profile
+from agoria_tre.disclosure.status import Status
 
 AGORIA = str(Path(sys.executable).with_name("agoria-tre"))
 SMALL = "sex,A,B\nF,3,300\nM,90,250\n"  # a cell of 3: fails
@@ -222,3 +223,16 @@ def test_file_names_cannot_redraw_the_text_report(
     assert "\r" not in out
     assert "\u202e" not in out
     assert "outputs/small\\x1b[2K\\r\\u202ePASS.csv" in out
+
+
+def test_files_the_time_budget_does_not_reach_fail_unread(tmp_path: Path) -> None:
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("sex,n\nF,30\nM,40\n")
+    report = check_paths([tmp_path], Context(load_profile("fr"), budget_seconds=0.0))
+    assert [i.status for i in report.items] == [Status.FAIL, Status.FAIL]
+    assert all(
+        r.rule == "file.limits" and "time budget of 0 s ran out" in r.summary
+        for i in report.items
+        for r in i.rules
+    )
+    assert check_paths([tmp_path], Context(load_profile("fr"))).status is Status.PASS

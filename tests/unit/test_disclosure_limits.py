@@ -93,3 +93,13 @@ def test_json_records_past_the_row_limit_are_refused() -> None:
     status, summaries = check("out.json", json.dumps(records))
     assert status is Status.FAIL
     assert any(f"has more than {limits.max_rows:,} rows" in s for s in summaries), summaries
+
+
+def test_a_line_too_long_for_prose_is_reviewed_not_passed_unread() -> None:
+    numbers = " ".join(str(k % 997) for k in range(6_000))  # about 23,000 characters
+    item = check_bytes("dump.txt", (numbers + "\n").encode(), Context(load_profile("fr"))).report
+    limits = [r for r in item.rules if r.rule == "file.limits"]
+    assert [r.status for r in limits] == [Status.REVIEW]
+    assert "1 line of more than 20,000 characters" in limits[0].summary
+    assert limits[0].spans == ((0, len(numbers)),)
+    assert item.status is Status.REVIEW

@@ -11,6 +11,7 @@ import hashlib
 import html
 import json
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -54,6 +55,9 @@ class Context:
     policy: Policy
     pseudonyms: frozenset[str] = frozenset()
     released: tuple[tuple[str, Table], ...] = ()
+    # A whole check's time budget: files not reached when it runs out fail, named, never
+    # pass unread (split the request, or raise it for a large one).
+    budget_seconds: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -1173,6 +1177,7 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
     compared with each other and with ``ctx.released`` (differencing).
     """
     report = Report(ctx.policy)
+    deadline = time.monotonic() + ctx.budget_seconds
     entries = files.walk(paths)
     for entry in entries:
         if entry.unlisted is not None:
@@ -1210,6 +1215,17 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
                         "an evidence sidecar without its output (never released)",
                     )
                 )
+            continue
+        if time.monotonic() > deadline:
+            report.items.append(
+                _refused(
+                    label,
+                    "other",
+                    "file.limits",
+                    f"not checked: the check's time budget of {ctx.budget_seconds:g} s ran out"
+                    " before this file (split the request)",
+                )
+            )
             continue
         checked = _check_file(path, label, ctx)
         report.items.append(checked.report)

@@ -135,6 +135,7 @@ _AGES = re.compile(
     r"\b(?:âgée?s?|agée?s?|aged) (?:de |from |between )?\d{1,3} (?:to|and|à|et|-) \d{1,3}\b", re.I
 )
 _NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+MAX_LINE = 20_000  # characters: a paragraph of prose is far shorter
 WINDOW_UNITS = 4
 WINDOW_STATISTIC = 6
 
@@ -156,11 +157,23 @@ class _Token:
 
 
 def _prose_lines(text: str) -> list[tuple[int, str]]:
-    """(offset, line) for each line of prose: not a table's row."""
+    """(offset, line) for each line of prose: not a table's row, and not longer than
+    :data:`MAX_LINE` (see :func:`long_lines`)."""
     out, at = [], 0
     for line in text.split("\n"):
-        if line.strip() and not _TABLE_LINE.search(line):
+        if line.strip() and len(line) <= MAX_LINE and not _TABLE_LINE.search(line):
             out.append((at, line))
+        at += len(line) + 1
+    return out
+
+
+def long_lines(text: str) -> list[tuple[int, int]]:
+    """Spans of the lines too long to be read as prose: a paragraph is shorter; a dump of
+    data is not, and is never passed unread (:func:`prose_rule` asks for review)."""
+    out, at = [], 0
+    for line in text.split("\n"):
+        if len(line) > MAX_LINE:
+            out.append((at, at + len(line)))
         at += len(line) + 1
     return out
 
@@ -352,6 +365,15 @@ _KINDS = {
 
 def prose_rule(text: str, policy: Policy, *, where: str) -> RuleResult:
     """``prose.hints``: review with the hints' spans, or pass when there is none."""
+    long = long_lines(text)
+    if long:
+        return flagged(
+            "file.limits",
+            Status.REVIEW,
+            f"{where}: {plural(len(long), 'line')} of more than {MAX_LINE:,} characters, not"
+            " read as prose: read them by eye",
+            spans=long,
+        )
     found = hints(text, policy)
     if not found:
         return passed(

@@ -402,6 +402,7 @@ def _grid(block: list[str]) -> list[list[str]] | None:
 
 # A line of prose: six words or more, and nothing that separates columns.
 _SENTENCE = re.compile(r"\s*(?:\S+\s+){5,}\S")
+MAX_SENTENCE = 20_000  # characters: a longer line is data, whatever its spaces
 _COLUMNS = re.compile(r"[|\t\u2500-\u257f]|\S {2,}\S")  # bars, tabs, box drawing, gaps
 
 
@@ -424,7 +425,10 @@ def find_text_tables(text: str, cut: list[str] | None = None) -> list[list[list[
         blocks.append(current)
     grids: list[list[list[str]]] = []
     for block in blocks:
-        if all(_SENTENCE.match(line) and not _COLUMNS.search(line) for line in block):
+        if all(
+            len(line) <= MAX_SENTENCE and _SENTENCE.match(line) and not _COLUMNS.search(line)
+            for line in block
+        ):
             continue  # a paragraph: its numbers are the prose reader's, not a table's
         whole = _grid(block)
         segments = _segments(block) if not block[0].lstrip().startswith("|") else [block]

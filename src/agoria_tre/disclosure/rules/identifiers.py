@@ -85,6 +85,8 @@ RULES: tuple[str, ...] = (NIR, EMAIL, PHONE, DATE, PSEUDONYM)
 _SPACES = " \u00a0\u202f"
 _SEPARATORS = frozenset(_SPACES + ".-")
 _DIGITS = frozenset("0123456789")
+_DROP_SEPARATORS = str.maketrans("", "", _SPACES + ".-")
+_DROP_GROUPING = str.maketrans("", "", _SPACES + ".-,'")
 _SEP = f"[{_SPACES}.\\-]"
 
 # --- NIR -------------------------------------------------------------------------------------
@@ -368,15 +370,17 @@ def _find_nirs(text: str) -> list[_Hit]:
     hits: list[_Hit] = []
     for m in _NIR.finditer(text):
         start, end = m.span()
-        body = "".join(c for c in m.group("body") if c.isalnum()).upper()
+        body = m.group("body").translate(_DROP_SEPARATORS).upper()
         if not _nir_month_ok(body):
             continue
         if _embedded(text, start, end, ".,"):
             continue
-        separators = [c for c in m.group() if c in _SEPARATORS]
-        if separators == ["."]:
+        whole = m.group()
+        bare = len(whole.translate(_DROP_SEPARATORS))
+        separated = bare != len(whole)
+        if whole.count(".") == 1 and bare == len(whole) - 1:
             continue  # one dot between digits is a decimal point (462.979547540014)
-        if separators and _embedded(text, start, end, _SEPARATORS):
+        if separated and _embedded(text, start, end, _SEPARATORS):
             continue
         key = m.group("key")
         if key is None:
@@ -386,7 +390,7 @@ def _find_nirs(text: str) -> list[_Hit]:
     found = [(h.start, h.end) for h in hits]
     for m in _NIR_THOUSANDS.finditer(text):
         start, end = m.span()
-        digits = "".join(c for c in m.group() if c in _DIGITS)
+        digits = m.group().translate(_DROP_GROUPING)
         if digits[0] not in "123478" or not _nir_month_ok(digits):
             continue
         if _embedded(text, start, end, _SEPARATORS | {",", "'"}):
