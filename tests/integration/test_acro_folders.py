@@ -411,3 +411,86 @@ def test_agoria_tre_check_reads_an_acro_folder(acro_folder: Path, tmp_path: Path
     assert any(note.startswith("ACRO: ") for note in table["notes"])
     ours = {r["rule"] for r in table["children"][0]["rules"]}
     assert {"threshold", "differencing"} <= ours
+
+
+# --- agreement with ACRO's verdicts --------------------------------------------------------
+
+VERDICTS_SESSION = textwrap.dedent(
+    """
+    import numpy as np
+    import pandas as pd
+    from acro import ACRO
+    rng = np.random.default_rng(5)
+    n = 600
+    df = pd.DataFrame({"sex": rng.choice(["F", "M"], n), "drug": rng.choice(["A", "B", "C"], n),
+                       "age": rng.normal(55, 12, n).round(1)})
+    df["cost"] = (df.age * 40 + rng.gamma(2.0, 300.0, n)).round(2)
+    df["died"] = (rng.random(n) < 0.3).astype(int)
+    small = df.copy()
+    small.loc[small.index[:3], "drug"] = "D"
+    dominated = df.copy()
+    dominated.loc[dominated.index[0], "cost"] = 10_000_000.0
+    acro = ACRO(suppress=False)
+    acro.crosstab(small.sex, small.drug)
+    acro.crosstab(dominated.sex, dominated.drug, values=dominated.cost, aggfunc="sum")
+    acro.ols(df.cost.iloc[:8], df[["age"]].assign(const=1.0).iloc[:8])
+    acro.crosstab(df.sex, df.drug)
+    acro.crosstab(df.sex, df.drug, values=df.cost, aggfunc="sum")
+    acro.crosstab(df.sex, df.drug, values=df.cost, aggfunc="mean")
+    acro.ols(df.cost, df[["age"]].assign(const=1.0))
+    acro.logit(df.died, df[["age"]].assign(const=1.0))
+    acro.finalise("acro_out", "json")
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def verdicts_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three outputs ACRO fails (a small cell, a dominated sum, a regression on 8 rows) and
+    five it passes (counts, a sum and a mean, two regressions)."""
+    work = tmp_path_factory.mktemp("acro-verdicts")
+    (work / "session.py").write_text(VERDICTS_SESSION)
+    done = subprocess.run(
+        [str(acro_environment()), "session.py"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return work / "acro_out"
+
+
+def test_the_verdict_on_each_output_is_acros_unless_a_stricter_rule_is_named(
+    verdicts_folder: Path,
+) -> None:
+    report = check_paths([verdicts_folder], Context(UK))
+    ours = {item.path.rsplit("/", 1)[1]: item for item in report.items}
+    acros = {uid: o.status for uid, o in outputs_of(verdicts_folder).items()}
+    assert {uid: acros[uid] for uid in sorted(acros) if uid.startswith("output_")} == {
+        "output_0": Status.FAIL,
+        "output_1": Status.FAIL,
+        "output_2": Status.FAIL,
+        **{f"output_{k}": Status.PASS for k in range(3, 8)},
+    }
+    for uid in (f"output_{k}" for k in range(8)):
+        item = ours[uid]
+        if item.status is acros[uid]:
+            continue
+        # Stricter, and named: the counts of output_3 differ from output_0's by one unit.
+        assert (uid, item.status) == ("output_3", Status.REVIEW)
+        [child] = item.children
+        [finding] = [r for r in child.rules if r.status is Status.REVIEW]
+        assert finding.rule == "differencing"
+        assert "output_0_0.csv" in finding.summary
+
+
+def test_acros_bookkeeping_is_the_folders_evidence_not_an_item(verdicts_folder: Path) -> None:
+    report = check_paths([verdicts_folder], Context(UK))
+    paths = [item.path for item in report.items]
+    assert not [p for p in paths if p.endswith(("results.json", "config.json"))]
+    assert not [p for p in paths if "/checksums/" in p]
+    sums = next(i for i in report.items if i.path.endswith("output_4"))
+    assert sums.status is Status.PASS
+    assert "answered by ACRO's records" in " ".join(sums.children[0].notes)

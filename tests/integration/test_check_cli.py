@@ -48,7 +48,7 @@ def test_exit_status_follows_the_worst_item(
     code, out, _ = run(capsys, str(outputs))
     assert code == 1
     assert "FAIL: 1 pass, 1 review, 1 fail" in out
-    assert "threshold: 1 cell count fewer than 11 units cells (0,1)" in out
+    assert "threshold: 1 cell with fewer than 11 units cells (0,1)" in out
 
 
 def test_profile_changes_the_verdict(outputs: Path, capsys: pytest.CaptureFixture[str]) -> None:

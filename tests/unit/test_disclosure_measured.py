@@ -39,7 +39,7 @@ def verdicts(results: list[RuleResult]) -> dict[str, Status]:
 def test_small_counts_of_a_frequency_table_fail_cell_by_cell() -> None:
     [result] = counts(laid("sex,A,B\nF,3,30\nM,20,40\n"), FR)
     assert (result.rule, result.status, result.cells) == ("threshold", Status.FAIL, ((0, 0),))
-    assert result.summary == "1 cell count fewer than 11 units"
+    assert result.summary == "1 cell with fewer than 11 units"
 
 
 def test_only_the_counts_beside_other_measures_face_the_threshold() -> None:

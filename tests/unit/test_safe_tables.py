@@ -106,7 +106,7 @@ def test_files_and_verdict(
     ]
     err = capsys.readouterr().err
     assert "[agoria-tre check] crosstab_sex_by_drug.csv: FAIL" in err
-    assert "threshold: 2 cells count fewer than 11 units" in err
+    assert "threshold: 2 cells with fewer than 11 units" in err
     report = verdict(tmp_path, "crosstab_sex_by_drug")
     assert report.status is Status.FAIL
     threshold = next(r for r in report.rules if r.rule == "threshold")

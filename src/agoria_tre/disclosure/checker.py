@@ -24,7 +24,12 @@ from agoria_tre.disclosure import files
 from agoria_tre.disclosure.layout import Measure, layout
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.prose import prose_rule
-from agoria_tre.disclosure.readers.acro import is_acro_folder, read_acro_folder
+from agoria_tre.disclosure.readers.acro import (
+    BOOKKEEPING,
+    AcroOutput,
+    is_acro_folder,
+    read_acro_folder,
+)
 from agoria_tre.disclosure.readers.code import prose as code_prose
 from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html_tables
 from agoria_tre.disclosure.readers.image import canonical_image
@@ -32,7 +37,7 @@ from agoria_tre.disclosure.readers.models import ModelSummary, find_models, outs
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
 from agoria_tre.disclosure.readers.table import TABLE_SUFFIXES, Table, parse_csv, table_from_grid
 from agoria_tre.disclosure.readers.texttables import find_json_tables, find_text_tables
-from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed
+from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed, walk
 from agoria_tre.disclosure.rules import statistics, tables
 from agoria_tre.disclosure.rules.code import code_output_rules
 from agoria_tre.disclosure.rules.differencing import check_all_differencing
@@ -1142,6 +1147,9 @@ def _acro_items(folder: Path, label: str, ctx: Context, done: set[Path]) -> list
     if isinstance(outputs, RuleResult):
         return [Checked(ItemReport(f"{label}/results.json", "acro", [outputs]), None)]
     checked: list[Checked] = []
+    for name in BOOKKEEPING:  # the folder's evidence: never items, never released
+        entry = folder / name
+        done.update(entry.rglob("*") if entry.is_dir() else [entry])
     for output in outputs:
         parent = ItemReport(f"{label}/{output.uid}", f"acro.{output.type}")
         parent.notes.append(f"ACRO: {output.status.value}: {output.summary}")
@@ -1164,8 +1172,33 @@ def _acro_items(folder: Path, label: str, ctx: Context, done: set[Path]) -> list
         if same is not None:
             rules.append(same)
         parent.rules = rules
+        _answered_by_acro(parent, output)
         checked.append(Checked(parent, None))
     return checked
+
+
+# What ACRO's records answer, as an evidence sidecar does: a table's contributors (its
+# threshold, dominance and p% checks) and a model's residual degrees of freedom.
+_ACRO_ANSWERS = {
+    "acro.threshold": ("statistic.units",),
+    "acro.dominance": ("magnitude.evidence",),
+    "acro.model.dof": ("magnitude.evidence", "model.units", "statistic.units"),
+}
+
+
+def _answered_by_acro(parent: ItemReport, output: AcroOutput) -> None:
+    """Drop, from the output's files, the reviews that ACRO's own records answer; the
+    parent says so in a note. A failing record of ACRO's stays on the parent."""
+    answered = {rule for check in output.checks for rule in _ACRO_ANSWERS.get(check.rule, ())}
+    if not answered:
+        return
+    for item in walk(parent.children):
+        kept = [r for r in item.rules if not (r.rule in answered and r.status is Status.REVIEW)]
+        if len(kept) != len(item.rules):
+            item.notes.append(
+                "answered by ACRO's records (researcher-asserted): " + ", ".join(sorted(answered))
+            )
+            item.rules = kept
 
 
 def check_paths(paths: Sequence[Path], ctx: Context) -> Report:

@@ -10,12 +10,16 @@ ACRO's findings beside ours, cell for cell, and the exception requests in plain 
 
 Contract: ACRO's record is the researcher's, not ours. Every rule read from it is named
 ``acro.<rule>`` and marked ``asserted=True``, so it is told apart from our own checks of
-the same files; it may add a finding, never take one of ours away (the checker still
-checks every file itself). The folder is untrusted: ``results.json`` is parsed within the
-policy's limits (:func:`agoria_tre.disclosure.readers.notebook.load_json`), anything not
-shaped as ACRO writes it is refused as ``file.unreadable``, and every file it names must
-be a regular file inside the folder (no absolute paths, no ``..``, no link that leads
-out). Refusals come back as failing :class:`RuleResult` values, never as exceptions.
+the same files. The folder's ``results.json``, ``config.json`` and ``checksums/`` are its
+evidence, never items. As an evidence sidecar does, ACRO's records answer what a file alone
+cannot (a table's contributors, from its threshold, dominance and p% checks; a model's
+residual degrees of freedom): those reviews of ours are dropped, with a note. They never
+take a failure of ours away (the checker still checks every file itself). The folder is
+untrusted: ``results.json`` is parsed within the policy's limits
+(:func:`agoria_tre.disclosure.readers.notebook.load_json`), anything not shaped as ACRO
+writes it is refused as ``file.unreadable``, and every file it names must be a regular
+file inside the folder (no absolute paths, no ``..``, no link that leads out). Refusals
+come back as failing :class:`RuleResult` values, never as exceptions.
 
 Layout written by ACRO 1.0.2 (``acro/record.py``, ``Records.finalise_json``)::
 

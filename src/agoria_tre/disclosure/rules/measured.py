@@ -69,7 +69,7 @@ def counts(lay: Layout, policy: Policy) -> list[RuleResult]:
     if not mask.any():
         return []
     values = np.where(mask, lay.table.values, np.nan)
-    what = "cell" if lay.only_counts else "count shown"
+    what = "cell" if lay.only_counts else "count"
     return [tables.threshold(values, policy, what=what)]
 
 

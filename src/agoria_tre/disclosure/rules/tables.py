@@ -81,7 +81,7 @@ def threshold(
     return flagged(
         "threshold",
         Status.FAIL,
-        f"{plural(int(small.sum()), what)} count fewer than {policy.threshold} units{zeros}",
+        f"{plural(int(small.sum()), what)} with fewer than {policy.threshold} units{zeros}",
         _cells(small),
         asserted=asserted,
     )
