@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from agoria_tre.disclosure.report import RuleResult
+from agoria_tre.disclosure.rules.identifier_tables import scan_table
 from agoria_tre.disclosure.rules.identifiers import (
     DATE,
     EMAIL,
@@ -15,7 +16,6 @@ from agoria_tre.disclosure.rules.identifiers import (
     PHONE,
     PSEUDONYM,
     RULES,
-    scan_table,
     scan_text,
 )
 from agoria_tre.disclosure.status import Status

@@ -8,7 +8,7 @@ import pytest
 
 from agoria_tre.disclosure.checker import Context, check_bytes
 from agoria_tre.disclosure.policy import load_profile
-from agoria_tre.disclosure.readers import texttables
+from agoria_tre.disclosure.readers import printouts, texttables
 from agoria_tre.disclosure.report import walk
 from agoria_tre.disclosure.status import Status
 
@@ -33,13 +33,11 @@ def test_a_small_table_found_is_still_failed() -> None:
         ("\n" * 20_001 + SMALL_MARKDOWN, "tables were looked for in its first 20,000 lines"),
         ("note\n" * 20_001 + SMALL_MARKDOWN, "tables were looked for in its first 20,000 lines"),
         (
-            "{'a': 1}\n" * (texttables.MAX_LITERALS + 1) + "{'F': 3, 'M': 250}\n",
+            "{'a': 1}\n" * (printouts.MAX_LITERALS + 1) + "{'F': 3, 'M': 250}\n",
             "only its first 1,000 printed containers were read",
         ),
         (
-            "["
-            + ", ".join(f"('k{i}', {i})" for i in range(texttables.MAX_LITERAL_ITEMS + 1))
-            + "]",
+            "[" + ", ".join(f"('k{i}', {i})" for i in range(printouts.MAX_LITERAL_ITEMS + 1)) + "]",
             "a printed container of over 100,000 items was not read",
         ),
         ("[" * 40 + "1" + "]" * 40, "a printed container nested over 32 deep was not read"),
@@ -52,7 +50,7 @@ def test_a_limit_reached_is_for_review_with_its_reason(text: str, reason: str) -
 
 
 def test_tokens_past_the_limit_are_not_passed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(texttables, "MAX_LITERAL_TOKENS", 50)
+    monkeypatch.setattr(printouts, "MAX_LITERAL_TOKENS", 50)
     text = "[" + ", ".join(str(i) for i in range(100)) + "]"
     status, summaries = check("out.txt", text)
     assert status is Status.REVIEW
@@ -60,7 +58,7 @@ def test_tokens_past_the_limit_are_not_passed(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_grids_past_the_limit_are_not_passed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(texttables, "MAX_LITERAL_GRIDS", 2)
+    monkeypatch.setattr(printouts, "MAX_LITERAL_GRIDS", 2)
     text = "\n".join(f"{{'F': {300 + i}, 'M': 250}}" for i in range(4))
     status, summaries = check("out.txt", text)
     assert status is Status.REVIEW

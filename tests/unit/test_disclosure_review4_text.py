@@ -12,10 +12,12 @@ import pytest
 
 from agoria_tre.disclosure.checker import Context, check_bytes
 from agoria_tre.disclosure.policy import load_profile
-from agoria_tre.disclosure.readers import texttables
-from agoria_tre.disclosure.readers.texttables import find_json_tables, find_text_tables
+from agoria_tre.disclosure.readers import printouts, texttables
+from agoria_tre.disclosure.readers.printouts import find_json_tables
+from agoria_tre.disclosure.readers.texttables import find_text_tables
 from agoria_tre.disclosure.report import ItemReport, walk
-from agoria_tre.disclosure.rules.identifiers import scan_table, scan_text
+from agoria_tre.disclosure.rules.identifier_tables import scan_table
+from agoria_tre.disclosure.rules.identifiers import scan_text
 from agoria_tre.disclosure.status import Status
 
 FR = Context(load_profile("fr"))
@@ -159,7 +161,7 @@ def test_prose_and_code_are_not_tables(text: str) -> None:
 
 
 def test_literals_are_parsed_never_evaluated() -> None:
-    source = Path(texttables.__file__).read_text()
+    source = Path(texttables.__file__).read_text() + Path(printouts.__file__).read_text()
     assert "eval(" not in source
     assert "exec(" not in source
     payload = "{'M': __import__('os').system('touch /tmp/pwned_review4'), 'F': 3}"
@@ -195,16 +197,16 @@ def test_literal_reading_is_bounded(text: str, monkeypatch: pytest.MonkeyPatch) 
             calls[self.name] += 1
             return self.pattern.search(string, pos)
 
-    monkeypatch.setattr(texttables, "_LITERAL_TOKEN", Counting(texttables._LITERAL_TOKEN, "token"))
-    monkeypatch.setattr(texttables, "_OPENER", Counting(texttables._OPENER, "opener"))
+    monkeypatch.setattr(printouts, "_LITERAL_TOKEN", Counting(printouts._LITERAL_TOKEN, "token"))
+    monkeypatch.setattr(printouts, "_OPENER", Counting(printouts._OPENER, "opener"))
     find_text_tables(text)
     assert calls["token"] <= len(text)
-    assert calls["opener"] <= len(text) // 2 + texttables.MAX_LITERALS + 1
+    assert calls["opener"] <= len(text) // 2 + printouts.MAX_LITERALS + 1
 
 
 def test_many_printouts_are_capped() -> None:
     grids = find_text_tables("{'a': 3}\n" * 5_000)
-    assert len(grids) == texttables.MAX_LITERAL_GRIDS
+    assert len(grids) == printouts.MAX_LITERAL_GRIDS
 
 
 # --- finding 5: tables printed back to back, several title lines --------------------------

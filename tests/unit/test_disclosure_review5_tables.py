@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agoria_tre.disclosure.readers.printouts import find_json_tables
 from agoria_tre.disclosure.readers.table import Table, parse_csv
-from agoria_tre.disclosure.readers.texttables import find_json_tables, find_text_tables
+from agoria_tre.disclosure.readers.texttables import find_text_tables
 from agoria_tre.disclosure.report import ItemReport, walk
 from agoria_tre.disclosure.status import Status
 from tests.unit.disclosure_support import FR, check, found

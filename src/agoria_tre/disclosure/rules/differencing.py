@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from agoria_tre.disclosure import evidence as ev
 from agoria_tre.disclosure.policy import Limits, Policy
 from agoria_tre.disclosure.readers.table import MARGIN_LABELS, TABLE_SUFFIXES, Table, parse_csv
 from agoria_tre.disclosure.report import Cell, RuleResult, flagged, passed, plural
@@ -650,3 +651,55 @@ def load_released(
             elif _index(parsed).frequency:
                 found.append((name, parsed))
     return found, notes
+
+
+def _cell_keys(table: Table) -> dict[tuple[tuple[str, ...], str], tuple[int, int]]:
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    return {
+        (tuple(norm(label) for label in labels), norm(column)): (i, j)
+        for i, labels in enumerate(table.row_labels)
+        for j, column in enumerate(table.header)
+    }
+
+
+def magnitude_differencing(
+    table: Table,
+    evidence: ev.Evidence,
+    name: str,
+    others: Sequence[tuple[str, Table, ev.Evidence]],
+    policy: Policy,
+) -> RuleResult:
+    """Two magnitude tables of the same cells: where their unit counts differ by 1 to
+    threshold - 1 and their totals differ, subtracting them reveals the total of those few
+    units. Cells are matched on labels; both sides' evidence gives the unit counts."""
+    if evidence.units is None or evidence.totals is None:
+        return passed("differencing", "no unit counts to compare")
+    keys = _cell_keys(table)
+    flagged_cells: list[tuple[int, int]] = []
+    first = ""
+    for other_name, other, other_evidence in others:
+        if other_evidence.units is None or other_evidence.totals is None:
+            continue
+        for key, (i, j) in _cell_keys(other).items():
+            mine = keys.get(key)
+            if mine is None:
+                continue
+            a, b = mine
+            units = abs(evidence.units[a, b] - other_evidence.units[i, j])
+            totals = abs(evidence.totals[a, b] - other_evidence.totals[i, j])
+            if 0 < units < policy.threshold and totals > 0:
+                flagged_cells.append(mine)
+                first = first or (
+                    f"cell ({', '.join(key[0])}, {key[1]}) counts {int(units)} units fewer or"
+                    f" more than in table {other_name!r}: subtracting the two reveals the total"
+                    f" of fewer than {policy.threshold} units"
+                )
+    if not flagged_cells:
+        return passed(
+            "differencing",
+            f"compared with {len(others)} magnitude tables: no"
+            f" difference isolates fewer than {policy.threshold} units",
+        )
+    return flagged("differencing", Status.REVIEW, first, flagged_cells, asserted=True)
