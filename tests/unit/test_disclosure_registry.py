@@ -1,5 +1,5 @@
-"""The rule registry: every rule declared once, the docs table generated from it, and how
-rules supersede each other applied as data."""
+"""The rule registry: every rule declared once, the docs table generated from it, how rules
+supersede each other applied as data; and the checker kept in modules of one job each."""
 
 from __future__ import annotations
 
@@ -78,3 +78,12 @@ def test_a_failing_extreme_supersedes_the_quantile_and_the_listing() -> None:
     assert resolve([quantile, extreme, listing, other]) == [extreme, other]
     passing = passed("statistic.extremes", "no extreme")
     assert resolve([quantile, passing]) == [quantile, passing]
+
+
+def test_no_module_of_the_checker_is_over_800_lines() -> None:
+    sizes = {
+        str(path.relative_to(SOURCES)): len(path.read_text().splitlines())
+        for path in SOURCES.rglob("*.py")
+    }
+    assert len(sizes) > 20
+    assert {name: n for name, n in sizes.items() if n > 800} == {}
