@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
+from agoria_tre.disclosure import checker
 from agoria_tre.disclosure.checker import Context, check_bytes, check_paths
 from agoria_tre.disclosure.evidence import EVIDENCE_SCHEMA
 from agoria_tre.disclosure.policy import load_profile
@@ -887,3 +889,19 @@ def test_cells_the_checker_cannot_read_are_located_never_quoted() -> None:
     )
     assert rules(item)["identifier.nir"].status == Status.FAIL
     assert "451 089" not in json.dumps(item.as_dict(), default=str)  # the report never holds it
+
+
+def test_an_internal_error_is_logged_with_its_traceback_and_fails_the_item(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise IndexError("a reader nobody foresaw")
+
+    monkeypatch.setattr(checker, "_check_bytes", broken)
+    with caplog.at_level(logging.ERROR, logger="agoria_tre.disclosure.checker"):
+        item = check("t.csv", b"sex,n\nF,30\n")
+    assert [(r.rule, r.status) for r in item.rules] == [("file.unreadable", Status.FAIL)]
+    assert "could not read this file (IndexError)" in item.rules[0].summary
+    [record] = caplog.records
+    assert "t.csv" in record.getMessage()
+    assert record.exc_info is not None

@@ -8,6 +8,7 @@ sidecars beside tables feed the check and are never items of their own.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Sequence
@@ -54,6 +55,8 @@ from agoria_tre.disclosure.textcheck import (
 )
 
 __all__ = ["Checked", "Context", "check_bytes", "check_paths"]
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md", ".log", ".json", ".tex")
 HTML_SUFFIXES = (".html", ".htm")
@@ -139,6 +142,7 @@ def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None 
         UnicodeError,
         MemoryError,
     ) as exc:
+        log.exception("internal error checking %r: reported as file.unreadable", name)
         summary = f"the checker could not read this file ({type(exc).__name__}): not released"
         return Checked(
             ItemReport(name, _kind_of(name), [flagged("file.unreadable", Status.FAIL, summary)]),

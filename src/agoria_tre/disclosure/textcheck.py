@@ -286,7 +286,7 @@ def tables_checked(
         if one.grid and len(one.grid) - 1 > max_rows:  # the header row, then the data
             checked.append(_limit(label, f"{label} has more than {max_rows:,} rows"))
             continue
-        if one.grid is None:
+        if one.grid is None or len({len(row) for row in one.grid}) > 1:  # merged or ragged
             checked.append(
                 ItemReport(
                     label,

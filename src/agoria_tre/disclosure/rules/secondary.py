@@ -63,6 +63,14 @@ def _ranges(
     values, upper, hidden = table.values, table.upper_bounds, table.suppressed
     interior = values[np.ix_(keep_r, keep_c)]
     interior_hidden = hidden[np.ix_(keep_r, keep_c)]
+    unread = np.isnan(interior) & ~interior_hidden
+    if unread.any():  # text the checker cannot read stands where a count should
+        return flagged(
+            RULE,
+            Status.REVIEW,
+            f"{plural(int(unread.sum()), 'cell')} beside the hidden ones cannot be read as"
+            " numbers: whether a hidden cell can be recomputed is for a person to judge",
+        )
     if int(interior_hidden.sum()) > MAX_HIDDEN_FOR_LP:
         return flagged(
             RULE,
