@@ -459,3 +459,8 @@ def test_the_columns_unpacked_from_shape_are_no_count() -> None:
 @pytest.mark.parametrize("source", ["sum(df.died)", "np.sum(df.died)", "np.count_nonzero(df.died)"])
 def test_a_count_by_function_under_the_threshold_fails(source: str) -> None:
     assert verdicts(source, "3") == {"threshold.text": Status.FAIL}
+
+
+def test_a_shape_unpacked_into_something_else_than_names_shows_nothing_known() -> None:
+    assert code_output_rules("rows, cols[0] = df.shape\nprint(rows)", "3", FR, where="c") != []
+    assert code_output_rules("a[0], cols = df.shape\nprint(cols)", "3", FR, where="c") == []

@@ -238,3 +238,15 @@ def test_measured_gives_every_rule_in_reading_order() -> None:
 def test_a_sound_frequency_table_passes_every_rule() -> None:
     results = measured(laid("sex,A,B\nF,12,30\nM,20,40\n"), FR)
     assert [(r.rule, r.status) for r in results] == [("threshold", Status.PASS)]
+
+
+def test_a_running_total_along_the_rows_has_its_first_cell_counted() -> None:
+    lay = laid("stat,2019,2020\nn,5,40\ncumulative n,5,45\n")
+    assert lay.along_rows
+    [result] = counts(lay, FR)
+    assert (1, 0) in result.cells  # the running total's first value, 5
+
+
+def test_a_running_total_down_a_column_has_its_first_cell_counted() -> None:
+    [result] = counts(laid("year,cumulative n\n2019,4\n2020,60\n2021,90\n"), FR)
+    assert result.cells == ((0, 0),)  # 4: the first of the running total

@@ -253,12 +253,10 @@ def _row_measures(table: Table) -> tuple[Measure | None, ...] | None:
         return None
     out: list[Measure | None] = []
     section: Measure | None = None
-    for label, measure in zip(labels, named, strict=True):
-        if measure is not None:
+    for measure in named:
+        if measure is not None:  # a margin label ("Total") is a count's name
             section = measure
             out.append(measure)
-        elif label.strip().lower() in MARGIN_LABELS:
-            out.append(Measure.COUNT)
         else:
             out.append(section)
     return tuple(out)

@@ -361,6 +361,8 @@ def shown(source: str) -> list[Shown]:
     ]
 
 
+# String tokens: Python 3.12 splits f-strings into parts (FSTRING_MIDDLE is their text).
+_STRINGS = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
 _LITERAL_ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(\d+)[ \t]*(?:#.*)?$", re.M)
 _STRING_QUOTES = re.compile(r"^[A-Za-z]*(?:'''|\"\"\"|'|\")|(?:'''|\"\"\"|'|\")$")
 
@@ -377,9 +379,7 @@ def prose(source: str) -> str:
     for token in tokens:
         if token.type == tokenize.COMMENT:
             parts.append(token.string.lstrip("#"))
-        elif token.type == tokenize.STRING:
+        elif token.type in _STRINGS:
             parts.append(_STRING_QUOTES.sub("", token.string))
-        elif token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
-            parts.append(token.string)
     parts += [f"{name} = {value}" for name, value in _LITERAL_ASSIGNMENT.findall(source)]
     return "\n".join(part.strip() for part in parts if any(c.isdigit() for c in part))
