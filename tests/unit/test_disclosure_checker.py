@@ -905,3 +905,18 @@ def test_an_internal_error_is_logged_with_its_traceback_and_fails_the_item(
     [record] = caplog.records
     assert "t.csv" in record.getMessage()
     assert record.exc_info is not None
+
+
+def test_html_pages_of_pandas_and_its_styler_are_read_as_tables() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"F": [30, 3], "M": [40, 50]}, index=pd.Index(["A", "B"], name="drug"))
+    for page in (frame.to_html(), frame.style.highlight_max(color="yellow").to_html()):
+        item = check("t.html", page.encode())
+        [table] = item.children
+        assert (rules(table)["threshold"].status, rules(table)["threshold"].cells) == (
+            Status.FAIL,
+            ((1, 0),),
+        )
+    scripted = frame.to_html() + "<script>fetch('x')</script>"
+    assert rules(check("t.html", scripted.encode()))["file.type"].status is Status.FAIL
