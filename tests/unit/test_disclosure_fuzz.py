@@ -36,3 +36,8 @@ def test_mutants_of_the_corpus_get_a_verdict() -> None:
         if _internal(name, data)
     ]
     assert crashes == []
+
+
+def test_superscript_digits_in_prose_are_no_number() -> None:
+    item = check("notes.md", "Deaths: ² patients; 3 deaths in rooms of 12 m².\n")
+    assert item.status is Status.REVIEW  # the 3 beside "deaths" is a hint; "²" is no number

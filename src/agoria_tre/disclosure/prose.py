@@ -191,8 +191,8 @@ def _sentences(line: str) -> list[tuple[int, str]]:
 def _value(token: _Token) -> int | None:
     if not token.number:
         return NUMBER_WORDS.get(token.word)
-    digits = token.text if token.text.isdigit() else re.sub(r"[ \u00a0\u202f]", "", token.text)
-    return int(digits) if digits.isdigit() else None
+    digits = token.text if token.text.isdecimal() else re.sub(r"[ \u00a0\u202f]", "", token.text)
+    return int(digits) if digits.isdecimal() else None
 
 
 def _count(
@@ -301,7 +301,7 @@ def _statistic(tokens: list[_Token], k: int) -> _Token | None:
 
 def _line_hints(offset: int, line: str, threshold: int) -> list[Hint]:
     tokens = [
-        _Token(t, offset + m.start(), offset + m.end(), t.lower(), t[0].isdigit())
+        _Token(t, offset + m.start(), offset + m.end(), t.lower(), t[0].isdecimal())
         for m in _TOKEN.finditer(line)
         for t in (m.group(),)
     ]
@@ -335,7 +335,7 @@ def _line_hints(offset: int, line: str, threshold: int) -> list[Hint]:
             hints.append(Hint(offset + match.start(), offset + match.end(), "extreme"))
         for match in EXTREME_PHRASES.finditer(line):
             following = list(_TOKEN.finditer(line, match.end()))[:WINDOW_STATISTIC]
-            digits = next((m for m in following if m.group()[0].isdigit()), None)
+            digits = next((m for m in following if m.group()[0].isdecimal()), None)
             if digits is not None:
                 hints.append(Hint(offset + match.start(), offset + digits.end(), "extreme"))
         for match in _AGE.finditer(line):
