@@ -920,3 +920,49 @@ def test_html_pages_of_pandas_and_its_styler_are_read_as_tables() -> None:
         )
     scripted = frame.to_html() + "<script>fetch('x')</script>"
     assert rules(check("t.html", scripted.encode()))["file.type"].status is Status.FAIL
+
+
+# --- a layout that could hide a disclosive cell ----------------------------------------------
+
+HIDDEN_BY_LAYOUT = {
+    "a listing written with pandas' row index": "".join(
+        [",age,sex\n", *(f"{k},{50 + k},{'FM'[k % 2]}\n" for k in range(20))]
+    ),
+    "category rows holding statistic words": (
+        "infection,F,M\nSepsis,30,40\nUpper respiratory tract,3,2\n"
+        "Lower respiratory tract,4,1\nUrinary tract,2,1\n"
+    ),
+    "outcome rows": "outcome,F,M\nIn-hospital death,30,40\nSurvival to discharge,3,2\n",
+    "score rows": "charlson,F,M\nScore 0,30,40\nScore 1,3,2\n",
+    "hormone receptor columns": "sex,HR+,HR-,Total\nF,3,40,43\nM,30,40,70\n",
+    "heart failure and stroke columns": "age_group,IC,AVC,Total\n<65,3,40,43\n65+,30,2,32\n",
+    "exposure columns": "sex,exposure yes,exposure no\nF,3,40\nM,30,40\n",
+    "score band columns": "sex,score 0-2,score 3+\nF,3,40\nM,30,40\n",
+    "level columns": "sexe,faible,moyen,élevé\nF,30,3,50\nM,30,40,50\n",
+    "a maximum in a leading column": "arm,time_max,n\nA,365,40\nB,290,50\n",
+    "a ranked listing": "rank,age,sex\n1,97,F\n2,95,M\n3,94,F\n4,93,M\n5,92,F\n",
+}
+
+
+@pytest.mark.parametrize("case", list(HIDDEN_BY_LAYOUT))
+def test_a_layout_never_hides_a_disclosive_cell(case: str) -> None:
+    item = check("t.csv", HIDDEN_BY_LAYOUT[case].encode())
+    assert item.status is not Status.PASS, [(r.rule, r.status) for r in item.rules]
+
+
+def test_a_table_printed_right_after_a_model_summary_is_checked() -> None:
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(4)
+    x = sm.add_constant(rng.normal(size=200))
+    y = (x[:, 1] + rng.normal(size=200) > 0).astype(float)
+    summary = str(sm.Logit(y, x).fit(disp=0).summary())
+    table = "region  deaths\nCorse        3\nParis       40\n"
+    item = check("out.txt", (summary + "\n" + table).encode())
+    assert found_fail(item, "threshold")
+    prose = summary + "\nThree patients died; the oldest was 97.\n"
+    assert check("out.txt", prose.encode()).status is Status.REVIEW
+
+
+def found_fail(item: ItemReport, rule: str) -> bool:
+    return any(r.rule == rule and r.status is Status.FAIL for n in walk([item]) for r in n.rules)

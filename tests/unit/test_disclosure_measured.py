@@ -188,7 +188,7 @@ def test_means_of_a_variable_in_euros_are_magnitudes() -> None:
 
 
 def test_a_unit_named_in_a_row_label_makes_its_table_magnitudes() -> None:
-    [result] = magnitudes(laid("variable,A,B\nN,40,30\nCost mean,1200.5,1300.0\n"))
+    [result] = magnitudes(laid('variable,A,B\nN,40,30\n"Cost, mean",1200.5,1300.0\n'))
     assert result.cells == ((1, 0), (1, 1))
     assert "(in euros)" in result.summary
 
@@ -241,7 +241,7 @@ def test_a_sound_frequency_table_passes_every_rule() -> None:
 
 
 def test_a_running_total_along_the_rows_has_its_first_cell_counted() -> None:
-    lay = laid("stat,2019,2020\nn,5,40\ncumulative n,5,45\n")
+    lay = laid('stat,2019,2020\n"Deaths, n",5,40\n"Deaths, n (cumulative)",5,45\n')
     assert lay.along_rows
     [result] = counts(lay, FR)
     assert (1, 0) in result.cells  # the running total's first value, 5

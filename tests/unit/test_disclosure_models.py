@@ -100,10 +100,15 @@ def test_logit_summary_prints_its_facts_beside_the_model(logit_text: str) -> Non
 
 
 def test_a_summary_without_observations_or_df_has_none() -> None:
-    text = "  Results: Poisson\n=====\nconst  0.3  0.1\n"
+    text = "  Results: Poisson\n=====\nconst  0.3  0.1\n=====\nregion  deaths\nCorse  3\n"
     [found] = find_models(text)
     assert facts(found) == ("Results: Poisson", None, None, None)
-    assert (found.start, found.end) == (0, len(text))
+    # the summary ends at its closing rule: a table printed right after is not its own
+    assert (found.start, found.end) == (0, text.index("\nregion"))
+
+
+def test_a_title_without_statsmodels_rules_is_a_heading_not_a_summary() -> None:
+    assert find_models("Results: Deaths by region\nregion  deaths\nCorse  3\n") == []
 
 
 def test_statsmodels_summary_includes_its_notes(ols: Any) -> None:

@@ -395,7 +395,7 @@ def test_a_criterion_leaves_counts_and_quantiles_for_the_reviewers() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    "row",
     [
         "| Deaths | 3 |",
         "Deaths | 3",
@@ -404,8 +404,9 @@ def test_a_criterion_leaves_counts_and_quantiles_for_the_reviewers() -> None:
         "The oldest\t94",
     ],
 )
-def test_a_tables_row_is_no_prose(text: str) -> None:
-    assert passages(text) == []
+def test_a_tables_row_among_rows_is_no_prose_but_a_lone_one_is(row: str) -> None:
+    assert passages(f"{row}\n{row}\n") == []  # a table's: checked as a table
+    assert passages(row) != []  # one line is no table: its count or extreme is a hint
 
 
 def test_one_run_of_two_spaces_leaves_a_line_prose() -> None:
@@ -443,7 +444,7 @@ def test_spans_are_offsets_in_the_whole_text_in_order_of_position() -> None:
     [
         "",
         "Patients: 1,245. Deaths: 118 (9.5%).",
-        "| Deaths | 3 |\n",
+        "| Deaths | 3 |\n| Deaths | 3 |\n",
         "Model 3: adjusted for age and sex",
     ],
 )
@@ -506,3 +507,16 @@ def test_the_checkers_report_of_a_text_carries_the_prose_spans() -> None:
         for span in r.spans
     ]
     assert [text[a:b] for a, b in spans] == ["3"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The oldest patient was 97 and had normal renal function.",
+        "The youngest patient was 19, which must be noted.",
+        "The maximum length of stay was 212 days; cells with fewer than 11 were suppressed.",
+        "In this study, patient ages ranged from 18 to 94 years.",
+    ],
+)
+def test_a_word_near_an_extreme_that_states_no_criterion_keeps_its_hint(text: str) -> None:
+    assert "extreme" in {kind for _, kind in passages(text)}

@@ -438,17 +438,19 @@ def _acro_items(folder: Path, label: str, ctx: Context, done: set[Path]) -> list
 
 # What ACRO's records answer, as an evidence sidecar does: a table's contributors (its
 # threshold, dominance and p% checks) and a model's residual degrees of freedom.
-_ACRO_ANSWERS = {
-    "acro.threshold": ("statistic.units",),
-    "acro.dominance": ("magnitude.evidence",),
-    "acro.model.dof": ("magnitude.evidence", "model.units", "statistic.units"),
+_ACRO_ANSWERS = {  # (ACRO's output type, its record) -> our reviews it answers
+    ("table", "acro.threshold"): ("statistic.units",),
+    ("table", "acro.dominance"): ("magnitude.evidence",),
+    ("regression", "acro.model.dof"): ("magnitude.evidence", "model.units", "statistic.units"),
 }
 
 
 def _answered_by_acro(parent: ItemReport, output: AcroOutput) -> None:
     """Drop, from the output's files, the reviews that ACRO's own records answer; the
     parent says so in a note. A failing record of ACRO's stays on the parent."""
-    answered = {rule for check in output.checks for rule in _ACRO_ANSWERS.get(check.rule, ())}
+    answered = {
+        rule for check in output.checks for rule in _ACRO_ANSWERS.get((output.type, check.rule), ())
+    }
     if not answered:
         return
     for item in walk(parent.children):

@@ -76,22 +76,26 @@ QUANTILE_WORDS = _vocabulary(
     " p5 p10 p25 p50 p75 p90 p95 iqr decile décile"
 )
 STATISTIC_WORDS = _vocabulary(
-    "mean means moyenne moyennes moyen moy average avg sd std stdev stddev sem var variance"
+    "mean means moyenne moyennes moy average avg sd std stdev stddev sem var variance"
     " écart ecart rate rates taux incidence survival surv km probability prob kappa correlation"
     " corr"
 )
 MODEL_WORDS = _vocabulary(
-    "coef coefficient coefficients beta estimate estimates estimation hr rr irr odds hazard"
-    " ratio exp lower upper ci ic lcl ucl err intercept"
+    "coef coefficient coefficients beta estimate estimates estimation odds hazard ratio lower"
+    " upper err intercept"
 )
 TEST_WORDS = _vocabulary(
     "pvalue pval chi2 chi chisq statistic stat df dof ddl auc accuracy precision recall f1"
-    " score loglik aic bic deviance r2 rmse mae"
+    " loglik aic bic deviance r2 rmse mae"
 )
 # Letters that name a statistic only as a whole header, as statsmodels and scipy print them
 # ("t", "z", "P>|t|", "p", "OR"): as words they are sexes ("F"), initials, articles.
 _TEST_HEADER = re.compile(r"^\s*(?:[tzp]|p[ _.-]?val(?:ue)?|P>\|[tz]\||Pr\(>\|[tz]\|\))\s*$")
-_MODEL_HEADER = re.compile(r"^\s*(?:OR|HR|RR|IRR|aOR|aHR|β)\s*$")
+_MODEL_HEADER = re.compile(
+    r"^\s*(?:OR|HR|RR|IRR|aOR|aHR|β|exp\(coef\)|(?:95\s?%\s?)?(?:CI|IC)(?:\s?95\s?%)?"
+    r"|LCL|UCL)\s*$",
+    re.IGNORECASE,
+)
 SUM_WORDS = _vocabulary("sum sums somme sommes")
 MAGNITUDE_UNITS = {
     "euros": _vocabulary(
@@ -109,7 +113,7 @@ EXPOSURE_PAIRS = (
     frozenset({"personnes", "années"}),
     frozenset({"personnes", "annees"}),
 )
-EXPOSURE_WORDS = _vocabulary("py pyrs exposure exposition")
+EXPOSURE_WORDS = _vocabulary("py pyrs")  # "exposure yes" is a category, person-years a measure
 # Variables whose values name groups, not amounts: a leading column of them is a label.
 LABEL_WORDS = _vocabulary(
     "grade grades ecog stage stade year years annee année an month mois quarter trimestre week"
@@ -117,7 +121,7 @@ LABEL_WORDS = _vocabulary(
     " département region région code cim icd cim10 icd10 level niveau levels score class classe"
     " group groupe band tranche cycle line ligne visit visite category categorie catégorie arm"
     " bras cohort cohorte site centre center hospital hopital hôpital etablissement finess"
-    " dose_level bin decile quintile tertile rank"
+    " dose_level bin decile quintile tertile"
 )
 INDEX_NAMES = frozenset({"", "index", "unnamed: 0", "unnamed:0", "level_0", "#", "row", "rownames"})
 _QUANTILE_HEADER = re.compile(r"^\s*(?:q|p)?\d{1,2}(?:\.\d+)?\s*%?\s*$|^\s*\d{1,2}(?:\.\d+)?\s*%")
@@ -206,7 +210,14 @@ def _label_shaped(name: str, cells: Sequence[str]) -> bool:
         and not words - LABEL_WORDS - EXTREME_WORDS - {"dose", "de", "of"}
         and measure in (None, Measure.EXTREME, Measure.MAGNITUDE)
     )
-    if grouping and all(_CODE_SHAPE.fullmatch(c.strip()) or number(c) is None for c in cells):
+    levels = not words & EXTREME_WORDS or all(  # "grade_max": levels, not "time_max": days
+        (v := number(c)) is not None and 0 <= v <= 20 for c in cells
+    )
+    if (
+        grouping
+        and levels
+        and all(_CODE_SHAPE.fullmatch(c.strip()) or number(c) is None for c in cells)
+    ):
         return True  # codes and levels ("0", "06", "2A", "autres") of a grouping variable
     if measure is not None:
         return False
@@ -239,23 +250,36 @@ def _relabelled(table: Table) -> Table:
     )
 
 
+# Row labels that name a statistic, as describe() and a "Table 1" print them: a bare
+# statistic's name ("count", "mean", "25%"), or a variable followed by the statistic it is
+# summarised by ("Age, mean (SD)", "Sex, n (%)", "CRP, median [IQR]"). A category that merely
+# holds such a word ("Upper respiratory tract", "Survival to discharge") is no statistic.
+_ROW_STATISTIC = re.compile(
+    r"^\s*(?:n|count|mean|std|sd|min|max|median|iqr|sem|var|\d{1,2}(?:\.\d+)?\s?%)\s*$"
+    r"|,\s*(?:n|mean|median|sd|no\.?)\b|\((?:sd|%|iqr|range|min[-\u2013, ]+max)\)|\[iqr\]",
+    re.IGNORECASE,
+)
+
+
 def _row_measures(table: Table) -> tuple[Measure | None, ...] | None:
     """Measures read from the rows' labels, when rows carry them (``describe()``, Table 1):
-    a row without a measure word takes the one of the section above it ("Sex, n (%)" then
-    "F", "M"). None when the rows are groups."""
+    a row whose label names no statistic takes the one of the section above it only when
+    that section's row is a heading, its cells empty ("Sex, n (%)" then "F", "M"). None when
+    the rows are groups."""
     if not table.row_labels or not table.row_labels[0]:
         return None
     labels = [labels[0] for labels in table.row_labels]
-    named = [measure_of(label) for label in labels]
+    named = [measure_of(label) if _ROW_STATISTIC.search(label) else None for label in labels]
     distinct = {label.strip().lower() for label, m in zip(labels, named, strict=True) if m}
     columns_named = sum(measure_of(h) is not None for h in table.header)
     if len(distinct) < 2 or columns_named * 2 > len(table.header):
         return None
     out: list[Measure | None] = []
     section: Measure | None = None
-    for measure in named:
-        if measure is not None:  # a margin label ("Total") is a count's name
-            section = measure
+    for measure, row in zip(named, table.cells, strict=True):
+        heading = all(not cell.strip() for cell in row)
+        if measure is not None:
+            section = measure if heading else None
             out.append(measure)
         else:
             out.append(section)

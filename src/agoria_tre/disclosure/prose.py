@@ -107,14 +107,15 @@ QUANTILE_WORDS = _vocabulary(
 # A range of groups' statistics, of a scale or of a period is no individual's value.
 NOT_INDIVIDUAL_WORDS = _vocabulary(
     "mean means average moyenne moyennes rate rates taux ratio ratios auc across scale "
-    "échelle period période study étude mortality mortalité incidence prevalence "
+    "échelle period période mortality mortalité incidence prevalence "
     "prévalence hospitals hôpitaux regions régions sites centres %"
 )
 # A sentence stating a rule, not a result: its bounds are criteria or reference values.
-CRITERION_WORDS = _vocabulary(
-    "eligible eligibility inclusion criteria criterion required must normal "
-    "reference éligibles éligible critères critère requis normale normales threshold "
-    "thresholds seuil seuils policy rule règle need needs cell cells"
+CRITERION = re.compile(
+    r"\b(?:eligib\w*|inclusion|criteri(?:a|on)|required|requis|thresholds?|seuils?"
+    r"|éligibles?|critères?|(?:normal|reference) ranges?|valeurs? (?:normales?|de référence)"
+    r"|cells? (?:need|must|size)|minimum cell|needs? a minimum)\b",
+    re.IGNORECASE,
 )
 _TOKEN = re.compile(
     r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d|[.,]\d)|\d+(?:[.,]\d+)*|[^\W\d_]+|[=:%/(),;]",
@@ -159,9 +160,13 @@ class _Token:
 def _prose_lines(text: str) -> list[tuple[int, str]]:
     """(offset, line) for each line of prose: not a table's row, and not longer than
     :data:`MAX_LINE` (see :func:`long_lines`)."""
+    lines = text.split("\n")
+    tabular = [bool(_TABLE_LINE.search(line)) for line in lines]
     out, at = [], 0
-    for line in text.split("\n"):
-        if line.strip() and len(line) <= MAX_LINE and not _TABLE_LINE.search(line):
+    for k, line in enumerate(lines):
+        # a table's row stands among other rows: a lone line with a tab or a bar is prose
+        row = tabular[k] and ((k > 0 and tabular[k - 1]) or (k + 1 < len(lines) and tabular[k + 1]))
+        if line.strip() and len(line) <= MAX_LINE and not row:
             out.append((at, line))
         at += len(line) + 1
     return out
@@ -312,7 +317,7 @@ def _line_hints(offset: int, line: str, threshold: int) -> list[Hint]:
             found.append([(offset + a, offset + b) for a, b in date_spans(line)])
         return found[0]
 
-    criterion = any(t.word in CRITERION_WORDS for t in tokens)
+    criterion = CRITERION.search(line) is not None
     hints: list[Hint] = []
     for k, token in enumerate(tokens):
         if _count(tokens, k, line, offset, dates, threshold):
@@ -334,7 +339,9 @@ def _line_hints(offset: int, line: str, threshold: int) -> list[Hint]:
         for match in _AGES.finditer(line):  # "aged 18 to 94": the youngest and the oldest
             hints.append(Hint(offset + match.start(), offset + match.end(), "extreme"))
         for match in EXTREME_PHRASES.finditer(line):
-            following = list(_TOKEN.finditer(line, match.end()))[:WINDOW_STATISTIC]
+            # a bounded look ahead: the rest of a long line is not read again per match
+            ahead = _TOKEN.finditer(line, match.end(), min(len(line), match.end() + 200))
+            following = list(ahead)[:WINDOW_STATISTIC]
             digits = next((m for m in following if m.group()[0].isdecimal()), None)
             if digits is not None:
                 hints.append(Hint(offset + match.start(), offset + digits.end(), "extreme"))

@@ -65,6 +65,7 @@ def check_table(
     per-cell records decide."""
     policy = ctx.policy
     lay = layout(table) if evidence is None else None
+    written = table  # as read: a listing's row index is evidence of records (row_level)
     if lay is not None:
         table = lay.table
     names = [
@@ -86,7 +87,7 @@ def check_table(
     variant = variants("\n".join(" ; ".join(row) for row in table.cells))
     if variant:  # identifiers printed as floats, spaced by tabs…: no cell positions, a verdict
         results += scan_text(variant, where=where, pseudonyms=ctx.pseudonyms)
-    results += statistics.row_level(table)
+    results += statistics.row_level(written)
     results += statistics.implied_counts(table, policy)
     results += statistics.cumulative_columns(table, policy)
     if evidence is not None:

@@ -28,8 +28,10 @@ _LIFELINES_NOBS = re.compile(r"number of observations = (\d+)")
 _LIFELINES_EVENTS = re.compile(r"number of events observed = (\d+)")
 _LIFELINES_DF = re.compile(r"log-likelihood ratio test = [-\d.e+]+ on (\d+) df")
 _BLANK = re.compile(r"\n[ \t]*\n")
-# statsmodels' notes: "[1] ..." lines, each wrapped onto lines that go on in lower case.
-_NOTES = re.compile(r"\n[ \t]*\n[ \t]*Notes:[ \t]*\n(?:\[\d+\][^\n]*\n?(?:[a-z][^\n]*\n?)*)*")
+_RULE = re.compile(r"^=+[ \t]*$", re.M)
+_NOTES_HEAD = re.compile(r"\n(?:[ \t]*\n)?[ \t]*Notes:[ \t]*\n")
+# lifelines' lines after its last "---": "Concordance = 0.53", "Partial AIC = 1726.51"...
+_LIFELINES_TAIL = re.compile(r"[^\n=]{1,60} = [^\n]*\n?")
 
 
 @dataclass(frozen=True)
@@ -42,17 +44,46 @@ class ModelSummary:
     events: int | None  # events observed (survival models)
 
 
+def _closing_rule(text: str, start: int, stop: int) -> int | None:
+    """The end of the last line of "=" between ``start`` and ``stop`` that closes a
+    statsmodels summary, or None when the title is not followed by one on its next line."""
+    first = _RULE.match(text, start + 1)  # the line right after the title
+    if first is None:
+        return None
+    last = first.end()
+    for rule in _RULE.finditer(text, first.end(), stop):
+        last = rule.end()
+    return last
+
+
+def _notes_end(text: str, end: int) -> int:
+    """statsmodels' notes after a summary: a blank line, "Notes:", "[n] ..." lines, each
+    wrapped onto lines that go on in lower case after a long line; nothing else."""
+    head = _NOTES_HEAD.match(text, end)
+    if head is None:
+        return end
+    at, previous = head.end(), ""
+    for line in text[head.end() :].split("\n"):
+        if re.match(r"\[\d+\] ", line) or (len(previous) >= 60 and line[:1].islower()):
+            at += len(line) + 1
+            previous = line
+        else:
+            break
+    return min(at, len(text))
+
+
 def _statsmodels(text: str) -> list[ModelSummary]:
     found = []
     titles = list(_STATSMODELS_TITLE.finditer(text))
     for k, title in enumerate(titles):
         blank = _BLANK.search(text, title.end())
-        end = blank.start() if blank else len(text)
-        notes = _NOTES.match(text, end)
-        if notes:
-            end = notes.end()
+        stop = blank.start() if blank else len(text)
         if k + 1 < len(titles):  # a summary printed right after: this one ends before it
-            end = min(end, text.rfind("\n", 0, titles[k + 1].start()) + 1)
+            stop = min(stop, titles[k + 1].start())
+        closing = _closing_rule(text, title.end(), stop)
+        if closing is None:
+            continue  # a title without statsmodels' rules: a heading of the researcher's
+        end = _notes_end(text, closing)
         body = text[title.start() : end]
         nobs = _NOBS.search(body)
         resid = _DF_RESID.search(body)
@@ -73,14 +104,19 @@ def _lifelines(text: str) -> list[ModelSummary]:
     found = []
     for title in _LIFELINES_TITLE.finditer(text):
         # The summary runs to the line after its second "---" block: the model tests.
-        end = title.end()
+        end, rules = title.end(), 0
         for _ in range(2):
             rule = text.find("\n---", end)
             if rule < 0:
                 break
-            end = rule + 4
-        blank = _BLANK.search(text, end)
-        end = blank.start() if blank else len(text)
+            end, rules = rule + 4, rules + 1
+        if rules == 2:  # after the coefficients: its model tests, nothing after them
+            end = text.find("\n", end) + 1 or len(text)
+            while tail := _LIFELINES_TAIL.match(text, end):
+                end = tail.end()
+        else:  # cut short: up to the next blank line
+            blank = _BLANK.search(text, end)
+            end = blank.start() if blank else len(text)
         body = text[title.start() : end]
         nobs = _LIFELINES_NOBS.search(body)
         events = _LIFELINES_EVENTS.search(body)

@@ -380,6 +380,11 @@ def _records(table: Table) -> str | None:
                 f"an unnamed column of row numbers taken from a larger frame (a pandas index)"
                 f" over {what}"
             )
+    if indexes and not text_labels and measures and repeated:  # df[['age', 'sex']].head(20)
+        return (
+            f"a column of row numbers (a pandas index) over person measures"
+            f" ({', '.join(measures[:3])}) and text values that repeat"
+        )
     if text_labels or len(measures) < 2 or (text and not repeated):
         return None
     first = [number(c) for c in rest[0][1]]
