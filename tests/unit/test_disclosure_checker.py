@@ -966,3 +966,17 @@ def test_a_table_printed_right_after_a_model_summary_is_checked() -> None:
 
 def found_fail(item: ItemReport, rule: str) -> bool:
     return any(r.rule == rule and r.status is Status.FAIL for n in walk([item]) for r in n.rules)
+
+
+def test_a_json_tables_syntax_and_latex_rows_are_not_prose() -> None:
+    document = json.dumps({"count": {"A": 40, "B": 52}, "median": {"A": 55.5, "B": 61.0}})
+    item = check("t.json", document.encode())
+    assert [r.status for r in item.rules if r.rule == "prose.hints"] == [Status.PASS]
+    latex = (
+        "\\begin{tabular}{lr}\nCRP, median [IQR] & 7.0 [4.1-11.9] \\\\\n"
+        "N & 512 \\\\\n\\end{tabular}\n"
+    )
+    item = check("t.tex", latex.encode())
+    assert [r.status for r in item.rules if r.rule == "prose.hints"] == [Status.PASS]
+    labelled = check("meta.json", b'{"study": "A", "n_deaths": 3}')
+    assert [r.status for r in labelled.rules if r.rule == "prose.hints"] == [Status.REVIEW]

@@ -48,6 +48,7 @@ from agoria_tre.disclosure.textcheck import (
     FoundTable,
     check_text,
     html_tables,
+    json_prose,
     json_strings,
     tables_checked,
     text_tables,
@@ -262,12 +263,13 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
     if kind == "html":
         return _check_html(name, data, ctx)
     if kind == "text":
-        decoded = ""
+        decoded = prose = ""
         if name.lower().endswith(".json"):
             value = load_json(data, limits, what="JSON document")
             if isinstance(value, RuleResult):
                 return Checked(ItemReport(name, "text", [value]), None)
             decoded = "\n\n".join(json_strings(value))  # a table in a string is a table
+            prose = "\n".join(json_prose(value))
         text = decode_text(data)
         if text is None:
             return Checked(
@@ -285,7 +287,13 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                 None,
             )
         canonical = text.replace("\r\n", "\n").encode("utf-8")
-        rules = check_text(text + ("\n" + decoded if decoded else ""), ctx, where=name)
+        json_file = name.lower().endswith(".json")
+        rules = check_text(
+            text + ("\n" + decoded if decoded else ""),
+            ctx,
+            where=name,
+            prose=prose if json_file else None,
+        )
         if evidence is not None:
             try:
                 parsed = ev.parse_evidence(evidence)

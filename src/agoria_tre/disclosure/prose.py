@@ -124,7 +124,8 @@ _TOKEN = re.compile(
 _SEPARATORS = frozenset({":", "=", ",", ";"})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])")
 _DASHES = "-\u2013"  # hyphen, en dash
-_TABLE_LINE = re.compile(r"\||\t|\S {2,}\S.* {2,}\S")
+# A table's row: cells between bars or tabs, aligned by runs of spaces, or LaTeX's "a & b \\".
+_TABLE_LINE = re.compile(r"\||\t|\S {2,}\S.* {2,}\S|&.*\\\\\s*$")
 _AGE = re.compile(
     r"\b(\d{1,3})[- ]year[- ]old\b|\b(?:woman|man|patient|femme|homme) of (\d{1,3})\b"
     r"|\b(?:femme|homme|patiente?|enfant) de (\d{1,3}) ans\b"

@@ -153,9 +153,12 @@ def _model_rules(summary: ModelSummary, policy: Policy, where: str) -> list[Rule
     return results
 
 
-def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
+def check_text(
+    text: str, ctx: Context, *, where: str, prose: str | None = None
+) -> list[RuleResult]:
     """Identifiers and model summaries in a text, as written and as a browser renders it;
-    numbers in the prose outside the model summaries."""
+    numbers in the prose outside the model summaries. ``prose``: the text that is prose,
+    when not all of ``text`` is (a JSON document's strings, not its syntax)."""
     scanned = text + "\n" + decoded_forms(text) + "\n" + variants(text)
     results = identifier_rules(scan_text(scanned, where=where, pseudonyms=ctx.pseudonyms))
     text = text.replace("\r\n", "\n")
@@ -168,7 +171,7 @@ def check_text(text: str, ctx: Context, *, where: str) -> list[RuleResult]:
     results += models
     if not any(r.status is Status.FAIL for r in results if r.rule == "model.dof"):
         results += _test_dof(text, ctx.policy, where=where)
-    results.append(prose_rule(text, ctx.policy, where=where))
+    results.append(prose_rule(text if prose is None else prose, ctx.policy, where=where))
     results += _quantile_series(text, where=where)
     return results
 
@@ -313,6 +316,25 @@ def tables_checked(
         if collect is not None:
             collect.append((child, table))
     return checked
+
+
+def json_prose(value: object) -> Iterator[str]:
+    """A JSON document as prose reads it: each string, and each key beside its scalar value
+    as a labelled line ("n_patients: 7"); not its brackets and quotes."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(inner, dict | list):
+                    yield str(key)
+                    stack.append(inner)
+                else:
+                    yield f"{key}: {inner}"
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def json_strings(value: object) -> Iterator[str]:
