@@ -10,6 +10,7 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 
+from agoria_tre.disclosure.layout import QUANTILE_WORDS
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.table import (
     STRONG_STATISTIC_WORDS,
@@ -25,29 +26,6 @@ from agoria_tre.disclosure.status import Status
 
 _WORDS = re.compile(r"[a-zà-ÿ0-9]+")
 EXTREME_WORDS = {"min", "max", "minimum", "maximum", "amin", "amax", "range", "étendue"}
-QUANTILE_WORDS = {
-    "median",
-    "médiane",
-    "mediane",
-    "quantile",
-    "quantiles",
-    "percentile",
-    "percentiles",
-    "quartile",
-    "quartiles",
-    "q1",
-    "q3",
-    "p5",
-    "p10",
-    "p25",
-    "p50",
-    "p75",
-    "p90",
-    "p95",
-    "iqr",
-    "decile",
-    "décile",
-}
 IDENTIFIER_WORDS = {
     "id",
     "patient",
