@@ -4,6 +4,8 @@ writes from the synthetic cohort."""
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +20,20 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
     }
+
+
+_NUMBER = re.compile(rb"-?\d+\.\d+(?:e-?\d+)?")
+
+
+def _same(written: bytes, committed: bytes) -> bool:
+    """Equal bytes, but for the last bits of a float: products such as a survival curve's
+    round differently on processors with other vector units."""
+    if written == committed:
+        return True
+    if _NUMBER.split(written) != _NUMBER.split(committed):
+        return False
+    pairs = zip(_NUMBER.findall(written), _NUMBER.findall(committed), strict=True)
+    return all(math.isclose(float(a), float(b), rel_tol=1e-12) for a, b in pairs)
 
 
 def test_the_corpus_holds_enough_labelled_outputs_of_every_format() -> None:
@@ -49,7 +65,9 @@ def test_the_generator_writes_the_committed_corpus(tmp_path: Path) -> None:
     committed = json.loads((CORPUS / "corpus.json").read_text())
     assert written["outputs"] == committed["outputs"]
     if written["written_with"] == committed["written_with"]:
-        assert _files(folder) == _files(CORPUS)
+        ours, theirs = _files(folder), _files(CORPUS)
+        assert ours.keys() == theirs.keys()
+        assert [name for name in ours if not _same(ours[name], theirs[name])] == []
 
 
 def test_the_checker_meets_its_targets_on_the_corpus() -> None:

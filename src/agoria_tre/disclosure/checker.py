@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+
+import lxml.etree
 
 from agoria_tre.disclosure import evidence as ev
 from agoria_tre.disclosure import files
@@ -27,6 +28,7 @@ from agoria_tre.disclosure.readers.acro import (
     read_acro_folder,
 )
 from agoria_tre.disclosure.readers.code import prose as code_prose
+from agoria_tre.disclosure.readers.html import MalformedHtml, read_html
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
 from agoria_tre.disclosure.readers.printouts import find_json_tables
@@ -47,6 +49,7 @@ from agoria_tre.disclosure.tablecheck import (
 from agoria_tre.disclosure.textcheck import (
     FoundTable,
     check_text,
+    found_html_tables,
     html_tables,
     json_prose,
     json_strings,
@@ -142,6 +145,7 @@ def check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None 
         RecursionError,
         UnicodeError,
         MemoryError,
+        lxml.etree.LxmlError,
     ) as exc:
         log.exception("internal error checking %r: reported as file.unreadable", name)
         summary = f"the checker could not read this file ({type(exc).__name__}): not released"
@@ -338,52 +342,40 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
     )
 
 
-# What a page may hold to be released as written: no script, no frame or embedded object,
-# nothing fetched from elsewhere (an image, a style sheet, a font), no event handler.
-_ACTIVE = re.compile(
-    r"<\s*(?:script|iframe|frame|object|embed|link|meta|base|form|img|svg|math|video|audio"
-    r"|source|track|picture|input|button)\b|\son[a-z]+\s*=|javascript:|\burl\s*\(|@import",
-    re.IGNORECASE,
-)
-
-
-_TABLE_ELEMENT = re.compile(r"<table\b.*?</table\s*>", re.IGNORECASE | re.DOTALL)
-
-
 def _check_html(name: str, data: bytes, ctx: Context) -> Checked:
-    """An HTML page (``df.to_html()``, a Styler's ``to_html()``): released as written, so
-    it may hold no active or fetched content; its tables are checked as tables and the rest
-    of its text as text."""
+    """An HTML page (``df.to_html()``, a Styler's ``to_html()``), read as a browser reads
+    it: released as written, so it may hold nothing that runs or fetches; its tables are
+    checked as tables, the text it shows or holds outside them as text."""
     text = decode_text(data)
     if text is None:
         return Checked(_refused(name, "html", "file.type", "binary content in an HTML file"), None)
-    active = _ACTIVE.search(text)
-    if active:
+    try:
+        page = read_html(text, max_cells=ctx.policy.limits.max_cells)
+    except MalformedHtml as exc:
+        return Checked(_refused(name, "html", "file.unreadable", f"{exc}: export it as CSV"), None)
+    if page.active:
         return Checked(
             _refused(
                 name,
                 "html",
                 "file.type",
-                f"type not allowed: the page holds active or fetched content"
-                f" ({_printable_tag(active.group())}); export the table as CSV or as plain"
-                " HTML (df.to_html())",
+                f"type not allowed: the page holds active or fetched content ({page.active});"
+                " export the table as CSV or as plain HTML (df.to_html())",
             ),
             None,
         )
     canonical = text.replace("\r\n", "\n").encode("utf-8")
     item = ItemReport(name, "html", sha256=content_hash(canonical))
-    item.rules = check_text(_TABLE_ELEMENT.sub("\n", text), ctx, where=name)
-    found = html_tables(text, ctx)
+    # A page whose tables are no grid is checked as the text it holds, markup and all.
+    whole = text if page.unread else f"{page.text}\n{page.markup}"
+    item.rules = check_text(whole, ctx, where=name, prose=page.text)
     inner: list[tuple[ItemReport, Table]] = []
-    if isinstance(found, str):
-        item.children.append(unrepaired(name, found))
+    if page.unread:
+        item.children.append(unrepaired(name, page.unread))
     else:
+        found = found_html_tables(page.tables)
         item.children += tables_checked(found, ctx, where=name, collect=inner)
     return Checked(item, canonical, inner_tables=tuple(inner))
-
-
-def _printable_tag(text: str) -> str:
-    return " ".join(text.split())[:20]
 
 
 def _refused(label: str, kind: str, rule: str, summary: str) -> ItemReport:

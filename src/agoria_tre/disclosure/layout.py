@@ -38,10 +38,7 @@ from agoria_tre.disclosure.readers.table import (
     number,
     statistic_tokens,
 )
-
-
-def _vocabulary(words: str) -> frozenset[str]:
-    return frozenset(words.split())
+from agoria_tre.disclosure.vocabulary import vocabulary
 
 
 class Measure(StrEnum):
@@ -57,7 +54,7 @@ class Measure(StrEnum):
     TEST = "test"  # a test's statistic, p-value, degrees of freedom; a model's metrics
 
 
-COUNT_WORDS = _vocabulary(
+COUNT_WORDS = vocabulary(
     "n nb nbr nombre count counts effectif effectifs size freq frequency fréquence frequence"
     " patients patient cases cas individus individuals persons people personnes subjects sujets"
     " observations obs nobs events evenements événements evenement événement deaths death deces"
@@ -65,26 +62,26 @@ COUNT_WORDS = _vocabulary(
     " contributors units support admissions sejours séjours stays hospitalisations"
     " participants"
 )
-PERCENT_WORDS = _vocabulary(
+PERCENT_WORDS = vocabulary(
     "pct percent percentage percentages pourcentage pourcentages prop proportion proportions"
     " share part"
 )
-CUMULATIVE_WORDS = _vocabulary("cum cumul cumulative cumulé cumule cumsum running")
-EXTREME_WORDS = _vocabulary("min max minimum maximum amin amax range étendue etendue")
-QUANTILE_WORDS = _vocabulary(
+CUMULATIVE_WORDS = vocabulary("cum cumul cumulative cumulé cumule cumsum running")
+EXTREME_WORDS = vocabulary("min max minimum maximum amin amax range étendue etendue")
+QUANTILE_WORDS = vocabulary(
     "median médiane mediane quantile quantiles percentile percentiles quartile quartiles q1 q3"
     " p5 p10 p25 p50 p75 p90 p95 iqr decile décile"
 )
-STATISTIC_WORDS = _vocabulary(
+STATISTIC_WORDS = vocabulary(
     "mean means moyenne moyennes moy average avg sd std stdev stddev sem var variance"
     " écart ecart rate rates taux incidence survival surv km probability prob kappa correlation"
     " corr"
 )
-MODEL_WORDS = _vocabulary(
+MODEL_WORDS = vocabulary(
     "coef coefficient coefficients beta estimate estimates estimation odds hazard ratio lower"
     " upper err intercept"
 )
-TEST_WORDS = _vocabulary(
+TEST_WORDS = vocabulary(
     "pvalue pval chi2 chi chisq statistic stat df dof ddl auc accuracy precision recall f1"
     " loglik aic bic deviance r2 rmse mae"
 )
@@ -96,15 +93,15 @@ _MODEL_HEADER = re.compile(
     r"|LCL|UCL)\s*$",
     re.IGNORECASE,
 )
-SUM_WORDS = _vocabulary("sum sums somme sommes")
+SUM_WORDS = vocabulary("sum sums somme sommes")
 MAGNITUDE_UNITS = {
-    "euros": _vocabulary(
+    "euros": vocabulary(
         "cost costs cout coût couts coûts montant montants amount amounts euros"
         " eur € price prix expenditure depense dépense depenses dépenses income"
         " revenu revenus salary salaire"
     ),
-    "days": _vocabulary("days jours los duree durée length stay"),
-    "mg": _vocabulary("dose doses"),  # not "mg" alone: mg/L is a concentration
+    "days": vocabulary("days jours los duree durée length stay"),
+    "mg": vocabulary("dose doses"),  # not "mg" alone: mg/L is a concentration
 }
 EXPOSURE_PAIRS = (
     frozenset({"person", "years"}),
@@ -113,9 +110,9 @@ EXPOSURE_PAIRS = (
     frozenset({"personnes", "années"}),
     frozenset({"personnes", "annees"}),
 )
-EXPOSURE_WORDS = _vocabulary("py pyrs")  # "exposure yes" is a category, person-years a measure
+EXPOSURE_WORDS = vocabulary("py pyrs")  # "exposure yes" is a category, person-years a measure
 # Variables whose values name groups, not amounts: a leading column of them is a label.
-LABEL_WORDS = _vocabulary(
+LABEL_WORDS = vocabulary(
     "grade grades ecog stage stade year years annee année an month mois quarter trimestre week"
     " semaine day jour time timeline t period periode période dep departement"
     " département region région code cim icd cim10 icd10 level niveau levels score class classe"
@@ -181,8 +178,8 @@ def unit_of(name: str) -> str | None:
     words = words_of(name)
     if "€" in name:
         return "euros"
-    for unit, vocabulary in MAGNITUDE_UNITS.items():
-        if words & vocabulary:
+    for unit, unit_words in MAGNITUDE_UNITS.items():
+        if words & unit_words:
             return unit
     return None
 

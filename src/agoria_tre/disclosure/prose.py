@@ -30,13 +30,9 @@ from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.report import RuleResult, flagged, passed, plural
 from agoria_tre.disclosure.rules.identifiers import date_spans
 from agoria_tre.disclosure.status import Status
+from agoria_tre.disclosure.vocabulary import vocabulary
 
-
-def _vocabulary(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-UNIT_WORDS = _vocabulary(
+UNIT_WORDS = vocabulary(
     "patient patients patiente patientes cas case cases décès deces death deaths décédé "
     "décédés décédée décédées event events événement événements evenement evenements "
     "sujet sujets subject subjects people person persons personne personnes homme hommes "
@@ -53,7 +49,7 @@ UNIT_WORDS = _vocabulary(
     "salariés stroke strokes infarctus suicide suicides victim victims victime victimes "
     "died mourut moururent"
 )
-RANK_WORDS = _vocabulary(
+RANK_WORDS = vocabulary(
     "grade stage stade type version v figure fig table tableau cohort cohorte group "
     "groupe arm bras phase niveau level class classe day jour week semaine month mois "
     "year an année annee visit visite wave vague cycle line ligne étape etape step no num "
@@ -65,7 +61,7 @@ RANK_WORDS = _vocabulary(
 )
 # Rank words that name a group: as a label's last word, the label counts that group
 # ("Deaths in the control group: 2").
-GROUP_WORDS = _vocabulary(
+GROUP_WORDS = vocabulary(
     "group groupe arm bras cohort cohorte region région site centre center cluster zone "
     "category catégorie categorie class classe"
 )
@@ -75,7 +71,7 @@ NUMBER_WORDS = {
     "huit": 8, "neuf": 9, "dix": 10, "both": 2,
 }  # fmt: skip
 # Words that count units (``n``, ``effectif``) or say what happened to them (``excluded``).
-COUNT_WORDS = _vocabulary(
+COUNT_WORDS = vocabulary(
     "n nb nbr effectif effectifs sample size observations obs nobs entries "
     "positives negatives sum excluded included lost deceased readmitted treated enrolled "
     "recruited randomised randomized censored survived discharged transferred hospitalised "
@@ -83,29 +79,29 @@ COUNT_WORDS = _vocabulary(
     "réadmis recrutés"
 )
 # After a number, a unit of measure or time makes it a measure, not a count.
-MEASURE_UNITS = _vocabulary(
+MEASURE_UNITS = vocabulary(
     "year years yr yrs month months week weeks day days hour hours minute minutes ans an "
     "mois semaine semaines jour jours heure heures kg g mg cm mm ml l mmol µmol mmhg bpm "
     "points point ref"
 )
 # Before a number, a ratio or a rate makes it a ratio ("per nurse: 3", "patients/doctor").
-RATIO_WORDS = _vocabulary("per par pour")
-EXTREME_WORDS = _vocabulary(
+RATIO_WORDS = vocabulary("per par pour")
+EXTREME_WORDS = vocabulary(
     "min minimum max maximum youngest oldest highest lowest largest smallest longest "
     "shortest range étendue etendue maximal maximale minimal minimale"
 )
 # Verbs of a range: what varies before them may be groups' statistics ("Mortality ranged").
-RANGE_VERBS = _vocabulary(
+RANGE_VERBS = vocabulary(
     "ranged ranging spanned spanning varied varying allait allaient variait variaient"
 )
 EXTREME_PHRASES = re.compile(
     r"\b(?:plus (?:âgée?s?|jeunes?|élevée?s?|faibles?|long(?:ue)?s?|court(?:e)?s?))\b", re.I
 )
-QUANTILE_WORDS = _vocabulary(
+QUANTILE_WORDS = vocabulary(
     "median médiane mediane iqr quartile quartiles percentile percentiles interquartile"
 )
 # A range of groups' statistics, of a scale or of a period is no individual's value.
-NOT_INDIVIDUAL_WORDS = _vocabulary(
+NOT_INDIVIDUAL_WORDS = vocabulary(
     "mean means average moyenne moyennes rate rates taux ratio ratios auc across scale "
     "échelle period période mortality mortalité incidence prevalence "
     "prévalence hospitals hôpitaux regions régions sites centres %"

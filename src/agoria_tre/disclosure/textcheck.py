@@ -13,7 +13,7 @@ from agoria_tre.disclosure.context import Context, content_hash
 from agoria_tre.disclosure.forms import ANSI, decoded_forms, variants
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.prose import prose_rule
-from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html_tables
+from agoria_tre.disclosure.readers.html import HtmlTable, MalformedHtml, grid_of, read_html
 from agoria_tre.disclosure.readers.models import ModelSummary, find_models, outside
 from agoria_tre.disclosure.readers.table import Table, table_from_grid
 from agoria_tre.disclosure.readers.texttables import find_text_tables
@@ -189,16 +189,20 @@ class FoundTable:
 def html_tables(html: str, ctx: Context) -> list[FoundTable] | str:
     """The tables of an HTML fragment, or why they cannot be read."""
     try:
-        found = read_html_tables(html, max_cells=ctx.policy.limits.max_cells)
+        page = read_html(html, max_cells=ctx.policy.limits.max_cells)
     except MalformedHtml as exc:
         return str(exc)
+    return page.unread or found_html_tables(page.tables)
+
+
+def found_html_tables(tables: list[HtmlTable]) -> list[FoundTable]:
     return [
         FoundTable(
             None if t.merged_body_cells else grid_of(t),
             label_columns=t.label_columns,
             too_large=t.too_large,
         )
-        for t in found
+        for t in tables
     ]
 
 

@@ -32,6 +32,8 @@ import tokenize
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from agoria_tre.disclosure.vocabulary import vocabulary
+
 
 class Computes(StrEnum):
     COUNT = "count"
@@ -85,29 +87,25 @@ class Shown:
     parts: tuple[frozenset[Computes], ...] | None = None  # see _Value.parts
 
 
-def _names(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
 _DATA = _Value(data=True)
 _NOTHING = _Value()
-COUNTING = _names("sum count nunique value_counts size")
-AGGREGATING = COUNTING | _names(
+COUNTING = vocabulary("sum count nunique value_counts size")
+AGGREGATING = COUNTING | vocabulary(
     "mean median std var sem agg aggregate describe corr cov cumsum pct_change isna isnull"
     " notna notnull quantile prod mode skew kurt crosstab pivot_table pivot"
 )
-EXTREMES = _names("max min idxmax idxmin amax amin nanmax nanmin ptp argmax argmin")
-LISTING = _names("tolist to_list to_numpy")
-DISTINCT = _names("unique drop_duplicates")
-QUANTILES = _names("median nanmedian quantile nanquantile percentile nanpercentile")
-METADATA = _names(
+EXTREMES = vocabulary("max min idxmax idxmin amax amin nanmax nanmin ptp argmax argmin")
+LISTING = vocabulary("tolist to_list to_numpy")
+DISTINCT = vocabulary("unique drop_duplicates")
+QUANTILES = vocabulary("median nanmedian quantile nanquantile percentile nanpercentile")
+METADATA = vocabulary(
     "columns index keys dtypes dtype params pvalues bse tvalues coef_ intercept_ classes_"
     " feature_importances_ conf_int fittedvalues predict predict_proba survival_function_"
     " cumulative_density_ confidence_interval_ event_table cv_results_ categories codes"
     " explained_variance_ explained_variance_ratio_ components_ labels_ cluster_centers_"
     " rsquared rsquared_adj aic bic llf summary nobs df_resid df_model"
 )
-ROWS = _names("itertuples iterrows items iteritems")
+ROWS = vocabulary("itertuples iterrows items iteritems")
 _UNIT_NAME = re.compile(
     r"id|patient|pid|person|subject|sujet|nir|ipp|dossier|ident|stay|sejour|séjour", re.I
 )

@@ -1,15 +1,26 @@
-"""Tables inside HTML (pandas' ``DataFrame._repr_html_`` in notebooks), read as grids.
+"""HTML read as a browser reads it: an HTML page (``df.to_html()``, a Styler's ``to_html()``)
+or a fragment (pandas' ``_repr_html_`` in a notebook, a table in Markdown).
 
-Only ``<table>`` structure is read; everything else in the HTML is text to scan. Header
-cells spanning several columns (pandas' MultiIndex columns) are expanded. Merged cells in
-the body cannot be checked cell by cell and are reported, not guessed.
+The markup is parsed by lxml's HTML parser, libxml2's HTML5 tokenizer, so markup a browser
+repairs (a row left open, a comment closed by ``--!>``, text in a table outside its cells)
+is repaired the same way here: what a reader of the page sees as a cell is a cell to the
+checker, and nothing a browser shows can sit outside what is checked.
+
+A page yields its tables as grids (header cells spanning columns, pandas' MultiIndex, are
+expanded; merged cells in the body cannot be checked cell by cell and are reported, not
+guessed), the text it shows outside them, the text it holds without showing (attribute
+values, style sheets), and the first thing in it that would run or fetch something.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+import lxml.etree
+
+from agoria_tre.disclosure.vocabulary import vocabulary
 
 
 @dataclass
@@ -21,60 +32,176 @@ class HtmlTable:
     too_large: bool = False
 
 
-class _Parser(HTMLParser):
-    def __init__(self, max_cells: int) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tables: list[HtmlTable] = []
-        self.max_cells = max_cells
-        self._cells = 0
-        self._depth = 0
-        self._section = "tbody"
-        self._row: list[tuple[str, str, int, int]] | None = None
-        self._cell: list[str] | None = None
-        self._cell_meta: tuple[str, int, int] = ("td", 1, 1)
-        self._rows: list[tuple[str, list[tuple[str, str, int, int]]]] = []
-        self.nested = False
+@dataclass
+class HtmlPage:
+    tables: list[HtmlTable]
+    text: str
+    """What the page shows outside its tables (a caption, a title, a paragraph) and the
+    text of its comments, one block to a line."""
+    markup: str
+    """What the page holds without showing it: attribute values and style sheets."""
+    active: str | None
+    """The first element or attribute that would run or fetch something, named."""
+    unread: str = ""
+    """Why the tables cannot be read cell by cell (then ``tables`` is empty)."""
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self._depth += 1
-            self.nested |= self._depth > 1
-            if self._depth == 1:
-                self._rows = []
-                self._section = "tbody"
-        if self._depth != 1:
-            return
-        if tag in ("thead", "tbody", "tfoot"):
-            self._section = tag
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("th", "td") and self._row is not None:
-            values = dict(attrs)
-            self._cell = []
-            self._cell_meta = (tag, _span(values.get("colspan")), _span(values.get("rowspan")))
 
-    def handle_endtag(self, tag: str) -> None:
-        if (
-            self._depth == 1
-            and tag in ("th", "td")
-            and self._cell is not None
-            and self._row is not None
-        ):
-            kind, colspan, rowspan = self._cell_meta
-            self._row.append((kind, " ".join("".join(self._cell).split()), colspan, rowspan))
-            self._cell = None
-            self._cells += colspan
-        elif self._depth == 1 and tag == "tr" and self._row is not None:
-            self._rows.append((self._section, self._row))
-            self._row = None
-        elif tag == "table" and self._depth:
-            if self._depth == 1:
-                self.tables.append(_assemble(self._rows, self._cells > self.max_cells))
-            self._depth -= 1
+class MalformedHtml(ValueError):
+    """Markup the parser did not read to its end: what it left would go unchecked."""
 
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+
+# Elements a page may not hold to be released as written: they run code, frame or embed
+# another document, or fetch something from elsewhere (an image, a style sheet, a font).
+_ACTIVE_ELEMENTS = vocabulary(
+    "script noscript iframe frame frameset object embed applet link meta base form img image"
+    " svg math video audio source track picture input button textarea select portal"
+    " template"
+)
+# Attributes that fetch when the page is shown, whatever the element.
+_FETCHING_ATTRIBUTES = vocabulary(
+    "src srcset background poster data lowsrc dynsrc action formaction ping manifest"
+    " codebase archive longdesc"
+)
+# Schemes that run code or carry a document of their own in a link.
+_ACTIVE_SCHEMES = ("javascript:", "vbscript:", "data:")
+# What a style sheet may not do: fetch (url(), @import) or run (expression(), behaviors).
+_ACTIVE_STYLE = ("url(", "@import", "expression(", "behavior:", "-moz-binding")
+
+_BLOCKS = vocabulary(
+    "p div br pre li ul ol h1 h2 h3 h4 h5 h6 caption table tr blockquote section article"
+    " header footer dt dd dl hr title body"
+)
+
+
+def _parser() -> lxml.etree.HTMLParser:
+    return lxml.etree.HTMLParser(
+        recover=True,
+        no_network=True,
+        remove_comments=False,
+        remove_pis=False,
+        remove_blank_text=False,
+        default_doctype=False,
+        collect_ids=False,
+        huge_tree=False,
+    )
+
+
+def parse_html(html: str) -> lxml.etree._Element | None:
+    """The page's tree, as a browser builds it; None for a page without elements. Raises
+    :class:`MalformedHtml` when the parser stopped before the end (markup nested deeper
+    than libxml2 follows): what it did not read would otherwise go unchecked."""
+    parser = _parser()
+    root = lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
+    fatal = [e.message for e in parser.error_log if e.level_name == "FATAL"]
+    if fatal:
+        raise MalformedHtml(f"the markup was not read to its end ({fatal[0]})")
+    return root
+
+
+def read_html(html: str, *, max_cells: int) -> HtmlPage:
+    """The tables and texts of ``html``. A table nested in another's cell is no grid: the
+    page then says so in ``unread`` and has no tables."""
+    if not html.strip():
+        return HtmlPage([], "", "", None)
+    root = parse_html(html)
+    if root is None:  # a comment or a declaration alone: text, all of it
+        return HtmlPage([], html, "", None)
+    tables: list[HtmlTable] = []
+    shown: list[str] = []
+    markup: list[str] = []
+    active: str | None = None
+    cells = 0
+    open_cells = 0  # cells the walk is inside: their text is the table's, not the page's
+    nested = False
+    around = [*root.itersiblings(preceding=True), *root.itersiblings()]  # comments, PIs
+    shown += [f"{node.text}\n" for node in around]
+    for event, element in lxml.etree.iterwalk(root, events=("start", "end", "comment", "pi")):
+        if event in ("comment", "pi"):  # not shown, but released with the page
+            shown += [element.text or "", "\n", "" if open_cells else element.tail or ""]
+            continue
+        tag = _tag(element)
+        if event == "start":
+            active = active or _active(element, tag)
+            markup += [str(value) for value in element.attrib.values()]
+            if tag == "style":
+                markup.append(element.text or "")
+            elif tag == "table" and open_cells:
+                nested = True
+            elif tag == "table":
+                table, read = _table(element, max_cells - cells)
+                cells += read
+                tables.append(table)
+            if tag in ("td", "th"):
+                open_cells += 1
+            elif not open_cells and tag not in ("style", "script"):
+                shown.append(element.text or "")
+            continue
+        if tag in ("td", "th"):
+            open_cells -= 1
+        if not open_cells:
+            shown += ["\n" if tag in _BLOCKS else "", element.tail or ""]
+    texts = "".join(shown), "\n".join(markup)
+    if nested:
+        return HtmlPage([], *texts, active, unread="a table is nested inside another's cell")
+    return HtmlPage(tables, *texts, active)
+
+
+def _tag(element: lxml.etree._Element) -> str:
+    return element.tag.lower() if isinstance(element.tag, str) else ""
+
+
+def _active(element: lxml.etree._Element, tag: str) -> str | None:
+    if tag in _ACTIVE_ELEMENTS:
+        return f"<{tag}>"
+    for name, value in element.attrib.items():
+        name = str(name).lower()
+        plain = "".join(str(value).split()).lower()
+        if name.startswith("on"):
+            return f"{name}="
+        if name in _FETCHING_ATTRIBUTES or name.endswith(":href"):
+            return f"{name}="
+        if plain.startswith(_ACTIVE_SCHEMES):
+            return f"{name}={plain.split(':', 1)[0]}:"
+        if name == "style" and any(word in plain for word in _ACTIVE_STYLE):
+            return "style="
+    if tag == "style":
+        plain = "".join((element.text or "").split()).lower()
+        found = next((word for word in _ACTIVE_STYLE if word in plain), None)
+        if found:
+            return f"<style> {found}"
+    return None
+
+
+def _rows(table: lxml.etree._Element) -> Iterator[tuple[str, lxml.etree._Element]]:
+    """The table's own rows with their section, not those of a table nested in a cell."""
+    for child in table:
+        tag = _tag(child)
+        if tag == "tr":
+            yield "tbody", child
+        elif tag in ("thead", "tbody", "tfoot"):
+            for row in child:
+                if _tag(row) == "tr":
+                    yield tag, row
+
+
+def _table(element: lxml.etree._Element, budget: int) -> tuple[HtmlTable, int]:
+    """The table's grid, and how many cells were read of the ``budget`` left."""
+    rows: list[tuple[str, list[tuple[str, str, int, int]]]] = []
+    read = 0
+    for section, row in _rows(element):
+        cells = []
+        for cell in row:
+            kind = _tag(cell)
+            if kind not in ("td", "th"):
+                continue
+            colspan, rowspan = _span(cell.get("colspan")), _span(cell.get("rowspan"))
+            read += colspan
+            if read > budget:
+                return HtmlTable(too_large=True), read
+            text = " ".join("".join(cell.itertext()).split())
+            cells.append((kind, text, colspan, rowspan))
+        rows.append((section, cells))
+    return _assemble(rows), read
 
 
 def _span(value: str | None) -> int:
@@ -84,12 +211,8 @@ def _span(value: str | None) -> int:
         return 1
 
 
-def _assemble(
-    rows: list[tuple[str, list[tuple[str, str, int, int]]]], too_large: bool
-) -> HtmlTable:
-    table = HtmlTable(too_large=too_large)
-    if too_large:
-        return table
+def _assemble(rows: list[tuple[str, list[tuple[str, str, int, int]]]]) -> HtmlTable:
+    table = HtmlTable()
     pending: dict[int, tuple[str, int]] = {}  # column -> (text, rows still covered)
     grid: list[tuple[str, list[tuple[str, str]]]] = []
     for section, cells in rows:
@@ -126,33 +249,6 @@ def _assemble(
         ]
         table.label_columns = max(0, min(width - 1, *leading))
     return table
-
-
-class MalformedHtml(ValueError):
-    """HTML whose structure cannot be read reliably; the caller reports it for review."""
-
-
-def read_html_tables(html: str, *, max_cells: int) -> list[HtmlTable]:
-    """The tables of ``html``. Raises :class:`MalformedHtml` on markup a browser would
-    repair in ways this reader cannot follow: unbalanced angle brackets (which also make
-    Python's parser quadratic), tables or rows left open, tables nested in cells."""
-    if html.count("<") > html.count(">"):
-        raise MalformedHtml("unbalanced '<' and '>'")
-    lower = html.lower()
-    opened, closed = lower.count("<table"), lower.count("</table")
-    if opened != closed:
-        raise MalformedHtml("a table is not closed")
-    if lower.count("<tr") != lower.count("</tr"):
-        raise MalformedHtml("a row is not closed")
-    parser = _Parser(max_cells)
-    try:
-        parser.feed(html)
-        parser.close()
-    except AssertionError as exc:  # html.parser's own refusals (e.g. "<![x")
-        raise MalformedHtml(str(exc) or "unreadable markup") from None
-    if parser.nested:
-        raise MalformedHtml("a table is nested inside another")
-    return parser.tables
 
 
 def grid_of(table: HtmlTable) -> list[list[str]] | None:

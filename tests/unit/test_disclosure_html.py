@@ -1,0 +1,211 @@
+"""The HTML reader: a page or a fragment read as a browser reads it (lxml, libxml2's HTML5
+tokenizer), its tables as grids, the rest of its text as text, and nothing that runs or
+fetches."""
+
+from __future__ import annotations
+
+import lxml.etree
+import pandas as pd
+import pytest
+
+from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html
+from agoria_tre.disclosure.report import ItemReport
+from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import check, found
+
+
+def _cells(item: ItemReport, rule: str) -> tuple[Status, tuple[tuple[int, int], ...]]:
+    [table] = item.children
+    [result] = [r for r in table.rules if r.rule == rule]
+    return result.status, result.cells
+
+
+def test_the_parser_is_libxml2s_html5_tokenizer() -> None:
+    """Older libxml2 tokenizes HTML 4: comments, raw text and character references end
+    elsewhere than in a browser."""
+    assert lxml.etree.LIBXML_VERSION >= (2, 14)
+
+
+# Markup a browser repairs; each page shows the same table: drug A with 30 and 40, drug B
+# with 3 and 50 (a small count, at row 1, column 0 of the data).
+REPAIRED = {
+    "rows and cells left open": (
+        "<table><tr><th>drug<th>F<th>M<tr><th>A<td>30<td>40<tr><th>B<td>3<td>50</table>"
+    ),
+    "upper-case tags and unquoted attributes": (
+        "<TABLE border=1><TR><TH>drug</TH><TH>F</TH><TH>M</TH></TR><TR><TH>A</TH><TD>30</TD>"
+        "<TD>40</TD></TR><TR><TH>B</TH><TD>3</TD><TD>50</TD></TR></TABLE>"
+    ),
+    "a comment closed the HTML5 way": (
+        "<table><tr><th>drug</th><th>F</th><th>M</th></tr><!-- note --!>"
+        "<tr><th>A</th><td>30</td><td>40</td></tr><tr><th>B</th><td>3</td><td>50</td></tr>"
+        "</table>"
+    ),
+    "character references for the digits": (
+        "<table><tr><th>drug</th><th>F</th><th>M</th></tr><tr><th>A</th><td>&#51;0</td>"
+        "<td>4&#x30;</td></tr><tr><th>B</th><td>&#x33;</td><td>50</td></tr></table>"
+    ),
+    "a table never closed, after misnested text": (
+        "<p><b>Cases by drug</p></b><table><thead><tr><th>drug</th><th>F</th><th>M</th></tr>"
+        "<tbody><tr><th>A</th><td>30</td><td>40</td><tr><th>B</th><td>3</td><td>50</td>"
+    ),
+    "a greater-than sign in a cell and a stray less-than in the text": (
+        "<p>n < 5 were hidden</p><table><tr><th>drug</th><th>F</th><th>M</th></tr>"
+        "<tr><th>A</th><td>30</td><td>40</td></tr><tr><th>B</th><td>3</td><td>50</td></tr>"
+        "</table>"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REPAIRED))
+def test_a_table_is_read_as_a_browser_repairs_it(case: str) -> None:
+    item = check("t.html", REPAIRED[case])
+    assert _cells(item, "threshold") == (Status.FAIL, ((1, 0),))
+
+
+def test_pandas_and_its_styler_pages_pass_with_large_counts() -> None:
+    frame = pd.DataFrame({"F": [30, 35], "M": [40, 50]}, index=pd.Index(["A", "B"], name="drug"))
+    for page in (frame.to_html(), frame.style.highlight_max(color="yellow").to_html()):
+        item = check("t.html", page)
+        assert item.status is Status.PASS, [(r.rule, r.summary) for r in item.rules]
+
+
+ACTIVE = {
+    "a script": "<script>fetch('x')</script>",
+    "a script in upper case after a comment": "<!-- x --><SCRIPT >fetch('x')</SCRIPT>",
+    "an image": "<img src=x.png>",
+    "an SVG": "<svg><circle r=3></circle></svg>",
+    "a frame": "<iframe srcdoc='<p>3</p>'></iframe>",
+    "a refresh": "<meta http-equiv=refresh content='0;url=x'>",
+    "a style sheet fetched": "<link rel=stylesheet href=x.css>",
+    "an event handler": "<p onclick='x()'>counts</p>",
+    "an event handler in mixed case": "<p OnMouseOver='x()'>counts</p>",
+    "a link running code": "<a href='java\tscript:x()'>counts</a>",
+    "a link carrying a document": "<a href='data:text/html,<p>3</p>'>counts</a>",
+    "a cell background fetched": "<table><tr><td background='x.png'>30</td></tr></table>",
+    "a style attribute fetching": "<p style='background: url(x.png)'>counts</p>",
+    "a style sheet importing": "<style>@import 'x.css';</style>",
+    "a form": "<form action=x><p>counts</p></form>",
+}
+
+
+@pytest.mark.parametrize("case", list(ACTIVE))
+def test_a_page_that_runs_or_fetches_is_refused_naming_what(case: str) -> None:
+    item = check("t.html", ACTIVE[case])
+    [result] = [r for r in item.rules if r.rule == "file.type"]
+    assert result.status is Status.FAIL
+    assert "active or fetched content (" in result.summary
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<p>Time from onset = 12 days on average; see url (appendix).</p>",
+        "<p>The javascript: scheme is never used.</p>",
+        "<p>See <a href='https://example.org/methods'>the methods</a>.</p>",
+    ],
+)
+def test_words_that_look_like_markup_are_text(text: str) -> None:
+    item = check("t.html", text)
+    assert found(item).get("file.type", Status.PASS) is Status.PASS
+
+
+def test_text_outside_the_tables_and_in_comments_is_checked_as_text() -> None:
+    table = "<table><tr><th>drug</th><th>n</th></tr><tr><td>A</td><td>30</td></tr></table>"
+    item = check("t.html", f"<p>Of the 40 patients, 3 patients died.</p>{table}")
+    assert found(item)["prose.hints"] is Status.REVIEW
+    item = check("t.html", f"{table}<!-- contact: jean.dupont@chu-lyon.fr -->")
+    assert found(item)["identifier.email"] is Status.FAIL
+    item = check("t.html", f"<p title='jean.dupont@chu-lyon.fr'>Cases</p>{table}")
+    assert found(item)["identifier.email"] is Status.FAIL
+
+
+def test_an_identifier_split_by_markup_is_found() -> None:
+    item = check("t.html", "<p>jean.dupont<span></span>@chu-lyon.fr</p>")
+    assert found(item)["identifier.email"] is Status.FAIL
+
+
+def test_a_table_nested_in_a_cell_is_reviewed_and_its_text_still_scanned() -> None:
+    page = (
+        "<table><tr><th>site</th><th>cases</th></tr><tr><td>Lyon</td><td>"
+        "<table><tr><td>jean.dupont@chu-lyon.fr</td></tr></table></td></tr></table>"
+    )
+    item = check("t.html", page)
+    [unread] = item.children
+    assert [(r.rule, r.status) for r in unread.rules] == [("table.structure", Status.REVIEW)]
+    assert "nested" in unread.rules[0].summary
+    assert found(item)["identifier.email"] is Status.FAIL
+
+
+def test_markup_nested_past_the_parsers_depth_fails_unread() -> None:
+    page = "<div>" * 300 + "<table><tr><th>n</th></tr><tr><td>3</td></tr></table>"
+    with pytest.raises(MalformedHtml, match="not read to its end"):
+        read_html(page, max_cells=1000)
+    item = check("t.html", page)
+    assert [(r.rule, r.status) for r in item.rules] == [("file.unreadable", Status.FAIL)]
+
+
+def test_a_table_over_the_cell_limit_is_not_read_cell_by_cell() -> None:
+    rows = "".join(f"<tr><td>{k}</td><td>{k + 40}</td></tr>" for k in range(30))
+    page = read_html(f"<table>{rows}</table><table>{rows}</table>", max_cells=80)
+    assert [t.too_large for t in page.tables] == [False, True]
+
+
+def test_an_empty_page_and_text_without_markup() -> None:
+    assert read_html("", max_cells=10).tables == []
+    assert read_html(" \n", max_cells=10).text == ""
+    page = read_html("Cases: 40", max_cells=10)
+    assert (page.tables, page.text.strip(), page.active) == ([], "Cases: 40", None)
+
+
+def test_a_caption_is_the_pages_text_and_cells_are_the_tables() -> None:
+    page = read_html(
+        "<table><caption>Cases 2025</caption><tr><th>drug</th><th>n</th></tr>"
+        "<tr><td>A</td><td>30</td></tr></table>",
+        max_cells=100,
+    )
+    assert page.text.split() == ["Cases", "2025"]
+    [table] = page.tables
+    assert (table.header_rows, table.body_rows) == ([["drug", "n"]], [["A", "30"]])
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<!-- contact: jean.dupont@chu-lyon.fr -->",
+        "<!-- contact: jean.dupont@chu-lyon.fr --><p>Cases by drug</p>",
+        "<p>Cases by drug</p></html><!-- contact: jean.dupont@chu-lyon.fr -->",
+    ],
+)
+def test_a_comment_around_the_document_is_checked_as_text(page: str) -> None:
+    assert found(check("t.html", page))["identifier.email"] is Status.FAIL
+
+
+def test_header_spans_are_expanded_and_body_spans_reported() -> None:
+    page = read_html(
+        "<table><thead><tr><th></th><th colspan=2>2025</th></tr><!-- x -->"
+        "<tr><th>drug</th><th>F</th><th>M</th></tr></thead><tbody>"
+        "<tr><th rowspan=2>A</th><td>30</td><!-- y --><td>40</td></tr>"
+        "<tr><td>35</td><td colspan=x>45</td></tr></tbody></table>"
+        "<table><tr><td>site</td><td>cases</td></tr><tr><td colspan=2>Lyon 3</td></tr></table>",
+        max_cells=100,
+    )
+    spanned, merged = page.tables
+    assert spanned.header_rows == [["", "2025", "2025"], ["drug", "F", "M"]]
+    assert spanned.body_rows == [["A", "30", "40"], ["A", "35", "45"]]
+    assert (spanned.label_columns, spanned.merged_body_cells) == (1, False)
+    assert merged.merged_body_cells
+
+
+def test_a_label_spanning_three_rows_a_header_alone_and_ragged_rows() -> None:
+    spanned, header_only, ragged = read_html(
+        "<table><tr><th rowspan=3>A</th><td>30</td></tr><tr><td>35</td></tr>"
+        "<tr><td>45</td></tr></table>"
+        "<table><tr><th>drug</th><th>n</th></tr></table>"
+        "<table><tr><td>A</td><td>30</td></tr><tr><td>B</td></tr></table>",
+        max_cells=100,
+    ).tables
+    assert spanned.body_rows == [["A", "30"], ["A", "35"], ["A", "45"]]
+    assert (header_only.header_rows, header_only.body_rows) == ([["drug", "n"]], [])
+    assert grid_of(header_only) is None
+    assert grid_of(ragged) is None
