@@ -4,6 +4,8 @@ fetches."""
 
 from __future__ import annotations
 
+import json
+
 import lxml.etree
 import pandas as pd
 import pytest
@@ -209,3 +211,31 @@ def test_a_label_spanning_three_rows_a_header_alone_and_ragged_rows() -> None:
     assert (header_only.header_rows, header_only.body_rows) == ([["drug", "n"]], [])
     assert grid_of(header_only) is None
     assert grid_of(ragged) is None
+
+
+def _html_output(html: str, plain: str = "") -> ItemReport:
+    data = {"text/html": html} | ({"text/plain": plain} if plain else {})
+    cell = {
+        "cell_type": "code",
+        "source": "t",
+        "metadata": {},
+        "outputs": [{"output_type": "execute_result", "metadata": {}, "data": data}],
+    }
+    document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}
+    [output] = check("n.ipynb", json.dumps(document)).children
+    return output
+
+
+def test_a_notebooks_html_output_is_a_page() -> None:
+    """Refused when it runs or fetches; its caption is prose, its tables are tables and its
+    plain-text companion is checked with it."""
+    table = "<table><tr><th>drug</th><th>n</th></tr><tr><td>A</td><td>30</td></tr></table>"
+    scripted = _html_output(f"{table}<script>fetch('x')</script>")
+    assert [(r.rule, r.status) for r in scripted.rules] == [("file.type", Status.FAIL)]
+    captioned = _html_output(f"<p>3 patients died.</p>{table}", plain="drug n\nA 30")
+    assert found(captioned)["prose.hints"] is Status.REVIEW
+    assert found(captioned)["threshold"] is Status.PASS
+    deep = _html_output("<div>" * 300 + table)
+    assert [(r.rule, r.status) for r in deep.rules] == [("file.unreadable", Status.FAIL)]
+    mailed = _html_output(table, plain="contact jean.dupont@chu-lyon.fr")
+    assert found(mailed)["identifier.email"] is Status.FAIL

@@ -28,7 +28,6 @@ from agoria_tre.disclosure.readers.acro import (
     read_acro_folder,
 )
 from agoria_tre.disclosure.readers.code import prose as code_prose
-from agoria_tre.disclosure.readers.html import MalformedHtml, read_html
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
 from agoria_tre.disclosure.readers.printouts import find_json_tables
@@ -49,13 +48,12 @@ from agoria_tre.disclosure.tablecheck import (
 from agoria_tre.disclosure.textcheck import (
     FoundTable,
     check_text,
-    found_html_tables,
-    html_tables,
+    html_checked,
+    html_page,
     json_prose,
     json_strings,
     tables_checked,
     text_tables,
-    unrepaired,
 )
 
 __all__ = ["Checked", "Context", "check_bytes", "check_paths"]
@@ -106,6 +104,16 @@ def _check_output(
         return item
     text = output.text or ""
     item.sha256 = content_hash(text.encode())
+    if output.html:  # the plain-text companion kept beside HTML is released too
+        page = html_page(output.html, ctx, where=where)
+        if isinstance(page, RuleResult):
+            item.rules.append(page)
+            return item
+        item.rules, item.children = html_checked(
+            page, output.html, ctx, where=where, also=output.plain, collect=tables_found
+        )
+        item.children += text_tables(output.plain, ctx, where=f"{where} (text/plain)")
+        return item
     item.rules += check_text(text, ctx, where=where)
     if output.mime == "application/json" and output.primary:
         try:
@@ -114,15 +122,8 @@ def _check_output(
             parsed = None
         found = [FoundTable(grid) for grid in find_json_tables(parsed)]
         item.children += tables_checked(found, ctx, where=where, collect=tables_found)
-    elif not output.html:
+    else:
         item.children += text_tables(text, ctx, where=where, collect=tables_found)
-    else:  # the plain-text companion kept beside HTML is released too: its tables count
-        item.children += text_tables(output.plain, ctx, where=f"{where} (text/plain)")
-        html = html_tables(output.html, ctx)
-        if isinstance(html, str):
-            item.children.append(unrepaired(where, html))
-        else:
-            item.children += tables_checked(html, ctx, where=where, collect=tables_found)
     return item
 
 
@@ -343,38 +344,17 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
 
 
 def _check_html(name: str, data: bytes, ctx: Context) -> Checked:
-    """An HTML page (``df.to_html()``, a Styler's ``to_html()``), read as a browser reads
-    it: released as written, so it may hold nothing that runs or fetches; its tables are
-    checked as tables, the text it shows or holds outside them as text."""
+    """An HTML page (``df.to_html()``, a Styler's ``to_html()``), released as written."""
     text = decode_text(data)
     if text is None:
         return Checked(_refused(name, "html", "file.type", "binary content in an HTML file"), None)
-    try:
-        page = read_html(text, max_cells=ctx.policy.limits.max_cells)
-    except MalformedHtml as exc:
-        return Checked(_refused(name, "html", "file.unreadable", f"{exc}: export it as CSV"), None)
-    if page.active:
-        return Checked(
-            _refused(
-                name,
-                "html",
-                "file.type",
-                f"type not allowed: the page holds active or fetched content ({page.active});"
-                " export the table as CSV or as plain HTML (df.to_html())",
-            ),
-            None,
-        )
-    canonical = text.replace("\r\n", "\n").encode("utf-8")
-    item = ItemReport(name, "html", sha256=content_hash(canonical))
-    # A page whose tables are no grid is checked as the text it holds, markup and all.
-    whole = text if page.unread else f"{page.text}\n{page.markup}"
-    item.rules = check_text(whole, ctx, where=name, prose=page.text)
+    page = html_page(text, ctx, where=name)
+    if isinstance(page, RuleResult):
+        return Checked(ItemReport(name, "html", [page]), None)
     inner: list[tuple[ItemReport, Table]] = []
-    if page.unread:
-        item.children.append(unrepaired(name, page.unread))
-    else:
-        found = found_html_tables(page.tables)
-        item.children += tables_checked(found, ctx, where=name, collect=inner)
+    rules, children = html_checked(page, text, ctx, where=name, collect=inner)
+    canonical = text.replace("\r\n", "\n").encode("utf-8")
+    item = ItemReport(name, "html", rules, sha256=content_hash(canonical), children=children)
     return Checked(item, canonical, inner_tables=tuple(inner))
 
 

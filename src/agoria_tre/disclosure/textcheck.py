@@ -13,7 +13,13 @@ from agoria_tre.disclosure.context import Context, content_hash
 from agoria_tre.disclosure.forms import ANSI, decoded_forms, variants
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.prose import prose_rule
-from agoria_tre.disclosure.readers.html import HtmlTable, MalformedHtml, grid_of, read_html
+from agoria_tre.disclosure.readers.html import (
+    HtmlPage,
+    HtmlTable,
+    MalformedHtml,
+    grid_of,
+    read_html,
+)
 from agoria_tre.disclosure.readers.models import ModelSummary, find_models, outside
 from agoria_tre.disclosure.readers.table import Table, table_from_grid
 from agoria_tre.disclosure.readers.texttables import find_text_tables
@@ -186,6 +192,44 @@ class FoundTable:
     too_large: bool = False
 
 
+def html_page(html: str, ctx: Context, *, where: str) -> HtmlPage | RuleResult:
+    """An HTML page or a notebook's HTML output read as a browser reads it, or why it is
+    refused: it runs or fetches something, or was not read to its end."""
+    try:
+        page = read_html(html, max_cells=ctx.policy.limits.max_cells)
+    except MalformedHtml as exc:
+        return flagged("file.unreadable", Status.FAIL, f"{where}: {exc}: not released")
+    if page.active:
+        summary = (
+            f"type not allowed: {where} holds active or fetched content ({page.active});"
+            " export the table as CSV or as plain HTML (df.to_html())"
+        )
+        return flagged("file.type", Status.FAIL, summary)
+    return page
+
+
+def html_checked(
+    page: HtmlPage,
+    html: str,
+    ctx: Context,
+    *,
+    where: str,
+    also: str = "",
+    collect: list[tuple[ItemReport, Table]] | None = None,
+) -> tuple[list[RuleResult], list[ItemReport]]:
+    """The rules and children of a page read from ``html``: its tables checked as tables,
+    what it shows outside them and its comments as prose, attribute values and style sheets
+    for identifiers. ``also``: text released with it (the plain-text companion of a notebook
+    output), checked as text with it."""
+    # A page whose tables are no grid is checked as the text it holds, markup and all.
+    whole = html if page.unread else f"{page.text}\n{page.markup}"
+    rules = check_text(f"{whole}\n{also}", ctx, where=where, prose=f"{page.text}\n{also}")
+    if page.unread:
+        return rules, [unrepaired(where, page.unread)]
+    found = found_html_tables(page.tables)
+    return rules, tables_checked(found, ctx, where=where, collect=collect)
+
+
 def html_tables(html: str, ctx: Context) -> list[FoundTable] | str:
     """The tables of an HTML fragment, or why they cannot be read."""
     try:
@@ -243,8 +287,7 @@ def unrepaired(where: str, why: str) -> ItemReport:
             flagged(
                 "table.structure",
                 Status.REVIEW,
-                f"{where}: HTML a browser would repair ({why}): its tables"
-                " cannot be checked cell by cell",
+                f"{where}: the HTML's tables cannot be checked cell by cell ({why})",
             )
         ],
     )
