@@ -30,7 +30,7 @@ from agoria_tre.disclosure.readers.acro import (
 from agoria_tre.disclosure.readers.code import prose as code_prose
 from agoria_tre.disclosure.readers.image import canonical_image
 from agoria_tre.disclosure.readers.notebook import Output, load_json, read_notebook
-from agoria_tre.disclosure.readers.printouts import find_json_tables
+from agoria_tre.disclosure.readers.printouts import find_json_tables, longest_list
 from agoria_tre.disclosure.readers.table import TABLE_SUFFIXES, Table, parse_csv
 from agoria_tre.disclosure.report import ItemReport, Report, RuleResult, flagged, passed, walk
 from agoria_tre.disclosure.rules.code import code_output_rules
@@ -273,8 +273,16 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
             value = load_json(data, limits, what="JSON document")
             if isinstance(value, RuleResult):
                 return Checked(ItemReport(name, "text", [value]), None)
+            if (longest := longest_list(value)) > limits.max_rows:
+                summary = (
+                    f"{name} has more than {limits.max_rows:,} rows: it holds a list of"
+                    f" {longest:,} values"
+                )
+                return Checked(_refused(name, "text", "file.limits", summary), None)
             decoded = "\n\n".join(json_strings(value))  # a table in a string is a table
-            prose = "\n".join(json_prose(value))
+            read: set[int] = set()
+            grids = find_json_tables(value, read)
+            prose = "\n".join(json_prose(value, read))
         text = decode_text(data)
         if text is None:
             return Checked(
@@ -319,7 +327,7 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
         item = ItemReport(name, "text", rules, sha256=content_hash(canonical))
         in_text: list[tuple[ItemReport, Table]] = []
         if name.lower().endswith(".json"):  # its values once, and the tables in its strings
-            found = [FoundTable(grid) for grid in find_json_tables(value)]
+            found = [FoundTable(grid) for grid in grids]
             item.children = tables_checked(found, ctx, where=name, collect=in_text)
             if decoded:
                 item.children += text_tables(decoded, ctx, where=name, collect=in_text)

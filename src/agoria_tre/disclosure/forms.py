@@ -57,8 +57,15 @@ def variants(text: str) -> str:
     """Other readings of the same text: without terminal colour codes, identifiers printed
     as floats (``185057800608491.0``, ``1.850578006084910000e+14``), digits spaced by tabs,
     double spaces or slashes."""
-    variant = ANSI.sub("", text)
-    variant = _SCIENTIFIC.sub(_expand, variant)
-    variant = _WIDE_GAPS.sub(" ", _FLOAT_ID.sub(r"\1", variant))
-    variant = _FIELD_COMMA.sub(", ", variant)  # "185057800608491,3": a field, not a decimal
+    # Each form is looked for only where the characters it needs are (a long text is read
+    # once per form otherwise).
+    variant = ANSI.sub("", text) if "\x1b" in text else text
+    if "e+" in variant or "E+" in variant:
+        variant = _SCIENTIFIC.sub(_expand, variant)
+    if ".0" in variant:
+        variant = _FLOAT_ID.sub(r"\1", variant)
+    if "  " in variant or "\t" in variant or "/" in variant:
+        variant = _WIDE_GAPS.sub(" ", variant)
+    if "," in variant:  # "185057800608491,3": a field, not a decimal
+        variant = _FIELD_COMMA.sub(", ", variant)
     return variant if variant != text else ""

@@ -129,7 +129,9 @@ _CODE_SHAPE = re.compile(r"\d{1,3}|\d[ABab]|[0-9]{4}")
 @lru_cache(maxsize=65536)
 def words_of(name: str) -> frozenset[str]:
     """A header's words, lower-cased, camelCase and snake_case split; ``%`` is a word."""
-    found = set(statistic_tokens(name)) | set(statistic_tokens(name.replace(".", " ")))
+    found = statistic_tokens(name)
+    if "." in name:
+        found |= statistic_tokens(name.replace(".", " "))
     if "%" in name:
         found.add("%")
     return frozenset(found)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.report import RuleResult, flagged, passed, plural
@@ -100,6 +101,8 @@ EXTREME_PHRASES = re.compile(
 QUANTILE_WORDS = vocabulary(
     "median médiane mediane iqr quartile quartiles percentile percentiles interquartile"
 )
+# The words that announce a statistic's number: the only ones looked around.
+_ANNOUNCING = EXTREME_WORDS | RANGE_VERBS | QUANTILE_WORDS
 # A range of groups' statistics, of a scale or of a period is no individual's value.
 NOT_INDIVIDUAL_WORDS = vocabulary(
     "mean means average moyenne moyennes rate rates taux ratio ratios auc across scale "
@@ -134,6 +137,7 @@ _AGES = re.compile(
 )
 _NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 MAX_LINE = 20_000  # characters: a paragraph of prose is far shorter
+MAX_PROSE = 2_000_000  # characters: more is no text a reviewer reads by its hints
 WINDOW_UNITS = 4
 WINDOW_STATISTIC = 6
 
@@ -145,8 +149,7 @@ class Hint:
     kind: str  # "count", "extreme", "quantile", "age"
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     text: str
     start: int
     end: int
@@ -167,6 +170,15 @@ def _prose_lines(text: str) -> list[tuple[int, str]]:
             out.append((at, line))
         at += len(line) + 1
     return out
+
+
+def without_long_lines(text: str) -> str:
+    """``text`` with its lines too long to be prose emptied (their count is kept): what
+    reads lines of printed output never reads a dump of data, which is reviewed whole."""
+    lines = text.split("\n")
+    if all(len(line) <= MAX_LINE for line in lines):
+        return text
+    return "\n".join("" if len(line) > MAX_LINE else line for line in lines)
 
 
 def long_lines(text: str) -> list[tuple[int, int]]:
@@ -203,13 +215,10 @@ def _count(
     line: str,
     offset: int,
     dates: Callable[[], list[tuple[int, int]]],
-    threshold: int,
 ) -> bool:
-    """Whether token ``k`` is a small count (see the module docstring)."""
+    """Whether token ``k``, a number under the threshold, is a small count (see the module
+    docstring)."""
     token = tokens[k]
-    value = _value(token)
-    if value is None or not 0 < value < threshold:
-        return False
     if _range_bound(line, token.start - offset, token.end - offset) or _bound_in_words(tokens, k):
         return False
     if not _counted(tokens, k):
@@ -283,14 +292,15 @@ def _label(tokens: list[_Token], k: int) -> list[str]:
     return words
 
 
-def _fraction_rest(tokens: list[_Token], k: int, threshold: int) -> bool:
-    """``A/B`` or ``A of B`` where B - A is small: the rest of the units are few."""
+def _fraction_rest(tokens: list[_Token], k: int, a: int, threshold: int) -> bool:
+    """``A/B`` or ``A of B`` (token ``k`` is A, of value ``a``) where B - A is small: the
+    rest of the units are few."""
     if k + 2 >= len(tokens) or tokens[k + 1].word not in ("/", "of", "sur"):
         return False
     if k and tokens[k - 1].word in RANK_WORDS:
         return False  # "page 2 of 3"
-    a, b = _value(tokens[k]), _value(tokens[k + 2])
-    return a is not None and b is not None and 0 < b - a < threshold
+    b = _value(tokens[k + 2])
+    return b is not None and 0 < b - a < threshold
 
 
 def _statistic(tokens: list[_Token], k: int) -> _Token | None:
@@ -317,10 +327,13 @@ def _line_hints(offset: int, line: str, threshold: int) -> list[Hint]:
     criterion = CRITERION.search(line) is not None
     hints: list[Hint] = []
     for k, token in enumerate(tokens):
-        if _count(tokens, k, line, offset, dates, threshold):
+        value = _value(token) if token.number or token.word in NUMBER_WORDS else None
+        if value is not None and 0 < value < threshold and _count(tokens, k, line, offset, dates):
             hints.append(Hint(token.start, token.end, "count"))
-        elif _fraction_rest(tokens, k, threshold):
+        elif value is not None and _fraction_rest(tokens, k, value, threshold):
             hints.append(Hint(token.start, tokens[k + 2].end, "count"))
+        if token.word not in _ANNOUNCING:
+            continue
         extreme = not criterion and (
             token.word in EXTREME_WORDS
             or (
@@ -369,6 +382,14 @@ _KINDS = {
 
 def prose_rule(text: str, policy: Policy, *, where: str) -> RuleResult:
     """``prose.hints``: review with the hints' spans, or pass when there is none."""
+    if len(text) > MAX_PROSE:
+        return flagged(
+            "file.limits",
+            Status.REVIEW,
+            f"{where}: {len(text):,} characters of prose, more than {MAX_PROSE:,}: not"
+            " searched for hints: read it by eye",
+            spans=[(0, len(text))],
+        )
     long = long_lines(text)
     if long:
         return flagged(

@@ -12,7 +12,7 @@ import numpy as np
 from agoria_tre.disclosure.context import Context, content_hash
 from agoria_tre.disclosure.forms import ANSI, decoded_forms, variants
 from agoria_tre.disclosure.policy import Policy
-from agoria_tre.disclosure.prose import prose_rule
+from agoria_tre.disclosure.prose import prose_rule, without_long_lines
 from agoria_tre.disclosure.readers.html import (
     HtmlPage,
     HtmlTable,
@@ -178,7 +178,7 @@ def check_text(
     if not any(r.status is Status.FAIL for r in results if r.rule == "model.dof"):
         results += _test_dof(text, ctx.policy, where=where)
     results.append(prose_rule(text if prose is None else prose, ctx.policy, where=where))
-    results += _quantile_series(text, where=where)
+    results += _quantile_series(without_long_lines(text), where=where)
     return results
 
 
@@ -365,12 +365,15 @@ def tables_checked(
     return checked
 
 
-def json_prose(value: object) -> Iterator[str]:
+def json_prose(value: object, tables: set[int]) -> Iterator[str]:
     """A JSON document as prose reads it: each string, and each key beside its scalar value
-    as a labelled line ("n_patients: 7"); not its brackets and quotes."""
+    as a labelled line ("n_patients: 7"); not its brackets and quotes, and not the values
+    read as tables (``tables``: their ``id()``), whose numbers are cells."""
     stack = [value]
     while stack:
         item = stack.pop()
+        if id(item) in tables:
+            continue
         if isinstance(item, str):
             yield item
         elif isinstance(item, dict):

@@ -164,7 +164,7 @@ def _by_row(outer: list[str], inner: list[dict[str, object]]) -> bool:
     return len(inner) >= 2 and rows_mixed and columns_kept
 
 
-def find_json_tables(value: object) -> list[list[list[str]]]:
+def find_json_tables(value: object, read: set[int] | None = None) -> list[list[list[str]]]:
     """Grids in a JSON document: ``{"A": 3, "B": 50}`` (one row), ``{"col": {"row": n}}``
     (pandas' ``to_json()``), lists of records ``[{"a": 1, "b": 2}, ...]``, columns by name
     ``{"sex": ["M", "F"], "n": [45, 3]}``, rows of a label and numbers ``[["M", 45], ...]``,
@@ -173,90 +173,94 @@ def find_json_tables(value: object) -> list[list[list[str]]]:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, list) and item:
-            grid = _parallel(item) or _labelled_rows(item)
-            if grid is not None:
-                grids.append(grid)
-                continue
-        if isinstance(item, dict) and item and not {"columns", "data"} <= set(item):
-            grid = _columns_by_name(item)
-            if grid is not None:
-                grids.append(grid)
-                continue
-        if isinstance(item, dict) and {"columns", "data"} <= set(item):  # orient="split"
-            columns, data = item["columns"], item["data"]
-            index = item.get("index") or list(range(len(data) if isinstance(data, list) else 0))
-            if (
-                isinstance(columns, list)
-                and isinstance(data, list)
-                and all(isinstance(r, list) and len(r) == len(columns) for r in data)
-            ):
-                grids.append(
-                    [
-                        ["", *map(str, columns)],
-                        *[[str(i), *map(str, r)] for i, r in zip(index, data, strict=False)],
-                    ]
-                )
-                continue
-        if (
-            isinstance(item, list)
-            and item
-            and all(isinstance(r, list) and r and all(_is_number(x) for x in r) for r in item)
-        ):  # orient="values": rows of numbers
-            width = max(len(r) for r in item)
-            grids.append(
-                [
-                    ["", *(str(j) for j in range(width))],
-                    *[[str(i), *(str(x) for x in r)] for i, r in enumerate(item)],
-                ]
-            )
-            continue
-        if isinstance(item, dict) and item:
-            if all(_is_number(v) for v in item.values()):
-                grids.append([["", *map(str, item)], ["", *(str(v) for v in item.values())]])
-                continue
-            if all(isinstance(v, dict) for v in item.values()):
-                columns = list(map(str, item))
-                rows = list(dict.fromkeys(str(r) for v in item.values() for r in v))
-                inner = [{str(k): x for k, x in v.items()} for v in item.values()]
-                cells = [x for v in inner for x in v.values()]
-                if all(map(_is_scalar, cells)) and any(map(_is_number, cells)):
-                    if _by_row(columns, inner):  # orient="index": the outer keys are the rows
-                        grids.append(
-                            [
-                                ["", *rows],
-                                *[
-                                    [column, *(str(v.get(row, "")) for row in rows)]
-                                    for column, v in zip(columns, inner, strict=True)
-                                ],
-                            ]
-                        )
-                        continue
-                    grids.append(
-                        [
-                            ["", *columns],
-                            *[[row, *(str(v.get(row, "")) for v in inner)] for row in rows],
-                        ]
-                    )
-                    continue
+        grid = _json_grid(item)
+        if grid is not None:
+            grids.append(grid)
+            if read is not None:
+                read.add(id(item))
+        elif isinstance(item, dict):
             stack.extend(item.values())
-        elif isinstance(item, list) and item:
-            if all(isinstance(r, dict) for r in item):
-                keys = list(dict.fromkeys(str(k) for r in item for k in r))
-                records = [{str(k): v for k, v in r.items()} for r in item]
-                if any(_is_number(v) for r in records for v in r.values()):
-                    grids.append(
-                        [
-                            ["", *keys],
-                            *[
-                                [str(i), *(str(r.get(k, "")) for k in keys)]
-                                for i, r in enumerate(records)
-                            ],
-                        ]
-                    )
-                    continue
+        elif isinstance(item, list):
             stack.extend(item)
     return grids
+
+
+def longest_list(value: object) -> int:
+    """The length of the longest list in a JSON document: a table of records, a column or
+    a series has one row per item, so a list longer than the row limit is a table past it."""
+    longest, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            longest = max(longest, len(item))
+            stack.extend(x for x in item if isinstance(x, list | dict))
+        elif isinstance(item, dict):
+            stack.extend(x for x in item.values() if isinstance(x, list | dict))
+    return longest
+
+
+def _json_grid(item: object) -> list[list[str]] | None:
+    """The grid one JSON value is, or None when it is none (its parts may be)."""
+    if isinstance(item, list) and item:
+        grid = _parallel(item) or _labelled_rows(item)
+        if grid is not None:
+            return grid
+    if isinstance(item, dict) and item and not {"columns", "data"} <= set(item):
+        grid = _columns_by_name(item)
+        if grid is not None:
+            return grid
+    if isinstance(item, dict) and {"columns", "data"} <= set(item):  # orient="split"
+        columns, data = item["columns"], item["data"]
+        index = item.get("index") or list(range(len(data) if isinstance(data, list) else 0))
+        if (
+            isinstance(columns, list)
+            and isinstance(data, list)
+            and all(isinstance(r, list) and len(r) == len(columns) for r in data)
+        ):
+            return [
+                ["", *map(str, columns)],
+                *[[str(i), *map(str, r)] for i, r in zip(index, data, strict=False)],
+            ]
+    if (
+        isinstance(item, list)
+        and item
+        and all(isinstance(r, list) and r and all(_is_number(x) for x in r) for r in item)
+    ):  # orient="values": rows of numbers
+        width = max(len(r) for r in item)
+        return [
+            ["", *(str(j) for j in range(width))],
+            *[[str(i), *(str(x) for x in r)] for i, r in enumerate(item)],
+        ]
+    if isinstance(item, dict) and item:
+        if all(_is_number(v) for v in item.values()):
+            return [["", *map(str, item)], ["", *(str(v) for v in item.values())]]
+        if all(isinstance(v, dict) for v in item.values()):
+            columns = list(map(str, item))
+            rows = list(dict.fromkeys(str(r) for v in item.values() for r in v))
+            inner = [{str(k): x for k, x in v.items()} for v in item.values()]
+            cells = [x for v in inner for x in v.values()]
+            if all(map(_is_scalar, cells)) and any(map(_is_number, cells)):
+                if _by_row(columns, inner):  # orient="index": the outer keys are the rows
+                    return [
+                        ["", *rows],
+                        *[
+                            [column, *(str(v.get(row, "")) for row in rows)]
+                            for column, v in zip(columns, inner, strict=True)
+                        ],
+                    ]
+                return [
+                    ["", *columns],
+                    *[[row, *(str(v.get(row, "")) for v in inner)] for row in rows],
+                ]
+    elif isinstance(item, list) and item and all(isinstance(r, dict) for r in item):
+        keys = list(dict.fromkeys(str(k) for r in item for k in r))
+        records = [{str(k): v for k, v in r.items()} for r in item]
+        if any(_is_number(v) for r in records for v in r.values()):
+            return [
+                ["", *keys],
+                *[[str(i), *(str(r.get(k, "")) for k in keys)] for i, r in enumerate(records)],
+            ]
+    return None
 
 
 # --- Python and numpy printouts -------------------------------------------------------------

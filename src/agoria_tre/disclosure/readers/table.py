@@ -179,7 +179,7 @@ class Table:
         """For cells written ``<N`` or ``≤N``: the largest value they may hold; else NaN."""
         return self._parsed[2]
 
-    @property
+    @cached_property
     def empty(self) -> NDArray[np.bool_]:
         """Cells left empty (as opposed to hidden behind a marker such as ``*``)."""
         return np.array([[text == "" for text in row] for row in self.cells], dtype=bool).reshape(
@@ -293,9 +293,14 @@ STRONG_STATISTIC_WORDS = frozenset(
 SUM_WORDS = frozenset({"sum", "sums", "somme", "sommes", "cumul", "cumulé"})
 
 
+_CAMEL = re.compile(r"([a-z])([A-Z])")
+
+
 def statistic_tokens(name: str) -> set[str]:
     """The words of a header, camelCase and snake_case split, lower-cased."""
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").lower()
+    if name.isascii() and name.isalnum() and name.lower() == name:
+        return {name}  # one word already ("r12", "mean"): most row labels
+    spaced = _CAMEL.sub(r"\1 \2", name).replace("_", " ").lower()
     return set(_STATISTIC_WORD_RE.findall(spaced))
 
 

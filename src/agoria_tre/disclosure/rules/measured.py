@@ -32,8 +32,7 @@ def _cells(mask: NDArray[np.bool_]) -> list[Cell]:
 
 def _shown(lay: Layout, *measures: Measure) -> NDArray[np.bool_]:
     """Cells of these measures that show something (a number, or text such as "54.8 (19.9)")."""
-    cells = np.array([[c != "" for c in row] for row in lay.table.cells], dtype=bool)
-    return np.asarray(lay.mask(*measures) & cells.reshape(lay.table.shape), dtype=bool)
+    return np.asarray(lay.mask(*measures) & ~lay.table.empty, dtype=bool)
 
 
 def _names(lay: Layout, mask: NDArray[np.bool_]) -> str:
