@@ -1,7 +1,11 @@
 """What a notebook code cell shows, read from its syntax tree (disclosure/readers/code.py), and
-the rules on an output read with the code that printed it (disclosure/rules/code.py)."""
+the rules on an output read with the code that printed it (disclosure/rules/code.py): counts
+(``threshold.text``), extremes and quantiles, individuals' values listed (``row_level``), and
+the comments and strings of a cell read as prose."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -9,6 +13,14 @@ from agoria_tre.disclosure.policy import load_profile
 from agoria_tre.disclosure.readers.code import Computes, Shown, prose, shown
 from agoria_tre.disclosure.rules.code import code_output_rules, shown_numbers
 from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import (
+    check,
+    flagged_rules,
+    found,
+    hints_of,
+    notebook,
+    stream,
+)
 
 FR = load_profile("fr")
 COUNT, EXTREME, QUANTILE, VALUES, DISTINCT = (
@@ -464,3 +476,232 @@ def test_a_count_by_function_under_the_threshold_fails(source: str) -> None:
 def test_a_shape_unpacked_into_something_else_than_names_shows_nothing_known() -> None:
     assert code_output_rules("rows, cols[0] = df.shape\nprint(rows)", "3", FR, where="c") != []
     assert code_output_rules("a[0], cols = df.shape\nprint(cols)", "3", FR, where="c") == []
+
+
+# --- whole notebooks: counts printed by code --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "output"),
+    [
+        ("cases = df[df.stroke]\nlen(cases)", "7"),
+        ("cases.shape", "(7, 12)"),
+        ("df.stroke.sum()", "np.int64(3)"),
+        ("df.died.count()", "4"),
+        ("df.patient.nunique()", "9"),
+        ("df[df.age > 95].size", "5"),
+        ("print(len(cases))", stream("7\n")),
+    ],
+)
+def test_notebook_counts_printed_bare_fail(source: str, output: Any) -> None:
+    item = check("n.ipynb", notebook((source, output)))
+    assert found(item)["threshold.text"] is Status.FAIL
+
+
+def test_printed_labelled_counts_in_a_notebook_fail() -> None:
+    source = "print('Deaths in Corse:', df.loc[df.region == 'Corse', 'death'].sum())"
+    item = check("n.ipynb", notebook((source, stream("Deaths in Corse: 2\n"))))
+    assert found(item)["threshold.text"] is Status.FAIL
+    unlabelled = "print('Corse:', (df.region == 'Corse').sum())"
+    item = check("n.ipynb", notebook((unlabelled, stream("Corse: 3\n"))))
+    assert found(item)["threshold.text"] is Status.FAIL
+    pair = "(df.region == 'Corse').sum(), (df.diag == 'J18').sum()"
+    item = check("n.ipynb", notebook((pair, "(np.int64(3), np.int64(17))")))
+    assert found(item)["threshold.text"] is Status.FAIL
+    named = "n_corse = (df.region == 'Corse').sum()\nprint(n_corse)"
+    assert found(check("n.ipynb", notebook((named, stream("3\n")))))["threshold.text"] is (
+        Status.FAIL
+    )
+
+
+def test_value_counts_listed_face_the_threshold() -> None:
+    item = check("n.ipynb", notebook(("df.region.value_counts().tolist()", "[123, 106, 68, 3]")))
+    assert found(item)["threshold.text"] is Status.FAIL
+
+
+def test_a_printed_sentence_of_a_count_from_unknown_code_is_a_hint() -> None:
+    source = "print('Nombre de cas :', n)"  # n's origin is not in the cell
+    item = check("n.ipynb", notebook((source, stream("Nombre de cas : 7\n"))))
+    assert "count" in hints_of(item)
+    assert item.status is Status.REVIEW
+
+
+@pytest.mark.parametrize(
+    ("source", "output"),
+    [
+        ("len(cases)", "120"),
+        ("cases.shape", "(120, 3)"),
+        ("df.x.mean()", "7.25"),
+        ("x = len(cases)\n3 + 4", "7"),  # the output is not the count
+        ("df.columns.size", "120"),
+    ],
+)
+def test_notebook_numbers_that_are_not_small_counts_pass(source: str, output: Any) -> None:
+    item = check("n.ipynb", notebook((source, output)))
+    assert "threshold.text" not in flagged_rules(item)
+
+
+@pytest.mark.parametrize(
+    ("source", "output"),
+    [
+        ("print('Deaths:', df.death.sum())", stream("Deaths: 118\n")),
+        ("print(len(df), 'rows,', df.shape[1], 'columns')", stream("1245 rows, 5 columns\n")),
+        ("print(df.shape)", stream("(1245, 5)\n")),
+        ("df.region.value_counts().tolist()", "[412, 388, 301, 144]"),
+        ("n = len(df)\nprint(df.age.mean())", stream("56.2\n")),
+    ],
+)
+def test_printed_large_counts_and_shapes_pass(source: str, output: Any) -> None:
+    item = check("n.ipynb", notebook((source, output)))
+    assert "threshold.text" not in flagged_rules(item), source
+
+
+# --- whole notebooks: extremes, quantiles and values listed ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "output"),
+    [
+        ("df['age'].max()", "98"),
+        ("df[['age', 'los']].max()", "age    98\nlos    45\ndtype: int64"),
+        ("df.age.quantile([0, 1])", "0.0    18.0\n1.0    98.0\nName: age, dtype: float64"),
+        ("df.age.quantile(1)", "98.0"),
+        ("print(df.age.min())", stream("18\n")),
+        ("np.max(ages)", "98"),
+    ],
+)
+def test_notebook_extremes_computed_by_code_fail(source: str, output: Any) -> None:
+    item = check("n.ipynb", notebook((source, output)))
+    assert found(item)["statistic.extremes"] is Status.FAIL
+
+
+def test_notebook_medians_are_reviewed_and_means_pass() -> None:
+    median = check("n.ipynb", notebook(("df.age.median()", "55.0")))
+    assert found(median)["statistic.quantiles"] is Status.REVIEW
+    quartiles = check(
+        "n.ipynb", notebook(("df.age.quantile([0.25, 0.75])", "0.25  40.5\n0.75  68.0"))
+    )
+    assert "statistic.extremes" not in flagged_rules(quartiles)
+    mean = check("n.ipynb", notebook(("df.age.mean()", "54.2"), ("x = df.age.max()", None)))
+    assert not flagged_rules(mean) & {"statistic.extremes", "statistic.quantiles"}
+
+
+SERIES = "241    23220.0\n75     23179.0\n10     22569.0\nName: cost, dtype: float64"
+
+
+@pytest.mark.parametrize(
+    ("source", "output", "rule"),
+    [
+        ("df.cost.sort_values(ascending=False).head(10)", SERIES, "statistic.extremes"),
+        ("df.cost.nlargest(10)", SERIES, "statistic.extremes"),
+        ("df.los.sort_values().tail(10).tolist()", "[21.4, 25.3, 30.5]", "statistic.extremes"),
+        ("sorted(df.cost)[-5:]", "[18395.0, 22569.0, 23220.0]", "statistic.extremes"),
+        ("print(df.age.sort_values().values[-5:])", stream("[94 94 94 94 94]\n"), None),
+        (
+            "df.sort_values('cost', ascending=False).head(10)[['region', 'cost']]",
+            "      region     cost\n0        IDF  23220.0\n1  Normandie  23179.0",
+            "statistic.extremes",
+        ),
+        ("df.groupby('pid').cost.sum().nlargest(5)", SERIES, "statistic.extremes"),
+        ("df.age.agg(['min', 'max']).tolist()", "[18, 94]", "statistic.extremes"),
+        ("df.age.describe()[['min', 'max']].values", "array([18., 94.])", "statistic.extremes"),
+        (
+            "df.groupby('region').age.agg(['min', 'max']).values",
+            "array([[18, 94],\n       [24, 91]])",
+            "statistic.extremes",
+        ),
+        (
+            "df.groupby('region').age.agg(['first', 'last'])",
+            "           first  last\nregion\nBretagne      24    30\nCorse         39    24",
+            "statistic.extremes",
+        ),
+        ("df.age.agg(np.ptp)", "np.int64(76)", "statistic.extremes"),
+        ("pd.pivot_table(df, index='region', values='age', aggfunc='max')", "a 94", None),
+        ("df.loc[df.region == 'Corse', 'age'].tolist()", "[39, 91, 24]", "row_level"),
+        ("df.loc[df.region == 'Corse', 'cost'].values", "array([1502., 4861.])", "row_level"),
+        ("list(df.loc[df.diag == 'J18', 'age'])", "[48, 76, 72, 47]", "row_level"),
+        ("df.age.unique()", "array([24, 92, 55, 48])", "row_level"),
+        (
+            "df.loc[df.death == 1].groupby('region').age.apply(list)",
+            "region\nBretagne    [27, 58, 53]\nIDF    [67, 78, 94]\nName: age, dtype: object",
+            "row_level",
+        ),
+        ("print(df.loc[df.region == 'Corse', 'age'].tolist())", stream("[39, 91, 24]\n"), None),
+    ],
+)
+def test_largest_values_and_listed_values_fail(source: str, output: Any, rule: str | None) -> None:
+    item = check("n.ipynb", notebook((source, output)))
+    statuses = found(item)
+    if rule is None:
+        assert item.status is Status.FAIL, source
+    else:
+        assert statuses.get(rule) is Status.FAIL, source
+
+
+@pytest.mark.parametrize(
+    ("source", "output"),
+    [
+        ("df.columns.tolist()", "['age', 'sex', 'los', 'death']"),
+        ("df.region.unique()", "array(['Bretagne', 'Corse', 'IDF'], dtype=object)"),
+        ("df.year.unique()", "array([2019, 2020, 2021, 2022])"),
+        ("df.stage.unique()", "array([1, 2, 3, 4])"),
+        ("model.params.values", "array([ 0.52, -1.3 ,  0.04])"),
+        ("df.diag.value_counts().head(10)", "diag\nI63    120\nJ18     98\nName: count"),
+        (
+            "df.groupby('region').size().sort_values(ascending=False).head(3)",
+            "region\nBretagne    123\nNormandie    106\nIDF    68\ndtype: int64",
+        ),
+        ("df.groupby('region').age.mean().round(1).tolist()", "[56.3, 51.3, 59.6]"),
+        ("df = df.drop_duplicates('pid', keep='first')\ndf.shape", "(1245, 12)"),
+        ("sorted(df.columns)[:5]", "['age', 'cost', 'death']"),
+        ("cm = confusion_matrix(y, p)\ncm.tolist()", "[[120, 45], [38, 97]]"),
+    ],
+)
+def test_ordinary_notebook_code_passes(source: str, output: Any) -> None:
+    item = check("n.ipynb", notebook((source, output)))
+    assert not flagged_rules(item) & {"statistic.extremes", "row_level", "threshold.text"}, source
+
+
+# --- whole notebooks: comments and strings of code cells are prose ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        (
+            "# exclude the 3 Corsican patients (oldest is 94)\ndf = df[df.region != 'Corse']",
+            "count",
+        ),
+        ("# exclude the 3 Corsican patients (oldest is 94)\nx = 1", "extreme"),
+        ("df = df[df.age < 94]  # drop the oldest patient (94 y)", "extreme"),
+        ("# We excluded the 3 Corsican patients.\nx = 1", "count"),
+        ("# oldest patient: maximum age 94\nx = 1", "extreme"),
+        ("n_patients = 3  # Corse\nx = 1", "count"),
+        ("ax.set_title('Deaths in Corsica: 2')", "count"),
+        ("title = f'Age ranged from 18 to 94 ({n} patients)'", "extreme"),
+        ("%matplotlib inline\n# Deaths: 2\nx = 1", "count"),
+    ],
+)
+def test_comments_and_strings_of_code_cells_are_prose(source: str, rule: str) -> None:
+    item = check("n.ipynb", notebook((source, None)))
+    assert rule in hints_of(item), source
+
+
+def test_a_realistic_analysis_notebook_passes() -> None:
+    cells = [
+        ("import pandas as pd\nimport numpy as np\n%matplotlib inline", None),
+        ("# Step 1: load the extract (version 2)\ndf = pd.read_parquet('cohort.parquet')", None),
+        ("df.shape", "(1245, 12)"),
+        ("df.columns.tolist()", "['pid', 'age', 'sex', 'region', 'los', 'death']"),
+        ("# keep adults aged 18 to 65 (inclusion criteria)\ndf = df[df.age.between(18, 65)]", None),
+        ("for i in range(1, 10):\n    pass  # 3 folds, see Figure 2", None),
+        ("print('Deaths:', df.death.sum(), 'of', len(df))", stream("Deaths: 118 of 1245\n")),
+        ("df.region.value_counts()", "region\nBretagne    412\nIDF    388\nName: count"),
+        ("df.groupby('region').age.mean().round(1)", "region\nBretagne    56.3\nIDF    59.6"),
+        ("print(f'Mortality: {df.death.mean():.1%}')", stream("Mortality: 9.5%\n")),
+        ("model = smf.logit('death ~ age + sex', df).fit(disp=0)\nmodel.params.values", None),
+        ("df.sex.unique()", "array(['F', 'M'], dtype=object)"),
+        ("plt.title('Deaths by region (n = 1245)')", None),
+    ]
+    item = check("analysis.ipynb", notebook(*cells, markdown=("# Analysis\nTable 2: Model 3.",)))
+    assert not flagged_rules(item) & {"statistic.extremes", "row_level", "threshold.text"}

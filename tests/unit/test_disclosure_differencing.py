@@ -1,4 +1,6 @@
-"""Differencing: counts of two tables matched on their labels, at and around the threshold."""
+"""Differencing: counts of two tables matched on their labels, at and around the threshold; at
+scale, every table of a request against every other, those of notebooks and of magnitudes
+included."""
 
 from __future__ import annotations
 
@@ -7,15 +9,25 @@ import gc
 import time
 import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from agoria_tre.disclosure.checker import check_paths
 from agoria_tre.disclosure.policy import Policy, load_profile
 from agoria_tre.disclosure.readers.table import Table, parse_csv
 from agoria_tre.disclosure.report import RuleResult
-from agoria_tre.disclosure.rules.differencing import check_differencing, load_released
+from agoria_tre.disclosure.rules import differencing
+from agoria_tre.disclosure.rules.differencing import (
+    check_all_differencing,
+    check_differencing,
+    load_released,
+)
 from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import FR as CONTEXT
+from tests.unit.disclosure_support import notebook_of, rules, stream
 
 FR = load_profile("fr")
 UK = load_profile("uk")
@@ -285,3 +297,143 @@ def test_released_tables_are_read_from_directories(tmp_path: Path) -> None:
     assert result.summary.startswith(
         "cell (F, drug A) differs from table 'released:release-2026-03/tables/cohort.csv' by 3"
     )
+
+
+# --- at scale: every table of a request against every other --------------------------------------
+
+
+def grid_table(values: np.ndarray, prefix: str = "r", column: str = "c") -> Table:
+    header = tuple(f"{column}{j}" for j in range(values.shape[1]))
+    labels = tuple((f"{prefix}{i}",) for i in range(values.shape[0]))
+    cells = tuple(tuple(str(v) for v in row) for row in values)
+    return Table(("g",), header, labels, cells)
+
+
+def test_batch_differencing_agrees_with_one_table_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    base = rng.integers(50, 500, size=(6, 4))
+    tables = []
+    for k in range(6):
+        values = base + 11 * k
+        if k == 4:
+            values = values.copy()
+            values[2, 1] = base[2, 1] + 11 * 3 + 2
+        tables.append((f"v{k}.csv", grid_table(values)))
+    tables.append(("other.csv", grid_table(base, prefix="x", column="y")))  # no shared labels
+    batch = check_all_differencing(tables, tables, FR)
+    single = [check_differencing(t, name, tables, FR) for name, t in tables]
+    assert batch == single
+    assert [r.status for r in batch].count(Status.REVIEW) == 2
+    assert batch[3].cells == ((2, 1),)
+    assert batch[-1].status is Status.PASS  # only its grand total meets the others
+
+
+def test_too_many_comparisons_are_reviewed_not_silenced() -> None:
+    tables = [(f"t{k}.csv", grid_table(np.full((4, 5), 100 + 20 * k))) for k in range(6)]
+    results = check_all_differencing(tables, tables, FR, max_comparisons=320)
+    statuses = [r.status for r in results]
+    assert statuses[0] is Status.PASS  # within the budget: compared
+    assert Status.REVIEW in statuses
+    reviewed = [r for r in results if r.status is Status.REVIEW]
+    assert all("too many cells to compare automatically" in r.summary for r in reviewed)
+
+
+def test_a_large_table_alone_is_indexed_and_passes() -> None:
+    values = np.arange(300 * 200).reshape(300, 200) + 20
+    result = check_differencing(grid_table(values), "big.csv", [], FR)
+    assert result.summary == "no other table shares its labels"
+    index = differencing._index(grid_table(values[:3, :3]))
+    assert index.families is not None
+    assert index.families["cell"].values.size == 9
+
+
+def test_folder_of_many_tables_keeps_finding_differences(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    base = rng.integers(100, 900, size=(10, 8))
+    header = "g," + ",".join(f"c{j}" for j in range(8))
+    for k in range(30):
+        values = base + 15 * k
+        if k == 29:
+            values = values.copy()
+            values[9, 7] = base[9, 7] + 15 * 28 + 3
+        body = "\n".join(f"r{i}," + ",".join(map(str, row)) for i, row in enumerate(values))
+        (tmp_path / f"t{k:02d}.csv").write_text(header + "\n" + body + "\n")
+    report = check_paths([tmp_path], CONTEXT)
+    reviewed = {
+        item.path: r.cells
+        for item in report.items
+        for r in item.rules
+        if r.rule == "differencing" and r.status is Status.REVIEW
+    }
+    assert {Path(p).name: c for p, c in reviewed.items()} == {
+        "t28.csv": ((9, 7),),
+        "t29.csv": ((9, 7),),
+    }
+
+
+# --- the tables of a folder: files, notebooks, magnitudes ----------------------------------------
+
+
+def test_magnitude_tables_are_compared_on_their_unit_counts(tmp_path: Path) -> None:
+    from agoria_tre import safe
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "sex": rng.choice(["F", "M"], 300),
+            "arm": rng.choice(["a", "b"], 300),
+            "cost": rng.gamma(2.0, 10.0, 300),
+        }
+    )
+    safe.crosstab(
+        frame.sex, frame.arm, values=frame.cost, aggfunc="sum", outputs=tmp_path, name="all"
+    )
+    fewer = frame.drop(index=frame.index[(frame.sex == "F") & (frame.arm == "a")][:3])
+    safe.crosstab(
+        fewer.sex, fewer.arm, values=fewer.cost, aggfunc="sum", outputs=tmp_path, name="fewer"
+    )
+    report = check_paths([tmp_path], CONTEXT)
+    by_name = {Path(i.path).name: i for i in report.items}
+    result = rules(by_name["all.csv"])["differencing"]
+    assert (result.status, result.cells) == (Status.REVIEW, ((0, 0),))
+    assert "3 units" in result.summary
+    assert "fewer.csv" in result.summary
+
+
+def test_tables_printed_as_text_in_a_notebook_are_compared_with_each_other(
+    tmp_path: Path,
+) -> None:
+    def printed(cases: int) -> dict[str, Any]:
+        frame = pd.DataFrame(
+            {"drug A": [cases, 98], "drug B": [64, 71]}, index=pd.Index(["F", "M"], name="sex")
+        )
+        return stream(frame.to_string() + "\n")
+
+    cell = {"cell_type": "code", "source": "print(t)", "outputs": [printed(120), printed(118)]}
+    (tmp_path / "n.ipynb").write_bytes(notebook_of([cell]))
+    report = check_paths([tmp_path], CONTEXT)
+    (item,) = report.items
+    assert item.status is Status.REVIEW
+    found = [
+        r for c in item.children for t in c.children for r in t.rules if r.rule == "differencing"
+    ]
+    assert found
+    assert found[0].status is Status.REVIEW
+    assert "by 2 units" in found[0].summary
+
+
+def test_notebook_tables_take_part_in_differencing(tmp_path: Path) -> None:
+    (tmp_path / "by_sex.csv").write_text("sex,n\nF,120\nM,130\n")
+    html = (
+        "<table><thead><tr><th>sex</th><th>n</th></tr></thead><tbody>"
+        "<tr><th>F</th><td>117</td></tr><tr><th>M</th><td>130</td></tr></tbody></table>"
+    )
+    output = {"output_type": "execute_result", "metadata": {}, "data": {"text/html": html}}
+    (tmp_path / "a.ipynb").write_bytes(
+        notebook_of([{"cell_type": "code", "source": "t", "outputs": [output]}])
+    )
+    report = check_paths([tmp_path], CONTEXT)
+    notebook_item = next(i for i in report.items if i.path.endswith("a.ipynb"))
+    table = notebook_item.children[0].children[0]
+    assert rules(table)["differencing"].status is Status.REVIEW
+    assert "by_sex.csv" in rules(table)["differencing"].summary

@@ -1,4 +1,5 @@
-"""Direct identifiers: NIR, e-mail addresses, phone numbers, dates and pseudonyms."""
+"""Direct identifiers: NIR, e-mail addresses, phone numbers, dates and pseudonyms, in text, in
+tables and in whole files."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import uuid
 
 import pytest
 
+from agoria_tre.disclosure.checker import Context, check_bytes
+from agoria_tre.disclosure.policy import load_profile
 from agoria_tre.disclosure.report import RuleResult
 from agoria_tre.disclosure.rules.identifier_tables import scan_table
 from agoria_tre.disclosure.rules.identifiers import (
@@ -19,6 +22,7 @@ from agoria_tre.disclosure.rules.identifiers import (
     scan_text,
 )
 from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import check, flagged_results, rules
 
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -46,9 +50,9 @@ def spaced(nir: str) -> str:
 
 
 def by_rule(results: list[RuleResult]) -> dict[str, RuleResult]:
-    rules = [r.rule for r in results]
-    assert len(rules) == len(set(rules)), "one result per rule"
-    assert rules == [r for r in RULES if r in rules], "results come in RULES order"
+    ids = [r.rule for r in results]
+    assert len(ids) == len(set(ids)), "one result per rule"
+    assert ids == [r for r in RULES if r in ids], "results come in RULES order"
     assert all(r.status is not Status.PASS for r in results), "findings only, never a pass"
     return {r.rule: r for r in results}
 
@@ -707,3 +711,116 @@ def test_international_phone_forms(text: str) -> None:
 @pytest.mark.parametrize("text", ["mean 33.612345678", "total 1233612345678", "12 345 678 units"])
 def test_numbers_that_are_not_phones(text: str) -> None:
     assert scan_text(text, where="t") == []
+
+
+# --- NIRs grouped by thousands, phones that kept their trunk 0 ----------------------------------
+
+GROUPED_BODY = "1850578006084"
+GROUPED_NIR = with_key(GROUPED_BODY)
+
+
+def thousands(number: str, sep: str) -> str:
+    head = len(number) % 3 or 3
+    groups = [number[:head]] + [number[i : i + 3] for i in range(head, len(number), 3)]
+    return sep.join(groups)
+
+
+@pytest.mark.parametrize("sep", [",", " ", "\u00a0", "\u202f", ".", "'"])
+def test_nir_grouped_by_thousands(sep: str) -> None:
+    text = f"x: {thousands(GROUPED_NIR, sep)}"
+    assert [r.rule for r in scan_text(text, where="t")] == ["identifier.nir"]
+
+
+def test_nir_grouped_by_thousands_in_files() -> None:
+    assert check("a.txt", f"x: {thousands(GROUPED_NIR, ' ')}\n").status is Status.FAIL
+    csv = f'grp,value\nA,"{thousands(GROUPED_NIR, ",")}"\nB,12\n'
+    assert "identifier.nir" in flagged_results(check("t.csv", csv))
+    results = scan_table(["value"], ["grp"], [["A"]], [[thousands(GROUPED_NIR, ",")]])
+    assert [(r.rule, r.cells) for r in results] == [("identifier.nir", ((0, 0),))]
+
+
+def test_keyless_nir_by_thousands_needs_a_word_naming_it() -> None:
+    grouped = thousands(GROUPED_BODY, ",")  # 1,850,578,006,084
+    assert scan_text(f"total {grouped}", where="t") == []
+    assert [r.rule for r in scan_text(f"NIR {grouped}", where="t")] == ["identifier.nir"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "185 057 800",  # a row of counts
+        "counts: 185 057 800 608 12",
+        thousands(GROUPED_NIR[:-2] + f"{(int(GROUPED_NIR[-2:]) + 1) % 100:02d}", " "),  # wrong key
+        "12 " + thousands(GROUPED_NIR, " "),  # inside a longer run of groups
+        thousands(GROUPED_NIR, " ") + " 120",
+        thousands(GROUPED_NIR, ",") + ".5",  # a decimal
+        thousands(GROUPED_NIR, ",")[:-1] + "," + "4",  # a group of one digit
+        "1,234,567,890,123",
+        "€ 955,057,800,608,491",  # no possible first digit
+    ],
+)
+def test_numbers_grouped_by_thousands_that_are_not_nirs(text: str) -> None:
+    assert "identifier.nir" not in {r.rule for r in scan_text(text, where="t")}, text
+
+
+@pytest.mark.parametrize("text", ["+33 06 12 34 56 78", "0033 06 12 34 56 78", "+33 0612345678"])
+def test_phone_with_the_trunk_zero_kept(text: str) -> None:
+    assert [r.rule for r in scan_text(f"tel: {text}", where="t")] == ["identifier.phone"]
+    assert check("p.txt", f"tel: {text}\n").status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "33 06 12 34 56 78",  # no international prefix: a row of counts
+        "+33 00 12 34 56 78",
+        "+33 06 12 34 56",
+        "+33 06 12 34 56 78 90",
+        "1033 06 12 34 56 78",
+    ],
+)
+def test_not_phones_with_a_zero(text: str) -> None:
+    assert "identifier.phone" not in {r.rule for r in scan_text(text, where="t")}, text
+
+
+# --- identifiers in whole files -----------------------------------------------------------------
+
+
+def test_identifiers_and_row_level_in_a_table() -> None:
+    item = check("t.csv", "patient_id,age\nQX7A,54\nZZ81,61\n")
+    assert rules(item)["row_level"].status is Status.FAIL
+    mail = check("t.csv", "centre,n\njean.dupont@chu-lyon.fr,40\n")
+    assert rules(mail)["identifier.email"].status is Status.FAIL
+    assert "jean.dupont" not in rules(mail)["identifier.email"].summary
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("a.json", '{"contact": "jean.dupont\\u0040gmail.com"}'),
+        ("a.md", "contact: jean&#64;gmail.com"),
+        ("a.md", "contact: jean<span></span>@gmail.com"),
+    ],
+)
+def test_identifiers_hidden_by_encoding_are_found(name: str, data: str) -> None:
+    assert rules(check(name, data))["identifier.email"].status is Status.FAIL
+
+
+def test_phone_numbers_that_lost_their_leading_zero() -> None:
+    item = check("t.csv", "patient_group,tel\nA,612345678\nB,145678901\n")
+    assert rules(item)["identifier.phone"].cells == ((0, 0), (1, 0))
+    readings = check("t.csv", "group,telemetry readings\nA,612345678\n")
+    assert "identifier.phone" not in rules(readings)
+    assert "identifier.phone" in rules(check("t.csv", "group,num_tel\nA,612345678\n"))
+
+
+def test_pseudonyms_of_the_project_mean_row_level_data() -> None:
+    ctx = Context(load_profile("fr"), frozenset({"K7QWERTYUIOPASDFGHJKLZXCVB"}))
+    report = check_bytes("out.txt", b"row 1: K7QWERTYUIOPASDFGHJKLZXCVB 54 F\n", ctx).report
+    assert rules(report)["identifier.pseudonym"].status is Status.FAIL
+
+
+def test_numeric_pseudonyms_that_lost_their_leading_zeros() -> None:
+    ctx = Context(load_profile("fr"), frozenset({"000123456"}))
+    report = check_bytes("o.txt", b"Outlier: subject 123456 has BMI 61.2\n", ctx).report
+    assert rules(report)["identifier.pseudonym"].status is Status.FAIL

@@ -21,9 +21,11 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageOps, PngImagePlugin
 
+from agoria_tre.disclosure.checker import check_bytes
 from agoria_tre.disclosure.policy import Limits
 from agoria_tre.disclosure.readers.image import ImageResult, canonical_image
 from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import FR, png
 
 LIMITS = Limits(
     max_bytes=20_000_000,
@@ -495,3 +497,12 @@ def test_a_progressive_jpeg_with_thousands_of_scans_is_refused_before_decoding()
     assert_refused(
         canonical_image(crafted, LIMITS, name="p.jpg"), "file.limits", "more than 64 scans"
     )
+
+
+def test_png_with_a_text_chunk_and_trailing_bytes_is_rewritten_by_the_checker() -> None:
+    checked = check_bytes("p.png", png(text_chunk=True, trailing=b"TRAILING"), FR)
+    assert checked.canonical is not None
+    assert b"patient" not in checked.canonical
+    assert b"TRAILING" not in checked.canonical
+    assert "removed: text chunks" in checked.report.notes
+    assert checked.report.status is Status.REVIEW

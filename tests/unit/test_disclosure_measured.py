@@ -19,6 +19,7 @@ from agoria_tre.disclosure.rules.measured import (
     percentages,
 )
 from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import check, rules
 
 FR = load_profile("fr")
 
@@ -250,3 +251,42 @@ def test_a_running_total_along_the_rows_has_its_first_cell_counted() -> None:
 def test_a_running_total_down_a_column_has_its_first_cell_counted() -> None:
     [result] = counts(laid("year,cumulative n\n2019,4\n2020,60\n2021,90\n"), FR)
     assert result.cells == ((0, 0),)  # 4: the first of the running total
+
+
+# --- whole files -------------------------------------------------------------------------------
+
+
+def test_bare_integer_table_is_assumed_frequency_and_says_so() -> None:
+    item = check("t.csv", "sex,A,B\nF,12,30\nM,9,40\n")
+    results = rules(item)
+    assert results["table.assumed_frequency"].summary.startswith(
+        "checked as a frequency table of units: assumed"
+    )
+    assert (results["threshold"].status, results["threshold"].cells) == (Status.FAIL, ((1, 0),))
+    assert item.status is Status.FAIL
+    assert item.sha256 is not None
+
+
+def test_bare_magnitude_table_goes_to_review() -> None:
+    item = check("t.csv", "sex,mean dose\nF,12.5\nM,13.25\n")
+    assert rules(item)["magnitude.evidence"].status is Status.REVIEW
+    assert "without evidence of their contributors" in rules(item)["magnitude.evidence"].summary
+    assert item.status is Status.REVIEW
+
+
+def test_minimum_and_maximum_fail_quantiles_review() -> None:
+    item = check("t.csv", "group,min age,median age\nA,18,54\nB,21,60\n")
+    assert rules(item)["statistic.extremes"].status is Status.FAIL
+    assert rules(item)["statistic.quantiles"].status is Status.REVIEW
+
+
+def test_a_count_column_in_a_table_of_measures_faces_the_threshold() -> None:
+    item = check("t.csv", "group,mean age,count\nA,54.2,3\nB,61.5,45\n")
+    assert rules(item)["threshold"].cells == ((0, 1),)
+    assert item.status is Status.FAIL
+
+
+def test_count_beside_statistics_still_faces_the_threshold() -> None:
+    item = check("t.csv", "hospital,n,mean\nBron,68,7188\nLyon,4,5858\n")
+    assert rules(item)["threshold"].status is Status.FAIL
+    assert item.status is Status.FAIL

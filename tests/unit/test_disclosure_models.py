@@ -1,5 +1,8 @@
-"""Model summaries in a text (disclosure/readers/models.py): statsmodels' summary() and
-summary2(), lifelines' print_summary(); each summary's span and the facts its header prints."""
+"""Models and survival tables. Model summaries in a text (disclosure/readers/models.py):
+statsmodels' summary() and summary2(), lifelines' print_summary(); each summary's span and the
+facts its header prints. Then the rules on them: residual degrees of freedom (``model.dof``) in
+a summary or a test's result, and the units at risk and the events at each step of a survival
+table (``survival.at_risk``, ``survival.events``)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,17 @@ import statsmodels.api as sm
 from lifelines import CoxPHFitter
 
 from agoria_tre.disclosure.readers.models import ModelSummary, find_models, outside
+from agoria_tre.disclosure.rules import statistics
+from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import (
+    FR,
+    check,
+    example,
+    failed,
+    flagged_rules,
+    found,
+    rules,
+)
 
 N = 40
 
@@ -212,3 +226,139 @@ def test_outside_without_summaries_is_the_text() -> None:
     text = "a table\n1,2\n"
     assert find_models(text) == []
     assert outside(text, []) == text
+
+
+# --- model.dof: residual degrees of freedom, in a summary or a test's result -----------------
+
+
+@pytest.mark.parametrize(("dof", "expected"), [(9, Status.FAIL), (10, Status.PASS)])
+def test_model_dof_boundary(dof: int, expected: Status) -> None:
+    summary = (
+        "                            OLS Regression Results\n"
+        "Dep. Variable:      y   R-squared:    0.5\n"
+        f"No. Observations:   {dof + 3}   AIC:   12.0\n"
+        f"Df Residuals:       {dof}   BIC:   13.0\n"
+    )
+    results = statistics.model_summary(summary, FR.policy, where="out.txt")
+    assert [(r.rule, r.status) for r in results] == [("model.dof", expected)]
+
+
+def _small_frame(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=rows), "z": rng.normal(size=rows)})
+    frame["y"] = frame.x + rng.normal(size=rows)
+    frame["g"] = np.arange(rows) // 2
+    return frame
+
+
+def test_summary2_and_mixed_models_are_read() -> None:
+    import statsmodels.formula.api as smf
+
+    policy = FR.policy
+    small = _small_frame(8)
+    summary2 = str(smf.ols("y ~ x + z", small).fit().summary2())
+    assert {r.status for r in statistics.model_summary(summary2, policy, where="s")} == {
+        Status.FAIL
+    }
+    mixed = str(smf.mixedlm("y ~ x", small, groups=small.g).fit().summary())
+    assert Status.FAIL in {r.status for r in statistics.model_summary(mixed, policy, where="m")}
+    large = str(smf.ols("y ~ x + z", _small_frame(200)).fit().summary2())
+    assert [r.status for r in statistics.model_summary(large, policy, where="l")] == [Status.PASS]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<F test: F=5.4979, p=0.0546, df_denom=5, df_num=2>",
+        "TtestResult(statistic=np.float64(-4.65), pvalue=np.float64(0.0035), df=np.float64(6.0))",
+        "Ttest_indResult(statistic=2.1, pvalue=0.07, df=5.73)",
+    ],
+)
+def test_tests_with_few_degrees_of_freedom_fail(text: str) -> None:
+    assert found(check("test.txt", text + "\n"))["model.dof"] is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<F test: F=5.4979, p=0.0546, df_denom=50, df_num=2>",
+        "TtestResult(statistic=1.2, pvalue=0.2, df=120.0)",
+        "Chi2ContingencyResult(statistic=3.1, pvalue=0.2, dof=2)",  # a table's dof
+        "df = load('cohort.parquet')",
+    ],
+)
+def test_enough_degrees_of_freedom_pass(text: str) -> None:
+    assert "model.dof" not in flagged_rules(check("test.txt", text + "\n"))
+
+
+def test_summary_col_with_few_observations_fails() -> None:
+    few = example("model.dof/fail/summary_col_of_eight_observations.txt")
+    assert found(check("m.txt", few))["model.dof"] is Status.FAIL
+    many = few.replace("N              8", "N              250")
+    assert many != few
+    assert "model.dof" not in flagged_rules(check("m.txt", many))
+
+
+def test_a_table_printed_right_after_a_model_summary_is_checked() -> None:
+    rng = np.random.default_rng(4)
+    x = sm.add_constant(rng.normal(size=200))
+    y = (x[:, 1] + rng.normal(size=200) > 0).astype(float)
+    summary = str(sm.Logit(y, x).fit(disp=0).summary())
+    table = "region  deaths\nCorse        3\nParis       40\n"
+    item = check("out.txt", summary + "\n" + table)
+    assert "threshold" in failed(item)
+    prose = summary + "\nThree patients died; the oldest was 97.\n"
+    assert check("out.txt", prose).status is Status.REVIEW
+
+
+# --- survival tables: at risk and events at each step -------------------------------------------
+
+
+def test_kaplan_meier_steps_use_the_threshold() -> None:
+    item = check("km.csv", "time,at risk,events\n10,40,12\n20,28,3\n30,12,0\n40,6,11\n")
+    results = rules(item)
+    # The time points label the rows: the data columns are at risk and events.
+    assert results["survival.at_risk"].cells == ((3, 0),)
+    assert results["survival.events"].cells == ((1, 1),)
+
+
+def test_statsmodels_survfunc_summary_fails() -> None:
+    item = check("sf.txt", example("survival.events/fail/statsmodels_survfunc_summary.txt"))
+    assert "survival.events" in failed(item)
+
+
+@pytest.mark.parametrize(
+    ("at_risk", "events"),
+    [
+        ("num at risk", "num events"),
+        ("n.risk", "n.event"),
+        ("n_risk", "n_events"),
+        ("at_risk", "observed"),
+        ("number at risk", "number of events"),
+        ("nombre à risque", "décès"),
+        ("Nb à risque", "Événements"),
+        ("N at risk", "Events"),
+    ],
+)
+def test_survival_header_variants(at_risk: str, events: str) -> None:
+    small = f"time,{at_risk},{events}\n30,120,2\n60,100,0\n90,8,12\n"
+    item = check("km.csv", small)
+    assert {"survival.at_risk", "survival.events"} <= failed(item)
+    big = f"time,{at_risk},{events}\n30,320,20\n60,300,0\n90,180,12\n"
+    assert not failed(check("km.csv", big))
+
+
+def test_statsmodels_survfunc_real_output() -> None:
+    rng = np.random.default_rng(4)
+    t = rng.integers(1, 60, 120).astype(float)
+    e = (rng.random(120) < 0.15).astype(int)
+    summary = sm.SurvfuncRight(t, e).summary()
+    assert "survival.events" in failed(check("sf.txt", summary.to_string()))
+    assert "survival.events" in failed(check("sf.csv", summary.to_csv()))
+
+
+def test_risk_estimates_and_plain_deaths_are_not_survival_counts() -> None:
+    text = "group,risk ratio,% at risk,deaths\nA,0.5,3.2,5\nB,1.4,4.1,20\n"
+    results = found(check("rr.csv", text))
+    assert "survival.at_risk" not in results
+    assert "survival.events" not in results

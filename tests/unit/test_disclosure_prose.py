@@ -2,11 +2,14 @@
 of which kind, over which characters, and what the ``prose.hints`` result says.
 
 Each case names the passages it expects as ``(text[start:end], kind)``, in order of position,
-so a hint that moves, widens, changes kind or disappears fails the test."""
+so a hint that moves, widens, changes kind or disappears fails the test. Then the checker on
+whole texts: small counts of people, minima, maxima and ranges are hints, never failures, and
+what is a table's syntax is no prose."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -14,7 +17,7 @@ from agoria_tre.disclosure.policy import Policy, load_profile
 from agoria_tre.disclosure.prose import hints, prose_rule
 from agoria_tre.disclosure.report import walk
 from agoria_tre.disclosure.status import Status
-from tests.unit.disclosure_support import check, hints_of
+from tests.unit.disclosure_support import check, example, hints_of, notebook
 
 FR = load_profile("fr")  # threshold 11: counts from 1 to 10 are small
 
@@ -520,3 +523,274 @@ def test_the_checkers_report_of_a_text_carries_the_prose_spans() -> None:
 )
 def test_a_word_near_an_extreme_that_states_no_criterion_keeps_its_hint(text: str) -> None:
     assert "extreme" in {kind for _, kind in passages(text)}
+
+
+# --- the checker on whole texts: small counts of people -----------------------------------------
+
+SMALL_COUNTS_OF_PEOPLE = [
+    "Only 3 patients had a stroke after surgery.",
+    "Résultat : n_patients = 7",
+    "Nombre de patients (N: 7)",
+    "Effectif : 7 patients, dont 3 décès",
+    "3/45 patients (6.7%)",
+    "42/45 (93.3 %)",  # the 3 others
+    "3 out of 45 patients",
+    "Nombre de cas : 7",
+    "Number of deaths: 3",
+    "We observed 4 events among women.",
+    "2 nouveaux cas",
+    "Effectif total : 8",
+    "Patients: 3",
+    "Deaths: 3",
+    "Corsican patients: 3",
+    "Décès : 2",
+    "Number of deaths in Corsica: 2",
+    "Deaths in Corsica: 2 (66.7%)",
+    "Mortality in Corsica: 66.7% (2 of 3)",
+    "Among Corsican patients, 2 died.",
+    "We excluded 4 patients with missing age.",
+    "number of events observed = 4",
+    "In the subgroup analysis, Corsican patients: 3; deaths in Corsica: 2 (66.7%).",
+    "Patients en Corse : 3",
+    "Patients with J18 and death: 2",
+    "Readmitted: 4",
+    "Deceased: 4",
+    "Survivors: 4",
+    "Lost to follow-up: 4",
+    "Exclusions: age missing (n 4)",
+    "Cohort: 300 -> after exclusions 296 (4 excluded)",
+    "Events: 4",
+    "Positive cases: 4",
+    "Test set positives: 4",
+    "Sample size: 8",
+    "Number of observations: 8",
+    "nobs = 8",
+    "y_test.sum() = 4",
+    "Cases in Corse: 3 (1.0%)",
+    "Deaths among Corsican patients: 2/3",
+    "Patients from Corse (n): 3",
+    "Effectif Corse : 3",
+    "n Corse = 3",
+    "deaths = 3",
+    "Of the 120 patients, 3 had a stroke.",
+    "Parmi les patients corses, 2 sont décédés.",
+    "Of these, 4 were lost to follow-up.",
+    "Mortality: 2 of 3",
+    "J18 deaths 1",
+    '{"region": "Corse", "deaths": 3}',
+]
+
+
+@pytest.mark.parametrize("text", SMALL_COUNTS_OF_PEOPLE)
+def test_small_counts_of_people_after_labels_verbs_and_percentages_are_hints(text: str) -> None:
+    item = check("results.md", text + "\n")
+    assert "count" in hints_of(item), text
+    assert item.status is Status.REVIEW
+
+
+NOT_SMALL_COUNTS_OF_PEOPLE = [
+    "Figure 3 shows the trend.",
+    "version 2 of the protocol",
+    "grade 3 patients reported more pain",
+    "stage 2 patients were treated first",
+    "3 columns were dropped",
+    "Data extracted on 2024-03-12 and 12/03/2024.",
+    "p = 0.03",
+    "1 005 patients were included",
+    "120 patients, of whom 45 died",
+    "3.5 patients per bed on average",
+    "1 in 3 patients",
+    "45/120 patients (37.5 %)",
+    "Cohort 2 patients had a longer follow-up",
+    "n = 12",
+    '{"n_patients": 120, "version": 2}',
+    "Table 2: Patients by region",
+    "Model 3: adjusted for age and sex",
+    "Step 4: exclude patients with missing age",
+    "Day 7: 120 patients remained",
+    "See page 2 of 3.",
+    "Patients: 120",
+    "Deaths: 45 (12.3%)",
+    "Mean age of patients: 56.2",
+    "Age of patients: 3 years",
+    "Patients per nurse: 3",
+    "Follow-up of patients: 3 years",
+    "Patient satisfaction score: 4",
+    "Deaths per 1,000: 3",
+    "Number of variables: 5",
+    "Number of folds: 5",
+    "Iterations: 5",
+    "Women: 1 (ref)",
+    "Deaths: 2019-2022",
+    "Cases: 3 March 2020",
+    "Figure 2 had the highest rate.",
+    "Of the 12 variables, 3 had missing values.",
+    "grade 3 patients had more pain",
+    "Version 1 was released in 2020.",
+    "In 2 of the 5 models, age was significant.",
+    "Median follow-up (years): 3",
+    "Deaths, n (%): 45 (12.3)",
+    "Stage: 3",
+    "Time: 12:30",
+    "Cox model: 3 covariates",
+    "The 3 models had similar AUCs.",
+    "Missing values (%): 3",
+    "Events per variable: 8",
+    "Patients/doctor: 4",
+    "Df Model: 3",
+    "Fold 3: AUC 0.81",
+    "Chapter 2: Patients and methods",
+    "Readmission rate: 3.2%",
+    "Mortality in Corsica: 8.1% (25 of 310)",
+    "Deaths in Brittany: 45 (12.3%); deaths in Normandy: 52 (11.0%).",
+]
+
+
+@pytest.mark.parametrize("text", NOT_SMALL_COUNTS_OF_PEOPLE)
+def test_numbers_that_are_not_small_counts_of_people_are_no_hint(text: str) -> None:
+    item = check("results.md", text + "\n")
+    assert "count" not in hints_of(item), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Of 12 studies, 3 were excluded.",  # "excluded" counts units; studies are not ours
+        "2 were excluded because of duplicate records.",
+    ],
+)
+def test_a_small_number_beside_a_word_counting_units_is_a_hint_even_when_innocent(
+    text: str,
+) -> None:
+    item = check("results.md", text + "\n")
+    assert hints_of(item) == {"count"}
+    assert item.status is Status.REVIEW  # never a failure: two people read it
+
+
+def test_json_keys_naming_counts_are_hints() -> None:
+    item = check("meta.json", '{"study": "cohort A", "n_patients": 7, "n_deaths": 3}')
+    assert "count" in hints_of(item)
+    assert item.status is not Status.PASS
+
+
+def test_a_realistic_results_section_has_only_a_quantile_hint() -> None:
+    item = check("results.md", example("prose.hints/review/results_section_with_a_median.md"))
+    assert hints_of(item) == {"quantile"}  # the median length of stay, for the reviewers
+
+
+# --- the checker on whole texts: minima, maxima and ranges ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Maximum age: 98",
+        "Âge maximal : 98 ans",
+        "Le plus âgé avait 98 ans.",
+        "The oldest patient was 101.",
+        "min age = 18",
+    ],
+)
+def test_extremes_in_prose_are_hints(text: str) -> None:
+    item = check("notes.txt", text + "\n")
+    assert "extreme" in hints_of(item)
+    assert item.status is Status.REVIEW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cells need a minimum of 11 patients.",
+        "minimum cell size: 11",
+        "Maximum likelihood estimation was used.",
+        "The minimum threshold is 11.",
+        "We report the maximum: see table 2",
+    ],
+)
+def test_words_for_extremes_without_a_value_are_no_hint(text: str) -> None:
+    item = check("notes.txt", text + "\n")
+    assert "extreme" not in hints_of(item), text
+
+
+RANGES_OF_THE_DATA = [
+    "Age, mean (range): 56.2 (18-94)",
+    "Patients were aged 18 to 94 years.",
+    "Length of stay: median 6.1 days (range 0.2-31.5)",
+    "Age: 56.2 years (range 18-94)",
+    "Age ranged from 18 to 94 years.",
+    "Age (years): mean ± SD 56.2 ± 21.3, range 18\u201394",
+    "Age spanned 18 to 94.",
+    "Age, median (min-max): 56 (18-94)",
+    "Les patients étaient âgés de 18 à 94 ans.",
+    "Âge : médiane 56 ans (étendue 18-94)",
+    "Length of stay varied from 0.2 to 31.5 days.",
+    "Weight ranged between 41.5 and 132.0 kg.",
+    "Birth years ranged from 1931 to 2004.",
+    "The oldest patient (94 y) was excluded.",
+    "oldest patient: maximum age 94",
+]
+
+
+@pytest.mark.parametrize("text", RANGES_OF_THE_DATA)
+def test_ranges_of_the_data_are_extreme_hints(text: str) -> None:
+    item = check("results.md", text + "\n")
+    assert "extreme" in hints_of(item), text
+    assert item.status is Status.REVIEW
+
+
+NOT_RANGES_OF_THE_DATA = [
+    "Age groups 18-29, 30-44, 45-64 and 65+ were compared.",
+    "Patients aged 18 to 65 years were eligible.",
+    "Pain was measured on a scale ranging from 0 to 10.",
+    "Age, median [IQR]: 56 [41-68]",  # a quantile hint, not an extreme
+    "Mortality ranged from 5% to 12% across regions.",
+    "The study period ranged from 2015 to 2020.",
+    "Odds ratios ranged from 1.2 to 3.4.",
+    "Normal range 3.5-5.0 mmol/L",
+    "The range of ages was wide.",
+    "Mean length of stay ranged from 4.1 to 7.9 days across hospitals.",
+    "AUC ranged from 0.71 to 0.78 (95% CI 0.65-0.84).",
+    "We report the range in Table 3.",
+    "The minimum age 18 was required for inclusion.",
+]
+
+
+@pytest.mark.parametrize("text", NOT_RANGES_OF_THE_DATA)
+def test_ranges_that_are_not_the_datas_are_no_extreme_hint(text: str) -> None:
+    item = check("results.md", text + "\n")
+    assert "extreme" not in hints_of(item), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The VAS score (range 0-100) improved.",
+        "Age range 18-29: 45 patients",
+        "Interquartile range: 41-68",  # a quantile's, read as a range: a hint all the same
+    ],
+)
+def test_a_scale_or_a_band_written_as_a_range_is_a_hint(text: str) -> None:
+    assert "extreme" in hints_of(check("results.md", text + "\n"))
+
+
+def test_a_range_in_a_markdown_cell_is_a_hint() -> None:
+    item = check("n.ipynb", notebook(("x = 1", None), markdown=("Age ranged from 18 to 94.",)))
+    assert hints_of(item) == {"extreme"}
+    assert item.status is Status.REVIEW
+
+
+# --- what is not prose -------------------------------------------------------------------------
+
+
+def test_a_json_tables_syntax_and_latex_rows_are_not_prose() -> None:
+    document = json.dumps({"count": {"A": 40, "B": 52}, "median": {"A": 55.5, "B": 61.0}})
+    item = check("t.json", document)
+    assert [r.status for r in item.rules if r.rule == "prose.hints"] == [Status.PASS]
+    latex = (
+        "\\begin{tabular}{lr}\nCRP, median [IQR] & 7.0 [4.1-11.9] \\\\\n"
+        "N & 512 \\\\\n\\end{tabular}\n"
+    )
+    item = check("t.tex", latex)
+    assert [r.status for r in item.rules if r.rule == "prose.hints"] == [Status.PASS]
+    labelled = check("meta.json", '{"study": "A", "n_deaths": 3}')
+    assert [r.status for r in labelled.rules if r.rule == "prose.hints"] == [Status.REVIEW]

@@ -1,5 +1,6 @@
 """Hidden cells of a table of counts and what could recompute them (rules/secondary.py): the
-table's own margins, "<N" markers, and the totals another table of the request publishes."""
+table's own margins, "<N" markers, and the totals another table of the request publishes; and
+cells hidden by "*" or by a word in whole files."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from agoria_tre.disclosure.rules.secondary import (
     suppression_holds,
 )
 from agoria_tre.disclosure.status import Status
+from tests.unit.disclosure_support import check, example, rules
 
 FR = load_profile("fr")
 
@@ -212,3 +214,55 @@ def test_the_worst_verdict_across_the_request_wins() -> None:
     [main, _, _] = across([("main.csv", table(MAIN)), ("wide.csv", wide), ("rows.csv", rows)], FR)
     assert main is not None
     assert main.status is Status.FAIL
+
+
+# --- whole files: hidden cells written as "*" or as words -----------------------------------------
+
+
+def test_suppressed_cell_pinned_by_margins_fails_and_a_protected_one_passes() -> None:
+    pinned = check("t.csv", "sex,A,B,All\nF,*,30,35\nM,20,40,60\nAll,25,70,95\n")
+    result = rules(pinned)["secondary_suppression"]
+    assert (result.status, result.cells) == (Status.FAIL, ((0, 0),))
+    protected = check("t.csv", "sex,A,B,All\nF,*,*,55\nM,*,*,70\nAll,45,80,125\n")
+    assert rules(protected)["secondary_suppression"].status is Status.PASS
+
+
+WORD_MARKED = "secondary_suppression/fail/cell_hidden_by_a_word_pinned_by_its_margins.csv"
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "masqué",
+        "Masqué",
+        "[c]",
+        "[x]",
+        "–",  # noqa: RUF001 (an en dash, as offices print it)
+        "…",
+        "−",  # noqa: RUF001 (a minus sign)
+        "secret",
+        "NR",
+        "ND",
+        "NC",
+        "suppressed",
+        "•",
+        "‡",
+        "c",
+        "x",
+        "s",
+        "n/a",
+        "protégé",  # any word in a column of numbers hides a number
+    ],
+)
+def test_word_markers_are_hidden_cells_recomputed_from_margins(marker: str) -> None:
+    text = example(WORD_MARKED)
+    assert "F,masqué," in text
+    item = check("marked.csv", text.replace("F,masqué,", f"F,{marker},"))
+    result = rules(item)["secondary_suppression"]
+    assert (result.status, result.cells) == (Status.FAIL, ((0, 0),))
+    assert "exactly 5" in result.summary
+
+
+def test_word_marker_protected_by_other_hidden_cells_passes() -> None:
+    text = "sex,A,B,Total\nF,masqué,NC,55\nM,NC,masqué,70\nTotal,45,80,125\n"
+    assert rules(check("t.csv", text))["secondary_suppression"].status is Status.PASS

@@ -1,15 +1,13 @@
-"""Table rules at and around every threshold, and the CSV reader's refusals."""
+"""The rules on a table's cells (rules/tables.py) at and around every threshold: counts, zeros,
+class disclosure, dominance, p%, negative and missing values, and the primary mask."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from agoria_tre.disclosure.policy import load_profile
-from agoria_tre.disclosure.readers.table import Table, inert, parse_csv
-from agoria_tre.disclosure.report import RuleResult
-from agoria_tre.disclosure.rules import statistics, tables
+from agoria_tre.disclosure.rules import tables
 from agoria_tre.disclosure.status import Status
 
 FR = load_profile("fr")
@@ -106,126 +104,6 @@ def test_negative_and_missing() -> None:
     assert tables.negative_values(negative, FR).status is Status.REVIEW
     assert tables.negative_values(negative, FR).cells == ((0, 0),)
     assert tables.missing_values(np.array([[False, False]]), FR).status is Status.PASS
-
-
-@pytest.mark.parametrize(("dof", "expected"), [(9, Status.FAIL), (10, Status.PASS)])
-def test_model_dof_boundary(dof: int, expected: Status) -> None:
-    summary = (
-        "                            OLS Regression Results\n"
-        "Dep. Variable:      y   R-squared:    0.5\n"
-        f"No. Observations:   {dof + 3}   AIC:   12.0\n"
-        f"Df Residuals:       {dof}   BIC:   13.0\n"
-    )
-    results = statistics.model_summary(summary, FR, where="out.txt")
-    assert [(r.rule, r.status) for r in results] == [("model.dof", expected)]
-
-
-def _parse(text: str, name: str = "t.csv") -> Table | RuleResult:
-    return parse_csv(text.encode(), FR.limits, name=name)
-
-
-def test_the_canonical_form_runs_no_spreadsheet_formula() -> None:
-    """A cell a spreadsheet would run (``=``, ``+``, ``-``, ``@``, a tab, a carriage return
-    first) is released with a leading apostrophe; signed numbers stay numbers."""
-    table = _parse(
-        'group,=HYPERLINK("http://x"),n\n@SUM(A1),-5,+2.5 %\n"-2+3+cmd|\' /C calc\'!A0",12,40\n'
-        "x,-,0\n"
-    )
-    assert isinstance(table, Table)
-    assert table.canonical_csv().decode() == (
-        'group,"\'=HYPERLINK(""http://x"")",n\n\'@SUM(A1),-5,+2.5 %\n'
-        "'-2+3+cmd|' /C calc'!A0,12,40\nx,-,0\n"
-    )
-    assert inert("-12") == "-12"
-    assert inert("\tcmd") == "'\tcmd"
-    assert inert("") == ""
-
-
-def test_csv_reader_labels_and_canonical_form() -> None:
-    table = _parse("sex;drug A;drug B\r\nF;12;1,5\r\nM;<11;*\r\n")
-    assert isinstance(table, Table)
-    assert table.label_names == ("sex",)
-    assert table.header == ("drug A", "drug B")
-    assert table.canonical_csv() == b"sex,drug A,drug B\nF,12,1.5\nM,<11,*\n"
-    assert table.suppressed.tolist() == [[False, False], [True, True]]
-    assert table.upper_bounds[1, 0] == 10
-
-
-@pytest.mark.parametrize(
-    ("data", "rule", "message"),
-    [
-        (b"a,b\n1,2\n3\n", "file.unreadable", "row 3 has 1 fields, the header has 2"),
-        (b'a,b\n1,"2\n', "file.unreadable", "not a readable table"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00", "file.type", "binary content"),
-        (b"a,b\n", "file.unreadable", "no data rows"),
-        (b"", "file.unreadable", "no data rows"),
-    ],
-)
-def test_csv_refusals(data: bytes, rule: str, message: str) -> None:
-    result = parse_csv(data, FR.limits, name="x.csv")
-    assert isinstance(result, RuleResult)
-    assert (result.rule, result.status) == (rule, Status.FAIL)
-    assert message in result.summary
-
-
-def test_csv_limits() -> None:
-    rows = "a,b\n" + "x,1\n" * (FR.limits.max_rows + 5)
-    result = parse_csv(rows.encode(), FR.limits, name="x.csv")
-    assert isinstance(result, RuleResult)
-    assert result.rule == "file.limits"
-
-
-def test_latin1_extract_is_rewritten_as_utf8() -> None:
-    table = parse_csv("région,n\nÎle-de-France,40\n".encode("cp1252"), FR.limits, name="x.csv")
-    assert isinstance(table, Table)
-    assert table.canonical_csv().decode("utf-8") == "région,n\nÎle-de-France,40\n"
-    assert "decoded as Windows-1252" in table.notes[0]
-
-
-def test_extremes_and_quantiles_by_name() -> None:
-    results = statistics.extremes_and_quantiles(["age_max", "médiane", "mean"], where="t.csv")
-    assert [(r.rule, r.status) for r in results] == [
-        ("statistic.extremes", Status.FAIL),
-        ("statistic.quantiles", Status.REVIEW),
-    ]
-
-
-def _table(text: str) -> Table:
-    table = parse_csv(text.encode(), FR.limits, name="t.csv")
-    assert isinstance(table, Table)
-    return table
-
-
-def test_row_level_listings_fail() -> None:
-    listing = _table("sex,age,weight\nF,54,61.2\nM,61,80.1\nF,47,58.0\n")
-    assert [(r.rule, r.status) for r in statistics.row_level(listing)] == [
-        ("row_level", Status.FAIL)
-    ]
-    assert "repeat another row's labels" in statistics.row_level(listing)[0].summary
-    indicators = _table("case,event\n" + "".join(f"c{i},{i % 2}\n" for i in range(25)))
-    assert statistics.row_level(indicators)[0].status is Status.FAIL
-    aggregate = _table("sex,n\nF,54\nM,61\n")
-    assert statistics.row_level(aggregate)[0].status is Status.PASS
-
-
-def _small_frame(rows: int) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x": rng.normal(size=rows), "z": rng.normal(size=rows)})
-    frame["y"] = frame.x + rng.normal(size=rows)
-    frame["g"] = np.arange(rows) // 2
-    return frame
-
-
-def test_summary2_and_mixed_models_are_read() -> None:
-    import statsmodels.formula.api as smf
-
-    small = _small_frame(8)
-    summary2 = str(smf.ols("y ~ x + z", small).fit().summary2())
-    assert {r.status for r in statistics.model_summary(summary2, FR, where="s")} == {Status.FAIL}
-    mixed = str(smf.mixedlm("y ~ x", small, groups=small.g).fit().summary())
-    assert Status.FAIL in {r.status for r in statistics.model_summary(mixed, FR, where="m")}
-    large = str(smf.ols("y ~ x + z", _small_frame(200)).fit().summary2())
-    assert [r.status for r in statistics.model_summary(large, FR, where="l")] == [Status.PASS]
 
 
 @pytest.mark.parametrize("profile", ["fr", "uk"])
