@@ -70,6 +70,8 @@ def test_json_values_read_as_a_table_are_cells_not_prose() -> None:
     item = check("t.json", records)
     assert found(item)["threshold"] is Status.FAIL
     assert found(item).get("prose.hints", Status.PASS) is Status.PASS
+    escaped = '[{"who": "jean.dupont\\u0040chu-lyon.fr", "n": 40}, {"who": "x", "n": 50}]'
+    assert found(check("t.json", escaped))["identifier.email"] is Status.FAIL
     noted = json.dumps({"note": "3 patients died", "table": json.loads(records)})
     assert found(check("t.json", noted))["prose.hints"] is Status.REVIEW
 

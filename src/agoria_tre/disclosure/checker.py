@@ -279,9 +279,9 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
                     f" {longest:,} values"
                 )
                 return Checked(_refused(name, "text", "file.limits", summary), None)
-            decoded = "\n\n".join(json_strings(value))  # a table in a string is a table
             read: set[int] = set()
             grids = find_json_tables(value, read)
+            decoded = "\n\n".join(json_strings(value, read))  # a table in a string is a table
             prose = "\n".join(json_prose(value, read))
         text = decode_text(data)
         if text is None:

@@ -110,6 +110,7 @@ EXPOSURE_PAIRS = (
     frozenset({"personnes", "années"}),
     frozenset({"personnes", "annees"}),
 )
+_UNIT_WORDS = frozenset().union(*MAGNITUDE_UNITS.values())
 EXPOSURE_WORDS = vocabulary("py pyrs")  # "exposure yes" is a category, person-years a measure
 # Variables whose values name groups, not amounts: a leading column of them is a label.
 LABEL_WORDS = vocabulary(
@@ -124,6 +125,18 @@ INDEX_NAMES = frozenset({"", "index", "unnamed: 0", "unnamed:0", "level_0", "#",
 _QUANTILE_HEADER = re.compile(r"^\s*(?:q|p)?\d{1,2}(?:\.\d+)?\s*%?\s*$|^\s*\d{1,2}(?:\.\d+)?\s*%")
 _COUNT_PERCENT = re.compile(r"\bn\s*[(\[]\s*%\s*[)\]]|\bn\s*,\s*%|\beffectif\s*[(\[]\s*%", re.I)
 _CODE_SHAPE = re.compile(r"\d{1,3}|\d[ABab]|[0-9]{4}")
+
+
+@lru_cache(maxsize=64)
+def _any_word(words: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("|".join(sorted(map(re.escape, words), key=len, reverse=True)))
+
+
+def mentions(words: frozenset[str], names: Sequence[str]) -> bool:
+    """Whether any of ``words`` appears in ``names``, even inside a longer word: what
+    :func:`words_of` can find there, looked for at once (a table has as many row labels as
+    rows)."""
+    return _any_word(words).search("\n".join(names).lower()) is not None
 
 
 @lru_cache(maxsize=65536)
@@ -312,7 +325,9 @@ class Layout:
         """The unit of a magnitude the table names anywhere (a header, a label column's name,
         a row label: ``cost``, ``los``), which its means and sums are in."""
         names = [*self.table.label_names, *self.table.header]
-        names += [label for labels in self.table.row_labels for label in labels]
+        labels = [label for labels in self.table.row_labels for label in labels]
+        if mentions(_UNIT_WORDS | {"€"}, labels):
+            names += labels
         return next((u for u in map(unit_of, names) if u is not None), None)
 
     def mask(self, *measures: Measure) -> NDArray[np.bool_]:

@@ -387,11 +387,15 @@ def json_prose(value: object, tables: set[int]) -> Iterator[str]:
             stack.extend(item)
 
 
-def json_strings(value: object) -> Iterator[str]:
-    """Every string of a JSON document, decoded (``\\u0040`` is an ``@``), keys included."""
+def json_strings(value: object, tables: set[int]) -> Iterator[str]:
+    """Every string of a JSON document, decoded (``\\u0040`` is an ``@``), keys included,
+    but those of the values read as tables (``tables``: their ``id()``), whose cells the
+    table rules read."""
     stack = [value]
     while stack:
         item = stack.pop()
+        if id(item) in tables:
+            continue
         if isinstance(item, str):
             yield item
         elif isinstance(item, dict):

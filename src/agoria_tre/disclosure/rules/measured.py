@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from agoria_tre.disclosure.layout import EXTREME_WORDS, Layout, Measure, words_of
+from agoria_tre.disclosure.layout import EXTREME_WORDS, Layout, Measure, mentions, words_of
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.report import Cell, RuleResult, flagged, passed, plural
 from agoria_tre.disclosure.rules import tables
@@ -77,9 +77,10 @@ def _extreme_labels(lay: Layout) -> NDArray[np.bool_]:
     outer bin; "max = 97")."""
     table = lay.table
     mask = np.zeros(table.shape, dtype=bool)
-    for i, labels in enumerate(table.row_labels):
-        if any(_shows_extreme(label) for label in labels):
-            mask[i, :] = True
+    if mentions(EXTREME_WORDS, [label for labels in table.row_labels for label in labels]):
+        for i, labels in enumerate(table.row_labels):
+            if any(_shows_extreme(label) for label in labels):
+                mask[i, :] = True
     for j, name in enumerate(table.header):
         if _shows_extreme(name):
             mask[:, j] = True
