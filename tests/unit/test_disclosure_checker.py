@@ -172,70 +172,6 @@ def test_a_sidecar_is_never_an_item_and_an_orphan_fails(tmp_path: Path) -> None:
     assert "5 residual degrees of freedom, fewer than 10" in dof.summary
 
 
-# --- HTML tables -----------------------------------------------------------------------------
-
-
-def test_html_table_with_merged_body_cells_is_a_verdict_not_a_crash() -> None:
-    html = (
-        "<table><tr><th>a</th><th>b</th></tr><tr><td colspan='2'>12</td></tr>"
-        "<tr><td>3</td><td>4</td></tr></table>"
-    )
-    data = notebook(
-        [
-            {
-                "cell_type": "code",
-                "source": "t",
-                "outputs": [
-                    {"output_type": "execute_result", "metadata": {}, "data": {"text/html": html}}
-                ],
-            }
-        ]
-    )
-    output = check("h.ipynb", data).children[0]
-    assert output.status is Status.REVIEW
-    (table,) = output.children
-    assert table.path == "cell 1 / output 1 / table 1"
-    assert rules(table)["table.structure"].status is Status.REVIEW
-    assert "merged" in rules(table)["table.structure"].summary
-
-
-def test_html_table_with_merged_cells_in_a_text_file_is_reviewed_not_skipped() -> None:
-    html = (
-        "<table><tr><th>site</th><th>cases</th></tr><tr><td colspan='2'>Lyon 3</td></tr>"
-        "<tr><td>Nice</td><td>40</td></tr></table>"
-    )
-    item = check("cases.md", html.encode())
-    assert item.status is Status.REVIEW
-    assert any(rules(c).get("table.structure") for c in item.children)
-
-
-def test_pandas_multiindex_header_spans_are_expanded() -> None:
-    import pandas as pd
-
-    frame = pd.DataFrame(
-        [[12, 30, 15, 40]],
-        index=pd.Index(["F"], name="sex"),
-        columns=pd.MultiIndex.from_product([["2025", "2026"], ["A", "B"]]),
-    )
-    data = notebook(
-        [
-            {
-                "cell_type": "code",
-                "source": "t",
-                "outputs": [
-                    {
-                        "output_type": "execute_result",
-                        "metadata": {},
-                        "data": {"text/html": frame.to_html()},
-                    }
-                ],
-            }
-        ]
-    )
-    table = check("m.ipynb", data).children[0].children[0]
-    assert rules(table)["threshold"].status is Status.PASS
-
-
 # --- bad inputs: a verdict with a reason, never an exception ---------------------------------
 
 
@@ -396,21 +332,3 @@ def test_the_checker_is_a_pure_library() -> None:
             assert f"from {name}" not in text, (path, name)
         assert "eval(" not in text, path
         assert "exec(" not in text, path
-
-
-# --- HTML pages ------------------------------------------------------------------------------
-
-
-def test_html_pages_of_pandas_and_its_styler_are_read_as_tables() -> None:
-    import pandas as pd
-
-    frame = pd.DataFrame({"F": [30, 3], "M": [40, 50]}, index=pd.Index(["A", "B"], name="drug"))
-    for page in (frame.to_html(), frame.style.highlight_max(color="yellow").to_html()):
-        item = check("t.html", page.encode())
-        [table] = item.children
-        assert (rules(table)["threshold"].status, rules(table)["threshold"].cells) == (
-            Status.FAIL,
-            ((1, 0),),
-        )
-    scripted = frame.to_html() + "<script>fetch('x')</script>"
-    assert rules(check("t.html", scripted.encode()))["file.type"].status is Status.FAIL

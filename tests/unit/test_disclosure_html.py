@@ -4,8 +4,6 @@ fetches."""
 
 from __future__ import annotations
 
-import json
-
 import lxml.etree
 import pandas as pd
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html
 from agoria_tre.disclosure.report import ItemReport
 from agoria_tre.disclosure.status import Status
-from tests.unit.disclosure_support import check, found
+from tests.unit.disclosure_support import check, found, notebook_of, rules
 
 
 def _cells(item: ItemReport, rule: str) -> tuple[Status, tuple[tuple[int, int], ...]]:
@@ -65,11 +63,39 @@ def test_a_table_is_read_as_a_browser_repairs_it(case: str) -> None:
     assert _cells(item, "threshold") == (Status.FAIL, ((1, 0),))
 
 
-def test_pandas_and_its_styler_pages_pass_with_large_counts() -> None:
+def test_pandas_and_its_styler_pages_are_read_as_tables() -> None:
     frame = pd.DataFrame({"F": [30, 35], "M": [40, 50]}, index=pd.Index(["A", "B"], name="drug"))
-    for page in (frame.to_html(), frame.style.highlight_max(color="yellow").to_html()):
-        item = check("t.html", page)
-        assert item.status is Status.PASS, [(r.rule, r.summary) for r in item.rules]
+    small = frame.replace(35, 3)
+    for shown in (frame, small):
+        for page in (shown.to_html(), shown.style.highlight_max(color="yellow").to_html()):
+            item = check("t.html", page)
+            if shown is frame:
+                assert item.status is Status.PASS, [(r.rule, r.summary) for r in item.rules]
+            else:
+                assert _cells(item, "threshold") == (Status.FAIL, ((1, 0),))
+
+
+def test_merged_body_cells_are_reviewed_not_guessed() -> None:
+    merged = (
+        "<table><tr><th>site</th><th>cases</th></tr><tr><td colspan='2'>Lyon 3</td></tr>"
+        "<tr><td>Nice</td><td>40</td></tr></table>"
+    )
+    for item in (_html_output(merged), check("cases.md", merged), check("cases.html", merged)):
+        assert item.status is Status.REVIEW
+        [table] = item.children
+        assert table.path.endswith("table 1")
+        assert "merged" in rules(table)["table.structure"].summary
+
+
+def test_multiindex_header_spans_are_expanded() -> None:
+    frame = pd.DataFrame(
+        [[12, 30, 15, 40]],
+        index=pd.Index(["F"], name="sex"),
+        columns=pd.MultiIndex.from_product([["2025", "2026"], ["A", "B"]]),
+    )
+    [table] = _html_output(frame.to_html()).children
+    assert rules(table)["threshold"].status is Status.PASS
+    assert table.path == "cell 1 / output 1 / table 1"
 
 
 ACTIVE = {
@@ -215,15 +241,10 @@ def test_a_label_spanning_three_rows_a_header_alone_and_ragged_rows() -> None:
 
 def _html_output(html: str, plain: str = "") -> ItemReport:
     data = {"text/html": html} | ({"text/plain": plain} if plain else {})
-    cell = {
-        "cell_type": "code",
-        "source": "t",
-        "metadata": {},
-        "outputs": [{"output_type": "execute_result", "metadata": {}, "data": data}],
-    }
-    document = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}
-    [output] = check("n.ipynb", json.dumps(document)).children
-    return output
+    output = {"output_type": "execute_result", "metadata": {}, "data": data}
+    cell = {"cell_type": "code", "source": "t", "outputs": [output]}
+    [item] = check("n.ipynb", notebook_of([cell])).children
+    return item
 
 
 def test_a_notebooks_html_output_is_a_page() -> None:
