@@ -38,6 +38,7 @@ from agoria_tre.disclosure.readers.table import (
     number,
     statistic_tokens,
 )
+from agoria_tre.disclosure.readers.table import SUM_WORDS as TABLE_SUM_WORDS
 from agoria_tre.disclosure.vocabulary import vocabulary
 
 
@@ -93,7 +94,7 @@ _MODEL_HEADER = re.compile(
     r"|LCL|UCL)\s*$",
     re.IGNORECASE,
 )
-SUM_WORDS = vocabulary("sum sums somme sommes")
+SUM_WORDS = TABLE_SUM_WORDS - CUMULATIVE_WORDS  # a sum, not a running one
 MAGNITUDE_UNITS = {
     "euros": vocabulary(
         "cost costs cout coût couts coûts montant montants amount amounts euros"

@@ -304,9 +304,14 @@ def statistic_tokens(name: str) -> set[str]:
     return set(_STATISTIC_WORD_RE.findall(spaced))
 
 
+def label_key(text: str) -> str:
+    """A label as tables of the same request are matched on: lower case, spaces collapsed."""
+    return " ".join(text.lower().split())
+
+
 def is_marker(text: str) -> bool:
     """Whether a cell's text is a suppression marker ("*", "x", "[c]", "masqué", "NC"…)."""
-    return MARKER_RE.fullmatch(text) is not None or " ".join(text.split()).lower() in MARKER_WORDS
+    return MARKER_RE.fullmatch(text) is not None or label_key(text) in MARKER_WORDS
 
 
 def number(text: str) -> float | None:

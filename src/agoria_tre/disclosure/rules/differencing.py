@@ -55,7 +55,13 @@ from numpy.typing import NDArray
 
 from agoria_tre.disclosure import evidence as ev
 from agoria_tre.disclosure.policy import Limits, Policy
-from agoria_tre.disclosure.readers.table import MARGIN_LABELS, TABLE_SUFFIXES, Table, parse_csv
+from agoria_tre.disclosure.readers.table import (
+    MARGIN_LABELS,
+    TABLE_SUFFIXES,
+    Table,
+    label_key,
+    parse_csv,
+)
 from agoria_tre.disclosure.report import Cell, RuleResult, flagged, passed, plural
 from agoria_tre.disclosure.status import Status
 
@@ -654,11 +660,8 @@ def load_released(
 
 
 def _cell_keys(table: Table) -> dict[tuple[tuple[str, ...], str], tuple[int, int]]:
-    def norm(text: str) -> str:
-        return " ".join(text.lower().split())
-
     return {
-        (tuple(norm(label) for label in labels), norm(column)): (i, j)
+        (tuple(map(label_key, labels)), label_key(column)): (i, j)
         for i, labels in enumerate(table.row_labels)
         for j, column in enumerate(table.header)
     }

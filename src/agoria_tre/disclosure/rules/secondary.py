@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from agoria_tre.disclosure.layout import layout
 from agoria_tre.disclosure.policy import Policy
-from agoria_tre.disclosure.readers.table import Table
+from agoria_tre.disclosure.readers.table import Table, label_key
 from agoria_tre.disclosure.report import RuleResult, flagged, passed, plural
 from agoria_tre.disclosure.rules.suppression import check_secondary_suppression
 from agoria_tre.disclosure.status import Status
@@ -125,7 +125,7 @@ def suppression_holds(table: Table, policy: Policy) -> bool:
 
 
 def _key(labels: Sequence[str]) -> str:
-    return " | ".join(" ".join(label.lower().split()) for label in labels)
+    return " | ".join(map(label_key, labels))
 
 
 def _one_way(table: Table) -> dict[str, float] | None:

@@ -10,7 +10,7 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 
-from agoria_tre.disclosure.layout import QUANTILE_WORDS
+from agoria_tre.disclosure.layout import EXTREME_WORDS, INDEX_NAMES, QUANTILE_WORDS
 from agoria_tre.disclosure.policy import Policy
 from agoria_tre.disclosure.readers.table import (
     STRONG_STATISTIC_WORDS,
@@ -25,7 +25,6 @@ from agoria_tre.disclosure.rules.tables import threshold
 from agoria_tre.disclosure.status import Status
 
 _WORDS = re.compile(r"[a-zà-ÿ0-9]+")
-EXTREME_WORDS = {"min", "max", "minimum", "maximum", "amin", "amax", "range", "étendue"}
 IDENTIFIER_WORDS = {
     "id",
     "patient",
@@ -254,7 +253,6 @@ AGGREGATE_WORDS = (
     | STRONG_STATISTIC_WORDS
     | SUM_WORDS
 )
-_INDEX_NAMES = {"", "index", "unnamed: 0", "unnamed:0", "level_0", "#", "row", "rownames"}
 
 
 def _identifying(name: str) -> bool:
@@ -288,7 +286,7 @@ def _fractional(cells: list[str]) -> bool:
 
 def _row_numbers(name: str, cells: list[str]) -> list[int] | None:
     """A pandas index written out: an unnamed column of distinct whole numbers >= 0."""
-    if name.strip().lower() not in _INDEX_NAMES:
+    if name.strip().lower() not in INDEX_NAMES:
         return None
     values = [number(c) for c in cells]
     if any(v is None or v < 0 or v != int(v) for v in values):
