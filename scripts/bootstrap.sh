@@ -4,8 +4,9 @@
 #   - Debian packages named on the command line (plus the base ones) are installed if missing;
 #   - the project's virtual environment (.venv) is created and the package installed in it,
 #     again only when pyproject.toml changed since the last time;
-#   - the platform's runtime pieces: Podman (with netavark and runc, configured by the
-#     platform itself at run time), nftables, debootstrap for the workspace image, and the
+#   - the platform's runtime pieces: Podman (with netavark, which sets up container networks
+#     through the iptables command, and runc; configured by the platform itself at run time),
+#     nftables, debootstrap for the workspace image, and the
 #     proxy (configurable-http-proxy, from npm, inside the environment).
 set -euo pipefail
 
@@ -18,7 +19,7 @@ log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
 # --- Debian packages ----------------------------------------------------------------------
 # gcc and libssl-dev build the native pseudonymiser (hatch_build.py) against OpenSSL's SHA-256.
 packages=(ca-certificates gcc libc6-dev libssl-dev
-  podman runc netavark nftables debootstrap e2fsprogs iproute2 "$@")
+  podman runc netavark iptables nftables debootstrap e2fsprogs iproute2 "$@")
 if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi

@@ -299,6 +299,14 @@ def test_magics_are_removed_before_parsing() -> None:
     assert found.line == "len(df)"
 
 
+@pytest.mark.parametrize("source", ['pattern = "\\d+"\nlen(df)', "x = 1if y else 2\nlen(df)"])
+def test_a_cell_python_warns_about_is_read_all_the_same(source: str) -> None:
+    """An invalid escape or a number run into a keyword: Python warns, the cell still runs, and
+    the warning (an error under this suite's filters) is the cell's, not the checker's."""
+    [found] = shown(source)
+    assert found.computes == {COUNT}
+
+
 def test_fstrings_show_what_they_format() -> None:
     assert kinds("print(f'{len(df)} patients, oldest {df.age.max()}')") == {COUNT, EXTREME}
     assert kinds("f'{x!r}'") == set()

@@ -29,6 +29,7 @@ import ast
 import io
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -332,7 +333,10 @@ def shown(source: str) -> list[Shown]:
     """What the cell shows, each with what it is computed as (empty kinds: nothing known)."""
     cleaned = _MAGIC.sub("", source)
     try:
-        tree = ast.parse(cleaned)
+        with warnings.catch_warnings():  # the cell's own syntax warnings are not the checker's
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            tree = ast.parse(cleaned)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     reader = _Reader()
