@@ -4,11 +4,15 @@ cells hidden by "*" or by a word in whole files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from agoria_tre.disclosure.checker import Context, check_paths
 from agoria_tre.disclosure.policy import load_profile
 from agoria_tre.disclosure.readers.table import Table, parse_csv
 from agoria_tre.disclosure.report import RuleResult
+from agoria_tre.disclosure.rules.differencing import load_released
 from agoria_tre.disclosure.rules.secondary import (
     MAX_HIDDEN_FOR_LP,
     across,
@@ -145,6 +149,7 @@ MAIN = "sex,A,B\nF,*,30\nM,20,40\n"  # the hidden cell is 5: F's total 35, or A'
         "A,B\n25,70\n",  # a one-row table giving the columns' totals
         "group,n\nA,25\nB,70\n",  # a one-way table whose labels are the columns
         "Sex,N\n f ,35\nM,60\n",  # labels compared without case or spaces
+        "sex,n\nF,35\n",  # the total of the hidden cell's row alone
     ],
 )
 def test_a_hidden_cell_another_table_gives_back_fails(other: str) -> None:
@@ -163,7 +168,8 @@ def test_a_hidden_cell_another_table_gives_back_fails(other: str) -> None:
     "other",
     [
         "region,n\nNord,35\nSud,60\n",  # no label in common
-        "sex,n\nF,35\n",  # not every row's total
+        "sex,n\nM,60\n",  # only the total of a row shown whole
+        "sex,n\nF,500\nM,600\n",  # M's total is not its cells': it counts something else
         "sex,n\nF,*\nM,60\n",  # a one-way table with a hidden cell gives no total
         "sex,mean age\nF,35.5\nM,60.5\n",  # not counts
         "sex,A,B\nF,35,1\nM,60,1\n",  # not one-way
@@ -183,10 +189,23 @@ def test_totals_that_leave_the_hidden_cells_wide_pass_silently() -> None:
 
 
 def test_inconsistent_totals_from_another_table_go_to_review() -> None:
-    wide = table("sex,n\nF,500\nM,600\n")
+    wide = table("sex,n\nF,20\n")  # less than the row's shown cell
     [main, _] = across([("main.csv", table(MAIN)), ("wide.csv", wide)], FR)
     assert main is not None
     assert main.status is Status.REVIEW
+
+
+def test_a_request_is_checked_against_the_folders_released_before(tmp_path: Path) -> None:
+    released = tmp_path / "release-1"
+    released.mkdir()
+    (released / "by_sex.csv").write_text("sex,n\nF,35\nM,60\n")
+    (tmp_path / "main.csv").write_text(MAIN)
+    earlier, _ = load_released([released], FR.limits)
+    report = check_paths([tmp_path / "main.csv"], Context(FR, frozenset(), tuple(earlier)))
+    [item] = report.items
+    result = rules(item)["secondary_suppression"]
+    assert (result.status, result.cells) == (Status.FAIL, ((0, 0),))
+    assert "the totals in released:release-1/by_sex.csv" in result.summary
 
 
 @pytest.mark.parametrize(
@@ -202,6 +221,83 @@ def test_only_tables_of_counts_with_hidden_cells_and_no_margins_are_checked_acro
 ) -> None:
     rows = table("sex,n\nF,35\nM,60\n")
     assert across([("main.csv", table(main)), ("rows.csv", rows)], FR) == [None, None]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "sex,A,B\nF,5,30\nM,20,40\n",  # the same grid, nothing hidden
+        "group,F,M\nA,5,20\nB,30,40\n",  # the same grid, printed the other way round
+        "sex,A\nF,5\nM,20\n",  # part of the grid
+    ],
+)
+def test_a_hidden_cell_another_grid_shows_fails(other: str) -> None:
+    main, _ = across([("main.csv", table(MAIN)), ("other.csv", table(other))], FR)
+    assert main is not None
+    assert (main.status, main.cells) == (Status.FAIL, ((0, 0),))
+    assert main.summary.startswith("hidden cell (row 1, column 1) is shown in other.csv: 5")
+
+
+def test_every_hidden_cell_another_grid_shows_is_named() -> None:
+    main = table("sex,A,B\nF,*,30\nM,*,40\n")
+    [result, _] = across([("main.csv", main), ("grid.csv", table("sex,A,B\nF,5,30\nM,9,40\n"))], FR)
+    assert result is not None
+    assert result.cells == ((0, 0), (1, 0))
+    assert "; 1 more hidden cell shown elsewhere" in result.summary
+
+
+def test_an_empty_label_is_no_hidden_cell() -> None:
+    """Ordinal levels read as labels: the blank one is a label, not a hidden count."""
+    levels = table("ecog,n\n0,12\n1,30\n,45\n")
+    assert levels.suppressed.any()  # before the layout moves the levels into the labels
+    assert across([("levels.csv", levels), ("rows.csv", table("ecog,n\n0,12\n"))], FR) == [
+        None,
+        None,
+    ]
+
+
+def test_a_grid_that_counts_something_else_shows_nothing_hidden() -> None:
+    deaths = table("sex,A,B\nF,1,3\nM,2,4\n")  # same labels, other counts
+    assert across([("main.csv", table(MAIN)), ("deaths.csv", deaths)], FR) == [None, None]
+
+
+def test_the_margins_of_a_two_way_table_are_totals_of_the_lines_it_shares() -> None:
+    by_age = table("sex,<50,50+,All\nF,15,20,35\nM,25,35,60\nAll,40,55,95\n")
+    main, _ = across([("main.csv", table(MAIN)), ("by_age.csv", by_age)], FR)
+    assert main is not None
+    assert (main.status, main.cells) == (Status.FAIL, ((0, 0),))
+    assert "from the totals in by_age.csv: it is exactly 5" in main.summary
+
+
+def test_a_tables_own_margins_and_another_tables_totals_together() -> None:
+    # Alone, the column total leaves each of F and M between 0 and 25; F's total pins it.
+    own = table("sex,A,B\nF,*,30\nM,*,40\nAll,25,70\n")
+    assert secondary(own, FR)[-1].status is Status.PASS
+    main, _ = across([("main.csv", own), ("rows.csv", table("sex,n\nF,35\nM,60\n"))], FR)
+    assert main is not None
+    assert (main.status, main.cells) == (Status.FAIL, ((0, 0), (1, 0)))
+    assert "from the margins and the totals in rows.csv" in main.summary
+
+
+def test_what_several_tables_give_is_combined() -> None:
+    # F's total leaves its two hidden cells between 0 and 15; a grid showing one gives both.
+    main = table("sex,A,B,C\nF,*,*,30\nM,20,40,50\n")
+    rows = table("sex,n\nF,45\nM,110\n")
+    part = table("sex,A,C\nF,12,30\nM,20,50\n")
+    assert across([("main.csv", main), ("rows.csv", rows)], FR) == [None, None]
+    [result, _, _] = across([("main.csv", main), ("rows.csv", rows), ("part.csv", part)], FR)
+    assert result is not None
+    assert (result.status, result.cells) == (Status.FAIL, ((0, 0), (0, 1)))
+    assert "is shown in part.csv: 12" in result.summary
+    assert "from the totals in rows.csv and part.csv: it is exactly 3" in result.summary
+
+
+def test_released_tables_give_totals_and_cells_too() -> None:
+    earlier = [("released/by_sex.csv", table("sex,n\nF,35\nM,60\n"))]
+    [main] = across([("main.csv", table(MAIN))], FR, released=earlier)
+    assert main is not None
+    assert main.status is Status.FAIL
+    assert "released/by_sex.csv" in main.summary
 
 
 def test_a_lone_table_has_nothing_to_be_checked_against() -> None:

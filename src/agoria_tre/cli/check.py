@@ -200,7 +200,8 @@ def print_report(report: Report) -> None:
     "released_dirs",
     multiple=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of outputs already released (or in open requests), for differencing. Repeatable.",
+    help="Folder of outputs already released (or in open requests): differencing, and hidden"
+    " cells they give back. Repeatable.",
 )
 @click.option(
     "--format",

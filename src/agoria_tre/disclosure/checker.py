@@ -532,7 +532,7 @@ def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
         differencing = check_all_differencing(pool, [*pool, *ctx.released], ctx.policy)
     for (item, _, _), result in zip(tables, differencing, strict=True):
         item.rules.append(result)
-    for (item, _, _), hidden in zip(tables, across(pool, ctx.policy), strict=True):
+    for (item, _, _), hidden in zip(tables, across(pool, ctx.policy, ctx.released), strict=True):
         if hidden is not None:
             item.rules.append(hidden)
     for item, name, table, evidence in magnitudes:
