@@ -267,6 +267,26 @@ def test_units_behind_each_cell_are_its_rows_first_count() -> None:
     assert lay.units_behind.tolist() == [[40.0] * 3, [30.0] * 3]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "drug,age mean,age count,bmi mean,bmi count\nA,50.5,40,25.5,12\nB,51.5,45,26.5,44\n",
+        "drug,count age,mean age,count bmi,mean bmi\nA,40,50.5,12,25.5\nB,45,51.5,44,26.5\n",
+    ],
+)
+def test_a_statistic_rests_on_the_count_of_its_own_variable(text: str) -> None:
+    """pandas' ``agg(["mean", "count"])`` over two variables, in either order."""
+    lay = laid(text)
+    by_header = dict(zip(lay.table.header, lay.units_behind.T.tolist(), strict=True))
+    assert by_header["age mean" if "age mean" in by_header else "mean age"] == [40.0, 45.0]
+    assert by_header["bmi mean" if "bmi mean" in by_header else "mean bmi"] == [12.0, 44.0]
+
+
+def test_a_statistic_of_no_counted_variable_rests_on_the_first_count() -> None:
+    lay = laid("drug,age count,bmi count,mean weight\nA,40,12,70.5\nB,45,44,71.5\n")
+    assert lay.units_behind[:, 2].tolist() == [40.0, 45.0]
+
+
 def test_no_count_means_no_units_behind() -> None:
     lay = laid("sex,mean age,median age\nF,54.2,54\nM,55.0,56\n")
     assert np.isnan(lay.units_behind).all()

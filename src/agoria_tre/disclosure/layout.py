@@ -95,6 +95,18 @@ _MODEL_HEADER = re.compile(
     re.IGNORECASE,
 )
 SUM_WORDS = TABLE_SUM_WORDS - CUMULATIVE_WORDS  # a sum, not a running one
+_MEASURE_WORDS = (
+    COUNT_WORDS
+    | PERCENT_WORDS
+    | CUMULATIVE_WORDS
+    | EXTREME_WORDS
+    | QUANTILE_WORDS
+    | STATISTIC_WORDS
+    | MODEL_WORDS
+    | TEST_WORDS
+    | TABLE_SUM_WORDS
+    | {"%"}
+)
 MAGNITUDE_UNITS = {
     "euros": vocabulary(
         "cost costs cout coût couts coûts montant montants amount amounts euros"
@@ -149,6 +161,13 @@ def words_of(name: str) -> frozenset[str]:
     if "%" in name:
         found.add("%")
     return frozenset(found)
+
+
+@lru_cache(maxsize=65536)
+def variable_of(name: str) -> frozenset[str]:
+    """The words of a header that name its variable, not its measure: ``age`` in ``age
+    mean`` and in ``count age``."""
+    return words_of(name) - _MEASURE_WORDS
 
 
 @lru_cache(maxsize=65536)
@@ -342,18 +361,31 @@ class Layout:
     @cached_property
     def units_behind(self) -> NDArray[np.float64]:
         """For each cell, the count of units the table shows for it (its row's ``n``, its
-        column's ``count``), NaN where the table shows none."""
+        column's ``count``), NaN where the table shows none. With several counts, a measure
+        takes the count of the same variable (``age mean`` the ``age count``, in either
+        order), else the first count."""
         rows, cols = self.table.shape
         out = np.full((rows, cols), np.nan)
         counts = [k for k, m in enumerate(self.measures) if m is Measure.COUNT]
         if not counts:
             return out
-        values = self.table.values
-        first = counts[0]
-        if self.along_rows:
-            out[:, :] = values[first, :][np.newaxis, :]
-        else:
-            out[:, :] = values[:, first][:, np.newaxis]
+        values = self.table.values if self.along_rows else self.table.values.T
+        names = (
+            [" ".join(labels) for labels in self.table.row_labels]
+            if self.along_rows
+            else list(self.table.header)
+        )
+        by_variable = {
+            variable_of(names[k]): k for k in reversed(counts) if not np.isnan(values[k]).all()
+        }  # a section's heading ("Sex, n (%)") counts nothing itself
+        by_variable.pop(frozenset(), None)
+        for k, measure in enumerate(self.measures):
+            variable = frozenset() if measure is Measure.COUNT else variable_of(names[k])
+            behind = values[by_variable.get(variable, counts[0])]
+            if self.along_rows:
+                out[k, :] = behind
+            else:
+                out[:, k] = behind
         return out
 
 
