@@ -267,6 +267,36 @@ def test_bare_integer_table_is_assumed_frequency_and_says_so() -> None:
     assert item.sha256 is not None
 
 
+@pytest.mark.parametrize(
+    ("text", "cells"),
+    [
+        # describe() of age and cost: only the cost column is in euros
+        ("stat,age,cost\ncount,120,120\nmean,54.5,1200.5\nstd,10.5,300.5\n", ((1, 1), (2, 1))),
+        # means of age beside means of cost
+        ("sex,n,mean age,mean cost\nF,40,54.5,1200.5\nM,50,55.5,1300.5\n", ((0, 2), (1, 2))),
+        # a Table 1: rows naming their variables
+        (
+            'variable,F,M\nN,120,130\n"Age, mean (SD)",54.8 (19.9),55.1 (18.0)\n'
+            '"Cost, mean",1200.5,1300.0\n',
+            ((2, 0), (2, 1)),
+        ),
+    ],
+)
+def test_only_the_statistics_of_a_variable_in_a_unit_are_magnitudes(
+    text: str, cells: tuple[tuple[int, int], ...]
+) -> None:
+    [result] = magnitudes(laid(text))
+    assert (result.rule, result.cells) == ("magnitude.evidence", cells)
+    assert "(in euros)" in result.summary
+
+
+def test_a_label_columns_name_gives_the_unit_of_every_cell() -> None:
+    lay = laid("cost band,mean,std\nlow,120.5,10.5\nhigh,1200.5,300.5\n")
+    assert set(lay.cell_units.flat) == {"euros"}
+    [result] = magnitudes(lay)
+    assert len(result.cells) == 4
+
+
 def test_bare_magnitude_table_goes_to_review() -> None:
     item = check("t.csv", "sex,mean dose\nF,12.5\nM,13.25\n")
     assert rules(item)["magnitude.evidence"].status is Status.REVIEW

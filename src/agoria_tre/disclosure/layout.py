@@ -350,6 +350,26 @@ class Layout:
             names += labels
         return next((u for u in map(unit_of, names) if u is not None), None)
 
+    @cached_property
+    def cell_units(self) -> NDArray[np.object_]:
+        """The unit of each data cell's variable: its row's or its column's (the ``cost``
+        column of a ``describe()``, the ``mean cost`` column beside ``mean age``); where no
+        row or column names one, the table's (:attr:`unit`, from a label column's name)."""
+        table = self.table
+        rows, cols = table.shape
+        out = np.full((rows, cols), None, dtype=object)
+        labels = [" ".join(labels) for labels in table.row_labels]
+        by_row = (
+            [unit_of(label) for label in labels] if mentions(_UNIT_WORDS | {"€"}, labels) else []
+        )
+        by_column = [unit_of(h) for h in table.header]
+        for i in range(rows):
+            for j in range(cols):
+                out[i, j] = (by_row[i] if by_row else None) or by_column[j]
+        if not any(out.flat):
+            out[:, :] = self.unit
+        return out
+
     def mask(self, *measures: Measure) -> NDArray[np.bool_]:
         return np.isin(self.grid, list(measures))
 

@@ -139,12 +139,14 @@ def over_units(lay: Layout, policy: Policy) -> list[RuleResult]:
 
 def magnitudes(lay: Layout) -> list[RuleResult]:
     """Sums, and means of a variable in euros, days or milligrams: one unit may dominate."""
-    mask = _shown(lay, Measure.MAGNITUDE)
-    if lay.unit is not None:
-        mask |= _shown(lay, Measure.STATISTIC)
+    units_of = lay.cell_units
+    named = np.fromiter((u is not None for u in units_of.flat), bool, units_of.size)
+    mask = _shown(lay, Measure.MAGNITUDE) | (
+        _shown(lay, Measure.STATISTIC) & named.reshape(units_of.shape)
+    )
     if not mask.any():
         return []
-    units = sorted({u for u in lay.units if u} | ({lay.unit} if lay.unit else set()))
+    units = sorted({u for u in units_of[mask] if u} | {u for u in lay.units if u})
     unit = f" (in {', '.join(units)})" if units else ""
     return [
         flagged(
