@@ -318,6 +318,9 @@ def _row_measures(table: Table) -> tuple[Measure | None, ...] | None:
     return tuple(out)
 
 
+_named = np.vectorize(lambda unit: unit is not None, otypes=[bool])
+
+
 @dataclass(frozen=True)
 class Layout:
     """A table with the measure of every data cell decided."""
@@ -357,18 +360,21 @@ class Layout:
         row or column names one, the table's (:attr:`unit`, from a label column's name)."""
         table = self.table
         rows, cols = table.shape
-        out = np.full((rows, cols), None, dtype=object)
         labels = [" ".join(labels) for labels in table.row_labels]
-        by_row = (
-            [unit_of(label) for label in labels] if mentions(_UNIT_WORDS | {"€"}, labels) else []
-        )
-        by_column = [unit_of(h) for h in table.header]
-        for i in range(rows):
-            for j in range(cols):
-                out[i, j] = (by_row[i] if by_row else None) or by_column[j]
-        if not any(out.flat):
-            out[:, :] = self.unit
-        return out
+        by_row = np.full((rows, 1), None, dtype=object)
+        if mentions(_UNIT_WORDS | {"€"}, labels):
+            by_row[:, 0] = [unit_of(label) for label in labels]
+        by_column = np.full((1, cols), None, dtype=object)
+        by_column[0, :] = [unit_of(h) for h in table.header]
+        out = np.where(_named(by_row), by_row, by_column)
+        if not _named(out).any():
+            out = np.full((rows, cols), self.unit, dtype=object)
+        return np.asarray(out, dtype=object)
+
+    @cached_property
+    def in_a_unit(self) -> NDArray[np.bool_]:
+        """Cells whose variable is in euros, days or milligrams."""
+        return np.asarray(_named(self.cell_units), dtype=bool)
 
     def mask(self, *measures: Measure) -> NDArray[np.bool_]:
         return np.isin(self.grid, list(measures))

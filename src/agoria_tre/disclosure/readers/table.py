@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -253,6 +253,7 @@ _FORMULA_START = frozenset("=+-@\t\r")
 _SIGNED_NUMBER = re.compile(r"[+-](?:[0-9][0-9 .,]*%?)?")  # a lone "-" marks a blank too
 
 
+@lru_cache(maxsize=65536)
 def inert(cell: str) -> str:
     """``cell`` as a spreadsheet cannot run it: a formula's first character (``=``, ``+``,
     ``-``, ``@``, a tab, a carriage return) escaped with an apostrophe, unless the cell is a
@@ -319,6 +320,7 @@ def number(text: str) -> float | None:
     return _number(text)
 
 
+@lru_cache(maxsize=65536)  # tables repeat their counts: each spelling parsed once
 def _number(text: str) -> float | None:
     """The count or measure a cell shows, in the forms tables use; None if it shows none."""
     if NUMBER_RE.fullmatch(text):
@@ -332,6 +334,7 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+@lru_cache(maxsize=65536)
 def _normalise_cell(text: str, decimal_comma: bool) -> str:
     cleaned = text.translate(INVISIBLE).strip()
     if cleaned in MISSING_WORDS:
@@ -454,6 +457,9 @@ def _sniff_delimiter(first_line: str, name: str) -> str:
     return best if counts[best] else ","
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab, CR, LF
+
+
 def parse_csv(
     data: bytes,
     limits: Limits,
@@ -480,7 +486,7 @@ def parse_csv(
                 "file.type", "type not allowed: the table is neither UTF-8 nor Windows-1252"
             )
         notes.append("decoded as Windows-1252 and rewritten as UTF-8")
-    if any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+    if _CONTROL.search(text):
         return _fail("file.type", "type not allowed: control characters in a file named as a table")
     first_line = text.split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line, name)

@@ -139,14 +139,15 @@ def over_units(lay: Layout, policy: Policy) -> list[RuleResult]:
 
 def magnitudes(lay: Layout) -> list[RuleResult]:
     """Sums, and means of a variable in euros, days or milligrams: one unit may dominate."""
-    units_of = lay.cell_units
-    named = np.fromiter((u is not None for u in units_of.flat), bool, units_of.size)
-    mask = _shown(lay, Measure.MAGNITUDE) | (
-        _shown(lay, Measure.STATISTIC) & named.reshape(units_of.shape)
-    )
+    mask = _shown(lay, Measure.MAGNITUDE)
+    statistics = _shown(lay, Measure.STATISTIC)
+    in_units: set[str] = set()
+    if statistics.any():  # means in euros, days or milligrams are magnitudes too
+        mask |= statistics & lay.in_a_unit
+        in_units = {u for u in lay.cell_units[mask] if u}
     if not mask.any():
         return []
-    units = sorted({u for u in units_of[mask] if u} | {u for u in lay.units if u})
+    units = sorted(in_units | {u for u in lay.units if u})
     unit = f" (in {', '.join(units)})" if units else ""
     return [
         flagged(

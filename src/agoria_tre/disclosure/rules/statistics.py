@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -270,6 +271,7 @@ def _identifying(name: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)
 def _kind(text: str) -> str:
     """'number', 'hidden' (empty or a marker) or 'text'."""
     if number(text) is not None:
