@@ -168,21 +168,90 @@ def test_a_table_nested_in_a_cell_is_reviewed_and_its_text_still_scanned() -> No
 def test_markup_nested_past_the_parsers_depth_fails_unread() -> None:
     page = "<div>" * 300 + "<table><tr><th>n</th></tr><tr><td>3</td></tr></table>"
     with pytest.raises(MalformedHtml, match="not read to its end"):
-        read_html(page, max_cells=1000)
+        read_html(page, max_cells=1000, max_rows=100)
     item = check("t.html", page)
     assert [(r.rule, r.status) for r in item.rules] == [("file.unreadable", Status.FAIL)]
 
 
 def test_a_table_over_the_cell_limit_is_not_read_cell_by_cell() -> None:
     rows = "".join(f"<tr><td>{k}</td><td>{k + 40}</td></tr>" for k in range(30))
-    page = read_html(f"<table>{rows}</table><table>{rows}</table>", max_cells=80)
-    assert [t.too_large for t in page.tables] == [False, True]
+    page = read_html(f"<table>{rows}</table><table>{rows}</table>", max_cells=80, max_rows=100)
+    assert [t.too_large for t in page.tables] == ["", "more than 20 cells"]
+
+
+@pytest.mark.parametrize(
+    ("head", "refused"),
+    [
+        ("", False),  # 30 rows of data
+        ("<tr><th>k</th><th>n</th></tr>", False),  # a first row of headings in the body
+        ("<thead><tr><th>k</th></tr><tr><th>n</th></tr></thead>", False),  # a thead's rows
+        ("<tr><td>x</td><td>1</td></tr><tr><td>y</td><td>2</td></tr>", True),  # 32 rows
+    ],
+)
+def test_a_table_over_the_row_limit_ends_the_reading(head: str, refused: bool) -> None:
+    rows = "".join(f"<tr><td>{k}</td><td>{k + 40}</td></tr>" for k in range(30))
+    page = read_html(
+        f"<table>{head}{rows}</table><p>after</p><script></script>", max_cells=1000, max_rows=30
+    )
+    if refused:
+        assert [t.too_large for t in page.tables] == ["more than 30 rows"]
+        assert (page.active, "after" in page.text) == (None, False)  # nothing read after it
+    else:
+        assert [t.too_large for t in page.tables] == [""]
+        assert page.active == "<script>"
+
+
+def test_a_page_with_a_table_over_the_row_limit_fails_on_it() -> None:
+    rows = "".join(f"<tr><td>r{k}</td><td>41</td></tr>" for k in range(100_002))
+    item = check("big.html", f"<table><tr><th>g</th><th>n</th></tr>{rows}</table>")
+    assert item.status is Status.FAIL
+    [table] = item.children
+    assert [(r.rule, r.summary) for r in table.rules] == [
+        ("file.limits", "big.html / table 1 has more than 100,000 rows")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("page", "shown"),
+    [
+        # a caption's inline markup, and text a browser shows before the table
+        ("<table><caption>Deaths: <b>3</b></caption>x<tr><td>1</td></tr></table>", "Deaths: 3 x"),
+        ("<table><tbody><div>Deaths: 3</div><tr><td>1</td></tr></tbody></table>", "Deaths: 3"),
+        ("<table><tr><span>Deaths: 3</span><td>1</td></tr></table>", "Deaths: 3"),
+        ("<table><tr><td>1</td></tr><!-- Deaths: 3 --></table>", "Deaths: 3"),
+        ("<table><tr><td>1</td><style>td {}</style></tr></table>", ""),
+    ],
+)
+def test_what_a_table_shows_outside_its_cells_is_the_pages_text(page: str, shown: str) -> None:
+    read = read_html(page, max_cells=100, max_rows=100)
+    assert " ".join(read.text.split()) == shown
+    assert [table.body_rows for table in read.tables] == [[["1"]]]
+
+
+@pytest.mark.parametrize(
+    ("cell", "text"),
+    [
+        ("<td> 12 </td>", "12"),
+        ("<td>1\u202f234</td>", "1 234"),  # any whitespace is one space
+        ("<td>Décès</td>", "Décès"),  # read as UTF-8, whatever the page declares
+        ("<td>a\n  b\tc</td>", "a b c"),
+        ("<td><b>12</b> (<i>40 %</i>)</td>", "12 (40 %)"),
+    ],
+)
+def test_a_cells_text_is_its_words_one_space_apart(cell: str, text: str) -> None:
+    read = read_html(f"<table><tr>{cell}</tr></table>", max_cells=100, max_rows=100)
+    assert read.tables[0].body_rows == [[text]]
+
+
+def test_a_cell_outside_any_table_holding_one_is_a_nested_table() -> None:
+    page = read_html("<td>5<table><tr><td>1</td></tr></table></td>", max_cells=100, max_rows=100)
+    assert (page.tables, page.unread) == ([], "a table is nested inside another's cell")
 
 
 def test_an_empty_page_and_text_without_markup() -> None:
-    assert read_html("", max_cells=10).tables == []
-    assert read_html(" \n", max_cells=10).text == ""
-    page = read_html("Cases: 40", max_cells=10)
+    assert read_html("", max_cells=10, max_rows=100).tables == []
+    assert read_html(" \n", max_cells=10, max_rows=100).text == ""
+    page = read_html("Cases: 40", max_cells=10, max_rows=100)
     assert (page.tables, page.text.strip(), page.active) == ([], "Cases: 40", None)
 
 
@@ -191,6 +260,7 @@ def test_a_caption_is_the_pages_text_and_cells_are_the_tables() -> None:
         "<table><caption>Cases 2025</caption><tr><th>drug</th><th>n</th></tr>"
         "<tr><td>A</td><td>30</td></tr></table>",
         max_cells=100,
+        max_rows=100,
     )
     assert page.text.split() == ["Cases", "2025"]
     [table] = page.tables
@@ -217,6 +287,7 @@ def test_header_spans_are_expanded_and_body_spans_reported() -> None:
         "<tr><td>35</td><td colspan=x>45</td></tr></tbody></table>"
         "<table><tr><td>site</td><td>cases</td></tr><tr><td colspan=2>Lyon 3</td></tr></table>",
         max_cells=100,
+        max_rows=100,
     )
     spanned, merged = page.tables
     assert spanned.header_rows == [["", "2025", "2025"], ["drug", "F", "M"]]
@@ -232,6 +303,7 @@ def test_a_label_spanning_three_rows_a_header_alone_and_ragged_rows() -> None:
         "<table><tr><th>drug</th><th>n</th></tr></table>"
         "<table><tr><td>A</td><td>30</td></tr><tr><td>B</td></tr></table>",
         max_cells=100,
+        max_rows=100,
     ).tables
     assert spanned.body_rows == [["A", "30"], ["A", "35"], ["A", "45"]]
     assert (header_only.header_rows, header_only.body_rows) == ([["drug", "n"]], [])

@@ -189,14 +189,16 @@ class FoundTable:
 
     grid: list[list[str]] | None
     label_columns: int = 1
-    too_large: bool = False
+    too_large: str = ""  # why it was not read to its end
 
 
 def html_page(html: str, ctx: Context, *, where: str) -> HtmlPage | RuleResult:
     """An HTML page or a notebook's HTML output read as a browser reads it, or why it is
     refused: it runs or fetches something, or was not read to its end."""
     try:
-        page = read_html(html, max_cells=ctx.policy.limits.max_cells)
+        page = read_html(
+            html, max_cells=ctx.policy.limits.max_cells, max_rows=ctx.policy.limits.max_rows
+        )
     except MalformedHtml as exc:
         return flagged("file.unreadable", Status.FAIL, f"{where}: {exc}: not released")
     if page.active:
@@ -233,7 +235,9 @@ def html_checked(
 def html_tables(html: str, ctx: Context) -> list[FoundTable] | str:
     """The tables of an HTML fragment, or why they cannot be read."""
     try:
-        page = read_html(html, max_cells=ctx.policy.limits.max_cells)
+        page = read_html(
+            html, max_cells=ctx.policy.limits.max_cells, max_rows=ctx.policy.limits.max_rows
+        )
     except MalformedHtml as exc:
         return str(exc)
     return page.unread or found_html_tables(page.tables)
@@ -330,7 +334,10 @@ def tables_checked(
     checked = []
     for number, one in enumerate(found, start=1):
         label = f"{where} / table {number}"
-        if one.too_large or (one.grid and sum(len(row) for row in one.grid) > max_cells):
+        if one.too_large:
+            checked.append(_limit(label, f"{label} has {one.too_large}"))
+            continue
+        if one.grid and sum(len(row) for row in one.grid) > max_cells:
             checked.append(_limit(label, f"{label} has more than {max_cells:,} cells"))
             continue
         if one.grid and len(one.grid) - 1 > max_rows:  # the header row, then the data

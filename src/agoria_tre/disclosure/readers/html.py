@@ -29,7 +29,8 @@ class HtmlTable:
     body_rows: list[list[str]] = field(default_factory=list)
     label_columns: int = 0
     merged_body_cells: bool = False
-    too_large: bool = False
+    too_large: str = ""
+    """Why the table was not read to its end ("more than 1,000,000 cells"), or empty."""
 
 
 @dataclass
@@ -75,6 +76,7 @@ _BLOCKS = vocabulary(
 
 def _parser() -> lxml.etree.HTMLParser:
     return lxml.etree.HTMLParser(
+        encoding="utf-8",  # the bytes it is given: never guessed from the page
         recover=True,
         no_network=True,
         remove_comments=False,
@@ -98,9 +100,11 @@ def parse_html(html: str) -> lxml.etree._Element | None:
     return root
 
 
-def read_html(html: str, *, max_cells: int) -> HtmlPage:
+def read_html(html: str, *, max_cells: int, max_rows: int) -> HtmlPage:
     """The tables and texts of ``html``. A table nested in another's cell is no grid: the
-    page then says so in ``unread`` and has no tables."""
+    page then says so in ``unread`` and has no tables. A table over the limits (``max_cells``
+    for the page, ``max_rows`` for each table) ends the reading: the page is refused for it,
+    whatever follows."""
     if not html.strip():
         return HtmlPage([], "", "", None)
     root = parse_html(html)
@@ -115,7 +119,8 @@ def read_html(html: str, *, max_cells: int) -> HtmlPage:
     nested = False
     around = [*root.itersiblings(preceding=True), *root.itersiblings()]  # comments, PIs
     shown += [f"{node.text}\n" for node in around]
-    for event, element in lxml.etree.iterwalk(root, events=("start", "end", "comment", "pi")):
+    walk = lxml.etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, element in walk:
         if event in ("comment", "pi"):  # not shown, but released with the page
             shown += [element.text or "", "\n", "" if open_cells else element.tail or ""]
             continue
@@ -128,9 +133,20 @@ def read_html(html: str, *, max_cells: int) -> HtmlPage:
             elif tag == "table" and open_cells:
                 nested = True
             elif tag == "table":
-                table, read = _table(element, max_cells - cells)
+                odd: list[lxml.etree._Element] = []
+                table, read = _table(element, max_cells - cells, max_rows, odd)
                 cells += read
                 tables.append(table)
+                if table.too_large:
+                    break
+                # The rest of the table is read at once, not element by element.
+                walk.skip_subtree()
+                inside = _inside(element, odd)
+                nested = nested or inside.nested
+                active = active or inside.active
+                shown += inside.shown
+                markup += inside.markup
+                continue
             if tag in ("td", "th"):
                 open_cells += 1
             elif not open_cells and tag not in ("style", "script"):
@@ -144,6 +160,49 @@ def read_html(html: str, *, max_cells: int) -> HtmlPage:
     if nested:
         return HtmlPage([], *texts, active, unread="a table is nested inside another's cell")
     return HtmlPage(tables, *texts, active)
+
+
+@dataclass
+class _Inside:
+    """What a table holds besides its grid."""
+
+    nested: bool
+    active: str | None
+    shown: list[str]
+    markup: list[str]
+
+
+# Inside a table: its elements that have attributes, its comments, and the text it shows
+# outside its cells (between its rows and cells, where a browser shows it before the table).
+_WITH_ATTRIBUTES = lxml.etree.XPath(".//*[@*]")
+_COMMENTS = lxml.etree.XPath(".//comment() | .//processing-instruction()")
+_STRAY_TEXT = lxml.etree.XPath("text() | *[not(self::caption)]/text() | */tr/text()")
+_SPANNING = lxml.etree.XPath("boolean(.//*[@colspan or @rowspan])")
+_MARKED_UP = lxml.etree.XPath("boolean(.//td[*] | .//th[*])")
+_STRUCTURE = frozenset({"caption", "thead", "tbody", "tfoot", "tr", "td", "th", ""})
+
+
+def _inside(table: lxml.etree._Element, odd: list[lxml.etree._Element]) -> _Inside:
+    """What ``table``'s descendants hold besides its cells' text: a table nested in it, the
+    first thing that runs or fetches, attribute values and style sheets, comments, and the
+    text shown outside its cells (its captions, stray text, ``odd`` elements met among its
+    rows and cells), one block to a line."""
+    inside = _Inside(nested=False, active=None, shown=[], markup=[])
+    special = table.iterdescendants(*_ACTIVE_ELEMENTS, "style", "table")
+    for element in dict.fromkeys([*special, *_WITH_ATTRIBUTES(table)]):
+        tag = _tag(element)
+        inside.nested = inside.nested or tag == "table"
+        inside.active = inside.active or _active(element, tag)
+        inside.markup += [str(value) for value in element.attrib.values()]
+        if tag == "style":
+            inside.markup.append(element.text or "")
+    for node in _COMMENTS(table):
+        inside.shown += [node.text or "", "\n"]
+    for element in [*table.iterchildren("caption"), *odd]:
+        if _tag(element) not in ("style", "script"):
+            inside.shown += ["".join(element.itertext()), "\n"]
+    inside.shown += [f"{text}\n" for text in _STRAY_TEXT(table) if text.strip()]
+    return inside
 
 
 def _tag(element: lxml.etree._Element) -> str:
@@ -172,8 +231,11 @@ def _active(element: lxml.etree._Element, tag: str) -> str | None:
     return None
 
 
-def _rows(table: lxml.etree._Element) -> Iterator[tuple[str, lxml.etree._Element]]:
-    """The table's own rows with their section, not those of a table nested in a cell."""
+def _rows(
+    table: lxml.etree._Element, odd: list[lxml.etree._Element]
+) -> Iterator[tuple[str, lxml.etree._Element]]:
+    """The table's own rows with their section, not those of a table nested in a cell;
+    elements that are neither rows nor sections nor a caption go to ``odd``."""
     for child in table:
         tag = _tag(child)
         if tag == "tr":
@@ -182,70 +244,119 @@ def _rows(table: lxml.etree._Element) -> Iterator[tuple[str, lxml.etree._Element
             for row in child:
                 if _tag(row) == "tr":
                     yield tag, row
+                elif _tag(row) not in _STRUCTURE:
+                    odd.append(row)
+        elif tag not in _STRUCTURE:
+            odd.append(child)
 
 
-def _table(element: lxml.etree._Element, budget: int) -> tuple[HtmlTable, int]:
-    """The table's grid, and how many cells were read of the ``budget`` left."""
-    rows: list[tuple[str, list[tuple[str, str, int, int]]]] = []
+_Row = tuple[str, list[str], list[str], list[tuple[int, int]]]  # section, kinds, texts, spans
+
+
+def _table(
+    element: lxml.etree._Element, budget: int, max_rows: int, odd: list[lxml.etree._Element]
+) -> tuple[HtmlTable, int]:
+    """The table's grid, and how many cells were read of the ``budget`` left; elements
+    among its rows and cells that are neither go to ``odd``."""
+    rows: list[_Row] = []
     read = 0
-    for section, row in _rows(element):
-        cells = []
+    body = 0
+    spanned = False
+    # Asked once of the whole table: whether any cell spans, or holds elements.
+    may_span, plain = bool(_SPANNING(element)), not _MARKED_UP(element)
+    for section, row in _rows(element, odd):
+        body += section != "thead"
+        if body > max_rows + 1:  # a first row of headings may stand in the body
+            return HtmlTable(too_large=f"more than {max_rows:,} rows"), read
+        kinds: list[str] = []
+        texts: list[str] = []
+        spans: list[tuple[int, int]] = []
         for cell in row:
-            kind = _tag(cell)
-            if kind not in ("td", "th"):
+            kind = cell.tag  # the parser writes element names in lower case
+            if kind != "td" and kind != "th":
+                if _tag(cell) not in _STRUCTURE:
+                    odd.append(cell)
                 continue
-            colspan, rowspan = _span(cell.get("colspan")), _span(cell.get("rowspan"))
-            read += colspan
+            if may_span:
+                colspan, rowspan = _span(cell.get("colspan")), _span(cell.get("rowspan"))
+                spans.append((colspan, rowspan))
+                spanned = spanned or colspan > 1 or rowspan > 1
+                read += colspan
+            else:
+                read += 1
             if read > budget:
-                return HtmlTable(too_large=True), read
-            text = " ".join("".join(cell.itertext()).split())
-            cells.append((kind, text, colspan, rowspan))
-        rows.append((section, cells))
-    return _assemble(rows), read
+                return HtmlTable(too_large=f"more than {budget:,} cells"), read
+            text = (cell.text or "") if plain else "".join(cell.itertext())
+            if text.isascii() and text.isprintable() and "  " not in text:
+                text = text.strip()  # the same as below, at a fraction of the cost
+            else:
+                text = " ".join(text.split())
+            kinds.append(kind)
+            texts.append(text)
+        rows.append((section, kinds, texts, spans))
+    return _assemble(rows, spanned), read
 
 
 def _span(value: str | None) -> int:
+    if value is None:
+        return 1
     try:
         return max(1, min(int(value or 1), 1000))
     except ValueError:
         return 1
 
 
-def _assemble(rows: list[tuple[str, list[tuple[str, str, int, int]]]]) -> HtmlTable:
-    table = HtmlTable()
+def _expanded(rows: list[_Row], table: HtmlTable) -> list[_Row]:
+    """``rows`` with each spanning cell repeated over the columns and rows it spans (the
+    rows it covers below take it as a heading); a body cell that spans is noted in
+    ``table``."""
     pending: dict[int, tuple[str, int]] = {}  # column -> (text, rows still covered)
-    grid: list[tuple[str, list[tuple[str, str]]]] = []
-    for section, cells in rows:
-        out: list[tuple[str, str]] = []
+    out: list[_Row] = []
+    for section, kinds, texts, spans in rows:
+        row_kinds: list[str] = []
+        row_texts: list[str] = []
         column = 0
-        queue = deque(cells)
+        queue = deque(zip(kinds, texts, spans, strict=True))
         while queue or column in pending:
             if column in pending:
                 text, remaining = pending.pop(column)
-                out.append(("th", text))
+                row_kinds.append("th")
+                row_texts.append(text)
                 if remaining > 1:
                     pending[column] = (text, remaining - 1)
                 column += 1
                 continue
-            kind, text, colspan, rowspan = queue.popleft()
+            kind, text, (colspan, rowspan) = queue.popleft()
             if section != "thead" and kind == "td" and (colspan > 1 or rowspan > 1):
                 table.merged_body_cells = True
             for offset in range(colspan):
-                out.append((kind, text))
+                row_kinds.append(kind)
+                row_texts.append(text)
                 if rowspan > 1:
                     pending[column + offset] = (text, rowspan - 1)
             column += colspan
-        grid.append((section, out))
-    header = [row for section, row in grid if section == "thead"]
-    body = [row for section, row in grid if section != "thead"]
-    if not header and body and all(kind == "th" for kind, _ in body[0]):
+        out.append((section, row_kinds, row_texts, []))
+    return out
+
+
+def _assemble(rows: list[_Row], spanned: bool) -> HtmlTable:
+    """The grid of ``rows``, spans expanded (``spanned``: whether any cell spans)."""
+    table = HtmlTable()
+    if spanned:
+        rows = _expanded(rows, table)
+    header = [(kinds, texts) for section, kinds, texts, _ in rows if section == "thead"]
+    body = [(kinds, texts) for section, kinds, texts, _ in rows if section != "thead"]
+    if not header and body and all(kind == "th" for kind in body[0][0]):
         header, body = [body[0]], body[1:]
-    table.header_rows = [[text for _, text in row] for row in header]
-    table.body_rows = [[text for _, text in row] for row in body]
+    table.header_rows = [texts for _, texts in header]
+    table.body_rows = [texts for _, texts in body]
     if body:
-        width = max(len(row) for row in body)
+        width = max(len(texts) for _, texts in body)
         leading = [
-            next((i for i, (kind, _) in enumerate(row) if kind != "th"), len(row)) for row in body
+            0
+            if kinds and kinds[0] != "th"
+            else next((i for i, kind in enumerate(kinds) if kind != "th"), len(kinds))
+            for kinds, _ in body
         ]
         table.label_columns = max(0, min(width - 1, *leading))
     return table
