@@ -310,6 +310,7 @@ def label_key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+@lru_cache(maxsize=65536)
 def is_marker(text: str) -> bool:
     """Whether a cell's text is a suppression marker ("*", "x", "[c]", "masqué", "NC"…)."""
     return MARKER_RE.fullmatch(text) is not None or label_key(text) in MARKER_WORDS
@@ -344,6 +345,7 @@ def _normalise_cell(text: str, decimal_comma: bool) -> str:
     return cleaned
 
 
+@lru_cache(maxsize=65536)
 def _is_value(text: str) -> bool:
     return (
         text == ""
