@@ -145,16 +145,15 @@ class Table:
         words = np.zeros((rows, cols), dtype=bool)
         for i, row in enumerate(self.cells):
             for j, text in enumerate(row):
-                number = _number(text)
-                if number is not None:
+                kind, number = _cell_kind(text)
+                if kind is _NUMBER:
                     values[i, j] = number
-                elif text == "" or is_marker(text):
+                elif kind is _HIDDEN:
                     hidden[i, j] = True
-                elif match := BELOW_RE.fullmatch(text):
+                elif kind is _BELOW:
                     hidden[i, j] = True
-                    limit = float(match.group(2))
-                    below[i, j] = max(0.0, limit if match.group(1) != "<" else limit - 1)
-                elif any(c.isdigit() for c in text):
+                    below[i, j] = number
+                elif kind is _UNPARSED:
                     unparsed[i, j] = True
                 else:
                     words[i, j] = True
@@ -314,6 +313,27 @@ def label_key(text: str) -> str:
 def is_marker(text: str) -> bool:
     """Whether a cell's text is a suppression marker ("*", "x", "[c]", "masqué", "NC"…)."""
     return MARKER_RE.fullmatch(text) is not None or label_key(text) in MARKER_WORDS
+
+
+_NUMBER, _HIDDEN, _BELOW, _UNPARSED, _WORD = "number", "hidden", "below", "unparsed", "word"
+
+
+@lru_cache(maxsize=65536)
+def _cell_kind(text: str) -> tuple[str, float]:
+    """What a data cell shows, and its number: a number, a hidden cell (empty or a marker),
+    a cell below a bound (``<11``: the largest value it may hold), a number the checker
+    cannot read, or a word."""
+    value = _number(text)
+    if value is not None:
+        return _NUMBER, value
+    if text == "" or is_marker(text):
+        return _HIDDEN, math.nan
+    if match := BELOW_RE.fullmatch(text):
+        limit = float(match.group(2))
+        return _BELOW, max(0.0, limit if match.group(1) != "<" else limit - 1)
+    if any(c.isdigit() for c in text):
+        return _UNPARSED, math.nan
+    return _WORD, math.nan
 
 
 def number(text: str) -> float | None:
