@@ -128,7 +128,18 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
             + b"\n"
         ),
     ),
-    "an HTML table at the row limit (500,000 cells)": (
+    "an HTML table at its cell limit (200,000 cells)": (
+        "limit.html",
+        lambda: (
+            "<table><tr><th>g</th><th>n</th><th>m</th><th>k</th><th>j</th></tr>"
+            + "".join(
+                f"<tr><td>r{i}</td><td>41</td><td>52</td><td>53</td><td>54</td></tr>"
+                for i in range(39_999)
+            )
+            + "</table>"
+        ).encode(),
+    ),
+    "an HTML table of 500,000 cells (the CSV limit)": (
         "rows.html",
         lambda: (
             "<table><tr><th>g</th><th>n</th><th>m</th><th>k</th><th>j</th></tr>"

@@ -4,14 +4,17 @@ fetches."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import lxml.etree
 import pandas as pd
 import pytest
 
+from agoria_tre.disclosure.checker import check_bytes
 from agoria_tre.disclosure.readers.html import MalformedHtml, grid_of, read_html
 from agoria_tre.disclosure.report import ItemReport
 from agoria_tre.disclosure.status import Status
-from tests.unit.disclosure_support import check, found, notebook_of, rules
+from tests.unit.disclosure_support import FR, check, found, notebook_of, rules
 
 
 def _cells(item: ItemReport, rule: str) -> tuple[Status, tuple[tuple[int, int], ...]]:
@@ -176,7 +179,7 @@ def test_markup_nested_past_the_parsers_depth_fails_unread() -> None:
 def test_a_table_over_the_cell_limit_is_not_read_cell_by_cell() -> None:
     rows = "".join(f"<tr><td>{k}</td><td>{k + 40}</td></tr>" for k in range(30))
     page = read_html(f"<table>{rows}</table><table>{rows}</table>", max_cells=80, max_rows=100)
-    assert [t.too_large for t in page.tables] == ["", "more than 20 cells"]
+    assert [t.too_large for t in page.tables] == ["", "more than 80 cells"]
 
 
 @pytest.mark.parametrize(
@@ -201,13 +204,21 @@ def test_a_table_over_the_row_limit_ends_the_reading(head: str, refused: bool) -
         assert page.active == "<script>"
 
 
-def test_a_page_with_a_table_over_the_row_limit_fails_on_it() -> None:
-    rows = "".join(f"<tr><td>r{k}</td><td>41</td></tr>" for k in range(100_002))
-    item = check("big.html", f"<table><tr><th>g</th><th>n</th></tr>{rows}</table>")
+@pytest.mark.parametrize(
+    ("row", "rows", "reason"),
+    [
+        ("<tr><td>41</td></tr>", 100_002, "more than 100,000 rows"),
+        ("<tr><td>r</td><td>41</td><td>52</td></tr>", 70_000, "more than 200,000 cells"),
+    ],
+)
+def test_a_page_with_a_table_over_the_limits_fails_on_it(row: str, rows: int, reason: str) -> None:
+    """An HTML page holds at most ``max_html_cells`` cells (a larger table is released as
+    CSV) and a table at most ``max_rows`` rows."""
+    item = check("big.html", f"<table><tr><th>n</th></tr>{row * rows}</table>")
     assert item.status is Status.FAIL
     [table] = item.children
     assert [(r.rule, r.summary) for r in table.rules] == [
-        ("file.limits", "big.html / table 1 has more than 100,000 rows")
+        ("file.limits", f"big.html / table 1 has {reason}: a table this large is released as CSV")
     ]
 
 
@@ -332,3 +343,25 @@ def test_a_notebooks_html_output_is_a_page() -> None:
     assert [(r.rule, r.status) for r in deep.rules] == [("file.unreadable", Status.FAIL)]
     mailed = _html_output(table, plain="contact jean.dupont@chu-lyon.fr")
     assert found(mailed)["identifier.email"] is Status.FAIL
+
+
+def test_the_html_outputs_of_a_notebook_share_one_cell_limit() -> None:
+    rows = "".join(f"<tr><td>r{k}</td><td>{k + 40}</td></tr>" for k in range(30))
+    output = {
+        "output_type": "execute_result",
+        "metadata": {},
+        "data": {"text/html": f"<table><tr><th>g</th><th>n</th></tr>{rows}</table>"},
+    }
+    cells = [{"cell_type": "code", "source": "t", "outputs": [output]} for _ in range(2)]
+    policy = FR.policy
+    small = replace(FR, policy=replace(policy, limits=replace(policy.limits, max_html_cells=100)))
+    first, second = check_bytes("n.ipynb", notebook_of(cells), small).report.children
+    assert first.status is Status.PASS
+    [table] = second.children
+    assert [(r.rule, r.summary) for r in table.rules] == [
+        (
+            "file.limits",
+            f"{second.path} / table 1 has more than 100 cells with the tables read before it:"
+            " a table this large is released as CSV",
+        )
+    ]

@@ -34,6 +34,7 @@ LIMITS = Limits(
     max_cells=1_000_000,
     max_depth=64,
     max_outputs=2_000,
+    max_html_cells=200_000,
     max_pixels=40_000_000,
 )
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -107,7 +107,8 @@ def _check_output(
     text = output.text or ""
     item.sha256 = content_hash(text.encode())
     if output.html:  # the plain-text companion kept beside HTML is released too
-        page = html_page(output.html, ctx, where=where)
+        before = sum(table.shape[0] * table.shape[1] for _, table in tables_found)
+        page = html_page(output.html, ctx, where=where, read_before=before)
         if isinstance(page, RuleResult):
             item.rules.append(page)
             return item

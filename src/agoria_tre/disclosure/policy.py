@@ -29,6 +29,7 @@ class Limits:
     max_rows: int
     max_columns: int
     max_cells: int
+    max_html_cells: int  # an HTML page's cells: larger tables are released as CSV
     max_depth: int
     max_outputs: int
     max_pixels: int

@@ -192,12 +192,19 @@ class FoundTable:
     too_large: str = ""  # why it was not read to its end
 
 
-def html_page(html: str, ctx: Context, *, where: str) -> HtmlPage | RuleResult:
+def html_page(
+    html: str, ctx: Context, *, where: str, read_before: int = 0
+) -> HtmlPage | RuleResult:
     """An HTML page or a notebook's HTML output read as a browser reads it, or why it is
-    refused: it runs or fetches something, or was not read to its end."""
+    refused: it runs or fetches something, or was not read to its end. ``read_before``: cells
+    of the tables read before it in the same notebook."""
+    limits = ctx.policy.limits
     try:
         page = read_html(
-            html, max_cells=ctx.policy.limits.max_cells, max_rows=ctx.policy.limits.max_rows
+            html,
+            max_cells=limits.max_html_cells,
+            max_rows=limits.max_rows,
+            read_before=read_before,
         )
     except MalformedHtml as exc:
         return flagged("file.unreadable", Status.FAIL, f"{where}: {exc}: not released")
@@ -236,7 +243,7 @@ def html_tables(html: str, ctx: Context) -> list[FoundTable] | str:
     """The tables of an HTML fragment, or why they cannot be read."""
     try:
         page = read_html(
-            html, max_cells=ctx.policy.limits.max_cells, max_rows=ctx.policy.limits.max_rows
+            html, max_cells=ctx.policy.limits.max_html_cells, max_rows=ctx.policy.limits.max_rows
         )
     except MalformedHtml as exc:
         return str(exc)
@@ -335,7 +342,8 @@ def tables_checked(
     for number, one in enumerate(found, start=1):
         label = f"{where} / table {number}"
         if one.too_large:
-            checked.append(_limit(label, f"{label} has {one.too_large}"))
+            summary = f"{label} has {one.too_large}: a table this large is released as CSV"
+            checked.append(_limit(label, summary))
             continue
         if one.grid and sum(len(row) for row in one.grid) > max_cells:
             checked.append(_limit(label, f"{label} has more than {max_cells:,} cells"))

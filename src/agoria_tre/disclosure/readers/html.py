@@ -100,11 +100,12 @@ def parse_html(html: str) -> lxml.etree._Element | None:
     return root
 
 
-def read_html(html: str, *, max_cells: int, max_rows: int) -> HtmlPage:
+def read_html(html: str, *, max_cells: int, max_rows: int, read_before: int = 0) -> HtmlPage:
     """The tables and texts of ``html``. A table nested in another's cell is no grid: the
     page then says so in ``unread`` and has no tables. A table over the limits (``max_cells``
     for the page, ``max_rows`` for each table) ends the reading: the page is refused for it,
-    whatever follows."""
+    whatever follows. ``read_before``: cells of tables read before the page (the earlier
+    outputs of a notebook), counted against ``max_cells``."""
     if not html.strip():
         return HtmlPage([], "", "", None)
     root = parse_html(html)
@@ -114,7 +115,7 @@ def read_html(html: str, *, max_cells: int, max_rows: int) -> HtmlPage:
     shown: list[str] = []
     markup: list[str] = []
     active: str | None = None
-    cells = 0
+    cells = read_before
     open_cells = 0  # cells the walk is inside: their text is the table's, not the page's
     nested = False
     around = [*root.itersiblings(preceding=True), *root.itersiblings()]  # comments, PIs
@@ -135,6 +136,10 @@ def read_html(html: str, *, max_cells: int, max_rows: int) -> HtmlPage:
             elif tag == "table":
                 odd: list[lxml.etree._Element] = []
                 table, read = _table(element, max_cells - cells, max_rows, odd)
+                if table.too_large == _OVER_CELLS:
+                    table.too_large = f"more than {max_cells:,} cells" + (
+                        " with the tables read before it" if read_before else ""
+                    )
                 cells += read
                 tables.append(table)
                 if table.too_large:
@@ -250,6 +255,7 @@ def _rows(
             odd.append(child)
 
 
+_OVER_CELLS = "over the cells left"
 _Row = tuple[str, list[str], list[str], list[tuple[int, int]]]  # section, kinds, texts, spans
 
 
@@ -285,7 +291,7 @@ def _table(
             else:
                 read += 1
             if read > budget:
-                return HtmlTable(too_large=f"more than {budget:,} cells"), read
+                return HtmlTable(too_large=_OVER_CELLS), read
             text = (cell.text or "") if plain else "".join(cell.itertext())
             if text.isascii() and text.isprintable() and "  " not in text:
                 text = text.strip()  # the same as below, at a fraction of the cost
