@@ -114,6 +114,18 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         "at_limit.csv",
         lambda: ("g,n\n" + "".join(f"r{k},{40 + k % 9}\n" for k in range(100_000))).encode(),
     ),
+    "a CSV at the cell limit (99,999 rows of 10)": (
+        "cells.csv",
+        lambda: (
+            "g,"
+            + ",".join(f"c{j}" for j in range(9))
+            + "\n"
+            + "".join(
+                f"r{i}," + ",".join(str(40 + (i + j) % 50) for j in range(9)) + "\n"
+                for i in range(99_999)
+            )
+        ).encode(),
+    ),
     "a 9 MB CSV": (
         "big.csv",
         lambda: (

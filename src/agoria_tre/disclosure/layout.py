@@ -377,7 +377,10 @@ class Layout:
         return np.asarray(_named(self.cell_units), dtype=bool)
 
     def mask(self, *measures: Measure) -> NDArray[np.bool_]:
-        return np.isin(self.grid, list(measures))
+        """The data cells of any of these measures (the :attr:`grid` compared, line by line)."""
+        picked = np.array([m in measures for m in self.measures], dtype=bool)
+        lines = picked[:, np.newaxis] if self.along_rows else picked[np.newaxis, :]
+        return np.array(np.broadcast_to(lines, self.table.shape), dtype=bool)
 
     @property
     def only_counts(self) -> bool:
