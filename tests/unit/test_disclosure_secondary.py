@@ -150,6 +150,7 @@ MAIN = "sex,A,B\nF,*,30\nM,20,40\n"  # the hidden cell is 5: F's total 35, or A'
         "group,n\nA,25\nB,70\n",  # a one-way table whose labels are the columns
         "Sex,N\n f ,35\nM,60\n",  # labels compared without case or spaces
         "sex,n\nF,35\n",  # the total of the hidden cell's row alone
+        "sex,n\nF,35\nM,60\nTotal,95\n",  # a one-way table with its own total
     ],
 )
 def test_a_hidden_cell_another_table_gives_back_fails(other: str) -> None:

@@ -195,8 +195,8 @@ def published(name: str, table: Table) -> Published | None:
         for j, column in enumerate(col_keys):
             if not shown[i, j] or not row:
                 continue
-            if table.shape[1] == 1 and not rows:  # one column: each row's count, and a
-                lines[row] = float(values[i, j])  # column of a grid
+            if table.shape[1] == 1 and i not in rows:  # one column: each row's count,
+                lines[row] = float(values[i, j])  # and a column of a grid
                 cells[row, column] = float(values[i, j])
             elif j in cols and i not in rows:
                 lines[row] = float(values[i, j])
