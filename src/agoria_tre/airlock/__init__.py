@@ -1,0 +1,1 @@
+"""The airlock: export requests, their automated check, two-person review and release."""
