@@ -52,14 +52,17 @@ runpy.run_module("agoria_tre.cli.main", run_name="__main__")
 
 
 def _command(
-    folder: Path,
+    paths: Sequence[Path],
     profile: str,
     pseudonyms: Path | None,
     released: Sequence[Path],
     limits: CheckLimits,
+    canonical_out: Path | None,
 ) -> list[str]:
     command = [sys.executable, "-c", _CHILD, str(limits.cpu_seconds), str(limits.memory_bytes)]
-    command += ["check", str(folder), "--profile", profile, "--format", "json"]
+    command += ["check", *map(str, paths), "--profile", profile, "--format", "json"]
+    if canonical_out is not None:
+        command += ["--canonical-out", str(canonical_out)]
     if pseudonyms is not None:
         command += ["--pseudonyms", str(pseudonyms)]
     for folder_released in released:
@@ -68,17 +71,20 @@ def _command(
 
 
 def run_check(
-    folder: Path,
+    paths: Sequence[Path],
     *,
     profile: str = "fr",
     pseudonyms: Path | None = None,
     released: Sequence[Path] = (),
     limits: CheckLimits = CheckLimits(),
+    canonical_out: Path | None = None,
 ) -> CheckRun:
-    """Check every file under ``folder`` in a child process held to ``limits``."""
-
+    """Check the files ``paths`` name (folders are walked) in a child process held to
+    ``limits``; given ``canonical_out``, the child writes there the canonical form of each
+    file it checked, named by its SHA-256."""
+    folder = paths[0] if len(paths) == 1 else paths[0].parent
     child = subprocess.Popen(
-        _command(folder, profile, pseudonyms, released, limits),
+        _command(paths, profile, pseudonyms, released, limits, canonical_out),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -268,6 +269,93 @@ class WorkspaceImage(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     built_by: Mapped[str] = mapped_column(String(64))
+
+
+def _request_id() -> str:
+    return secrets.token_hex(8)
+
+
+class ExportRequest(Base):
+    """An export request of the airlock: its status moves only by the transitions of
+    ``agoria_tre.airlock.lifecycle``; each move writes its audit event in the same
+    transaction. ``round`` counts the review rounds: returning a request for changes starts
+    a new one, and only the decisions of the current round count."""
+
+    __tablename__ = "airlock_requests"
+    __table_args__ = (CheckConstraint("round >= 1", name="round_positive"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=_request_id)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    requester: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    # Made with a workspace's own credential (the project came from it), or a personal token.
+    from_workspace: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # What the project could use when the request was made: legal basis, versions, image.
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON)
+    check_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    check_failure: Mapped[str | None] = mapped_column(Text, default=None)
+    return_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    released_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    release_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    release_seq: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    project: Mapped[Project] = relationship()
+    items: Mapped[list[ExportItem]] = relationship(
+        back_populates="request", order_by="ExportItem.name", cascade="all, delete-orphan"
+    )
+
+
+class ExportItem(Base):
+    """One file of an export request. ``upload_sha256`` names the bytes the researcher sent;
+    ``sha256`` the canonical form the check made of them (what reviewers see and what is
+    released), known once the request is checked."""
+
+    __tablename__ = "airlock_items"
+    __table_args__ = (UniqueConstraint("request_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=_request_id)
+    request_id: Mapped[str] = mapped_column(ForeignKey("airlock_requests.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    upload_sha256: Mapped[str] = mapped_column(String(64))
+    upload_size: Mapped[int] = mapped_column(BigInteger)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    justification: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    size: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    kind: Mapped[str | None] = mapped_column(String(32), default=None)
+    check_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    check: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    request: Mapped[ExportRequest] = relationship(back_populates="items")
+    reviews: Mapped[list[ExportReview]] = relationship(
+        back_populates="item", order_by="ExportReview.id", cascade="all, delete-orphan"
+    )
+
+
+class ExportReview(Base):
+    """One reviewer's decision on one item, in one review round."""
+
+    __tablename__ = "airlock_reviews"
+    __table_args__ = (UniqueConstraint("item_id", "round", "reviewer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("airlock_items.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    exception: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[ExportItem] = relationship(back_populates="reviews")
 
 
 class AuditEvent(Base):

@@ -204,6 +204,12 @@ def print_report(report: Report) -> None:
     " cells they give back. Repeatable.",
 )
 @click.option(
+    "--canonical-out",
+    type=click.Path(file_okay=False, writable=True, path_type=Path),
+    help="Also write the canonical form of each file checked (what is reviewed and released)"
+    " into this folder, each named by its SHA-256.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -218,6 +224,7 @@ def check(
     pseudonyms: Path | None,
     pseudonym_column: str | None,
     released_dirs: tuple[Path, ...],
+    canonical_out: Path | None,
     fmt: str,
 ) -> None:
     """Check outputs for disclosure risk: exit 0 all pass, 1 any fail, 3 review, 2 usage.
@@ -236,10 +243,15 @@ def check(
     policy = load_policy_file(policy_file) if policy_file else load_profile(profile)
     known = load_pseudonyms(pseudonyms, pseudonym_column) if pseudonyms else frozenset()
     released, notes = load_released(list(released_dirs), policy.limits)
-    report = check_paths(list(paths), Context(policy, known, tuple(released)))
+    canonical: dict[str, bytes] = {}
+    report = check_paths(list(paths), Context(policy, known, tuple(released)), canonical=canonical)
     report.notes += notes
     if not report.items:
         raise click.UsageError("nothing to check: no files under the paths given")
+    if canonical_out is not None:
+        canonical_out.mkdir(parents=True, exist_ok=True)
+        for digest, data in canonical.items():
+            (canonical_out / digest).write_bytes(data)
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -472,19 +472,22 @@ def _answered_by_acro(parent: ItemReport, output: AcroOutput) -> None:
             item.rules = kept
 
 
-def check_paths(paths: Sequence[Path], ctx: Context) -> Report:
+def check_paths(
+    paths: Sequence[Path], ctx: Context, *, canonical: dict[str, bytes] | None = None
+) -> Report:
     """Check files and folders (walked).
 
     An evidence sidecar feeds the check of the output that shares its name and is never an
     item: it is disclosive and never released (one without its output fails). A folder
     written by ACRO is read with ACRO's records of its checks. Tables of counts are then
-    compared with each other and with ``ctx.released`` (differencing).
+    compared with each other and with ``ctx.released`` (differencing). Given ``canonical``,
+    the canonical form of each file checked is added to it, by its SHA-256.
     """
     with _few_collections():
-        return _check_paths(paths, ctx)
+        return _check_paths(paths, ctx, {} if canonical is None else canonical)
 
 
-def _check_paths(paths: Sequence[Path], ctx: Context) -> Report:
+def _check_paths(paths: Sequence[Path], ctx: Context, canonical: dict[str, bytes]) -> Report:
     report = Report(ctx.policy)
     deadline = time.monotonic() + ctx.budget_seconds
     entries = files.walk(paths)
@@ -538,6 +541,8 @@ def _check_paths(paths: Sequence[Path], ctx: Context) -> Report:
             continue
         checked = _check_file(path, label, ctx)
         report.items.append(checked.report)
+        if checked.canonical is not None and checked.report.sha256 is not None:
+            canonical[checked.report.sha256] = checked.canonical
         if checked.table is not None:
             tables.append((checked.report, label, checked.table))
         for child, table in checked.inner_tables:
