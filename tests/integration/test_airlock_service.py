@@ -121,7 +121,7 @@ def test_a_request_goes_from_draft_to_a_verified_release(airlock: Airlock) -> No
     ("who", "error"),
     [
         (ALICE, PermissionDenied),  # the requester, though a reviewer too
-        (Caller("olga"), NotFound),  # a reviewer of another project
+        (Caller("olga"), PermissionDenied),  # a reviewer of another project
         (BOB, PermissionDenied),  # a researcher of the project
         (LEA, PermissionDenied),  # a lead is no reviewer
         (Caller("rita", workspace="cardio"), PermissionDenied),  # from a workspace
@@ -239,7 +239,7 @@ def test_the_requester_withdraws_before_release_only(airlock: Airlock) -> None:
 def test_a_workspace_request_belongs_to_the_workspace_project(airlock: Airlock) -> None:
     made = airlock.create(Caller("alice", workspace="cardio"), "onco", "t")
     assert (made["project"], made["from_workspace"]) == ("cardio", True)
-    with pytest.raises(NotFound):  # from another project's workspace, it does not exist
+    with pytest.raises(PermissionDenied):  # not from another project's workspace
         airlock.get(Caller("alice", workspace="other"), made["id"])
     with pytest.raises(PermissionDenied):  # not a researcher of onco
         airlock.create(ALICE, "onco", "t")
@@ -253,9 +253,9 @@ def test_a_removed_member_loses_access_at_once(airlock: Airlock) -> None:
     request = submitted(airlock, {"deaths.csv": SAFE})
     with airlock.catalog.write() as session:
         remove_member(session, slug="cardio", username="rita", role=Role.REVIEWER, actor="admin")
-    with pytest.raises(NotFound):
+    with pytest.raises(PermissionDenied):
         airlock.get(RITA, request["id"])
-    with pytest.raises(NotFound):
+    with pytest.raises(PermissionDenied):
         airlock.decide(RITA, request["id"], request["items"][0]["id"], "approve")
 
 
@@ -275,6 +275,20 @@ def test_file_names_are_names(airlock: Airlock, name: str, message: str) -> None
     with pytest.raises(InvalidInput, match=message):
         airlock.add_item(ALICE, made["id"], name, SAFE)
     assert chain_state(airlock.catalog) == before
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"PK\x03\x04" + bytes(100),  # zip (a bomb or not)
+        b"\x1f\x8b\x08" + bytes(40),  # gzip
+        bytes(257) + b"ustar" + bytes(250),  # tar
+    ],
+)
+def test_archives_are_refused_unopened(airlock: Airlock, data: bytes) -> None:
+    made = airlock.create(ALICE, "cardio", "t")
+    with pytest.raises(InvalidInput, match="is an archive"):
+        airlock.add_item(ALICE, made["id"], "outputs.csv", data)
 
 
 def test_inputs_are_refused_with_a_reason(airlock: Airlock) -> None:

@@ -62,6 +62,18 @@ OPEN = (Status.SUBMITTED, Status.CHECKING, Status.IN_REVIEW)
 DEFAULT_LIMITS = CheckLimits()
 
 
+# Archives (and documents that are archives) are never items: nothing is unpacked here.
+ARCHIVES = (
+    (0, b"PK\x03\x04"), (0, b"PK\x05\x06"), (0, b"\x1f\x8b"), (0, b"BZh"),
+    (0, b"\xfd7zXZ\x00"), (0, b"7z\xbc\xaf\x27\x1c"), (0, b"\x28\xb5\x2f\xfd"),
+    (0, b"Rar!"), (257, b"ustar"),
+)  # fmt: skip
+
+
+def is_archive(data: bytes) -> bool:
+    return any(data[at : at + len(magic)] == magic for at, magic in ARCHIVES)
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who asks: a user's name and, when they act from a workspace, its project's slug."""
@@ -135,13 +147,13 @@ class Airlock:
         return found
 
     def _related(self, session: Session, caller: Caller, request: ExportRequest) -> set[Role]:
-        """The caller's roles in the request's project; a request of a project the caller
-        has no part in does not exist for them (404: other projects' requests are not named)."""
+        """The caller's roles in the request's project, refused when they have none (or call
+        from another project's workspace)."""
         roles = set(roles_of(session, request.project, caller.name))
         if caller.workspace is not None and caller.workspace != request.project.slug:
-            raise NotFound(f"no export request {request.id!r} in this workspace's project")
+            raise PermissionDenied("this request belongs to another project than this workspace")
         if not roles and caller.name != request.requester:
-            raise NotFound(f"no export request {request.id!r}")
+            raise PermissionDenied("this request belongs to a project you are not a member of")
         return roles
 
     def _visible(self, session: Session, caller: Caller, request: ExportRequest) -> set[Role]:
@@ -280,6 +292,10 @@ class Airlock:
         for what, content in (("the file", data), ("the evidence", evidence or b"")):
             if len(content) > self.max_item_bytes:
                 raise TooLarge(f"{what} is larger than {self.max_item_bytes:,} bytes")
+        if is_archive(data):
+            raise InvalidInput(
+                f"{name!r} is an archive: nothing is unpacked here; add the files it holds"
+            )
         with self.catalog.write() as session:
             request = self._request(session, request_id)
             self._as_requester(session, caller, request)
@@ -697,6 +713,27 @@ class Airlock:
                 details={"sha256": request.release_sha256},
             )
             return Download(f"agoria-release-{request.id}.zip", data)
+
+    def may_review(self, caller: Caller, request_id: str) -> bool:
+        """Whether the caller may decide on this request and release it (for pages)."""
+        with self.catalog.read() as session:
+            try:
+                self._as_reviewer(session, caller, self._request(session, request_id))
+            except (PermissionDenied, NotFound):
+                return False
+        return True
+
+    def may_download(self, caller: Caller, request_id: str) -> bool:
+        """Whether the caller may download this request's release, once there is one."""
+        with self.catalog.read() as session:
+            try:
+                request = self._request(session, request_id)
+                roles = self._visible(session, caller, request)
+            except (PermissionDenied, NotFound):
+                return False
+            return caller.workspace is None and (
+                caller.name == request.requester or Role.LEAD in roles
+            )
 
     # --- what callers see --------------------------------------------------------------
 

@@ -176,6 +176,13 @@ def image_lock(wheel: Path | None, output: Path | None) -> None:
     help="The proxy's API port (on 127.0.0.1 only).",
 )
 @click.option(
+    "--airlock-port",
+    default=8082,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The airlock service's port (on 127.0.0.1; the proxy serves it at /services/airlock/).",
+)
+@click.option(
     "--project-storage",
     default="2G",
     show_default=True,
@@ -196,6 +203,7 @@ def hub(
     idle_timeout: int,
     reconcile_every: int,
     proxy_api_port: int,
+    airlock_port: int,
     project_storage: str,
     log_file: Path | None,
 ) -> None:
@@ -223,6 +231,7 @@ def hub(
             idle_timeout=idle_timeout,
             reconcile_every=reconcile_every,
             proxy_api_port=proxy_api_port,
+            airlock_port=airlock_port,
             project_storage=project_storage,
             log_file=log_file,
         ),

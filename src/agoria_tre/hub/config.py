@@ -13,6 +13,7 @@ Environment (set by ``agoria-tre hub``; an operator may set the ``AGORIA_HUB_*``
 ``AGORIA_IDLE_TIMEOUT``     seconds before an idle workspace is stopped (default 3600)
 ``AGORIA_RECONCILE_EVERY``  seconds between grant reconciliations (default 60)
 ``AGORIA_PROXY_API_PORT``   the proxy's API port, on 127.0.0.1 only (default 8001)
+``AGORIA_AIRLOCK_PORT``     the airlock service's port, on 127.0.0.1 (default 8082)
 ``AGORIA_PROJECT_STORAGE``  cap of each project's writable storage (default 2G)
 ``AGORIA_RUNTIME_URL``      Docker API of the container runtime (set by ``agoria-tre hub``)
 ``AGORIA_PLATFORM_TOKEN``   the platform's own service token (generated at each start)
@@ -47,6 +48,14 @@ TEST_AUTHENTICATORS = frozenset(
     }
 )
 PLATFORM_SERVICE = "agoria-platform"
+AIRLOCK_SERVICE = "airlock"
+# What a workspace's own token may do: report activity, reach its server, and reach the
+# airlock, which binds what it sends to the workspace's project.
+SERVER_TOKEN_SCOPES = [
+    "users:activity!user",
+    "access:servers!server",
+    f"access:services!service={AIRLOCK_SERVICE}",
+]
 ADMIN_SERVICE = "agoria-admin"
 
 
@@ -105,6 +114,7 @@ class HubSettings:
     project_storage: str
     run_dir: Path
     subnet_pool: str = "10.213.0.0/16"
+    airlock_port: int = 8082
     oidc: OidcSettings | None = None
     passthrough: Mapping[str, str] = field(default_factory=dict)
 
@@ -151,6 +161,7 @@ class HubSettings:
             project_storage=env.get("AGORIA_PROJECT_STORAGE") or "2G",
             run_dir=home / "run",
             subnet_pool=env.get("AGORIA_WORKSPACE_SUBNETS") or "10.213.0.0/16",
+            airlock_port=_int(env, "AGORIA_AIRLOCK_PORT", 8082),
             oidc=OidcSettings.from_env(env) if authenticator == OIDC_AUTHENTICATOR else None,
             # A measured run (the test suite's coverage) measures the services too.
             passthrough={
@@ -185,6 +196,14 @@ class HubSettings:
                 ],
                 "environment": {**self.passthrough, **processes.mark(self.run_dir)},
             },
+            {
+                "name": AIRLOCK_SERVICE,
+                "display": True,
+                "url": f"http://127.0.0.1:{self.airlock_port}",
+                "command": [sys.executable, "-m", "agoria_tre.airlock"],
+                "environment": {**self.passthrough, **processes.mark(self.run_dir)},
+                "oauth_no_confirm": True,
+            },
         ]
         if self.platform_token:
             services.append({"name": PLATFORM_SERVICE, "api_token": self.platform_token})
@@ -201,6 +220,8 @@ class HubSettings:
                 "services": ["idle-culler"],
             },
             {"name": "agoria-workspaces", "scopes": servers, "services": ["agoria-reconcile"]},
+            # Every user may reach the airlock; what they may do there is the catalog's say.
+            {"name": "user", "scopes": ["self", f"access:services!service={AIRLOCK_SERVICE}"]},
         ]
         if self.platform_token:
             roles[1]["services"].append(PLATFORM_SERVICE)

@@ -43,7 +43,7 @@ if hub.oidc is not None:
     c.GenericOAuthenticator.scope = list(hub.oidc.scope)
     c.GenericOAuthenticator.oauth_callback_url = f"{hub.public_url}/hub/oauth_callback"
 
-# Services: the idle culler, the grant reconciler, the platform's own control token.
+# Services: the idle culler, the grant reconciler, the airlock, the platform's own token.
 c.JupyterHub.services = hub.services()
 c.JupyterHub.load_roles = hub.roles()
 
@@ -53,6 +53,7 @@ c.ProjectSpawner.subnet_pool = hub.subnet_pool
 c.ProjectSpawner.project_storage = hub.project_storage
 c.DockerSpawner.client_kwargs = {"base_url": hub.runtime_url}
 c.Spawner.env_keep = []
+c.Spawner.server_token_scopes = agoria.SERVER_TOKEN_SCOPES
 c.Spawner.cmd = ["jupyterhub-singleuser"]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 120

@@ -54,6 +54,7 @@ class PlatformOptions:
     idle_timeout: int = 3600
     reconcile_every: int = 60
     proxy_api_port: int = 8001
+    airlock_port: int = 8082
     project_storage: str = "2G"
     log_file: Path | None = None
 
@@ -179,6 +180,7 @@ class Platform:
                 "AGORIA_IDLE_TIMEOUT": str(self.options.idle_timeout),
                 "AGORIA_RECONCILE_EVERY": str(self.options.reconcile_every),
                 "AGORIA_PROXY_API_PORT": str(self.options.proxy_api_port),
+                "AGORIA_AIRLOCK_PORT": str(self.options.airlock_port),
                 "AGORIA_PROJECT_STORAGE": self.options.project_storage,
                 "AGORIA_RUNTIME_URL": runtime_url,
                 "AGORIA_PLATFORM_TOKEN": self.token,

@@ -57,6 +57,14 @@ class Hub:
                 raise
             self.request("POST", f"/hub/api/users/{_q(name)}")
 
+    def token_for(self, name: str, note: str = "test") -> str:
+        """A new API token of user ``name`` (made if missing), as they would make one."""
+        self.ensure_user(name)
+        made: dict[str, Any] = self.request(
+            "POST", f"/hub/api/users/{_q(name)}/tokens", {"note": note}
+        )
+        return str(made["token"])
+
     def server(self, user: str, project: str) -> dict[str, Any] | None:
         servers: dict[str, dict[str, Any]] = self.user(user).get("servers") or {}
         return servers.get(project)

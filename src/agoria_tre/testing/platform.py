@@ -44,6 +44,7 @@ class TrialPlatform:
     env: dict[str, str]
     public_url: str = ""
     api_port: int = 0
+    airlock_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     hub_args: list[str] = field(default_factory=list)
 
@@ -78,6 +79,7 @@ class TrialPlatform:
         """``agoria-tre hub`` (``--demo`` unless told otherwise) on free ports; returns once
         the hub answers."""
         self.api_port = free_port()
+        self.airlock_port = free_port()
         self.public_url = f"http://127.0.0.1:{public_port or free_port()}"
         self.hub_args = [
             "hub",
@@ -88,6 +90,8 @@ class TrialPlatform:
             str(self.api_port),
             "--proxy-api-port",
             str(free_port()),
+            "--airlock-port",
+            str(self.airlock_port),
             "--log-file",
             str(self.log),
             *extra,
