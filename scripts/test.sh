@@ -7,8 +7,9 @@ cd "$ROOT"
 
 # PostgreSQL: the catalog tests run against a real server the suite starts itself. The
 # workspace tests run the whole platform (Podman, the proxy, the image: bootstrap installs
-# them; the suite builds the image when it is missing and caches it by content hash).
-bash scripts/bootstrap.sh postgresql
+# them; the suite builds the image when it is missing and caches it by content hash). The
+# airlock's pages are tried in Debian's headless Chromium, driven by Playwright.
+bash scripts/bootstrap.sh postgresql chromium
 source .venv/bin/activate
 
 # The login tests run a real OpenID provider (the oidc-provider library, from npm).

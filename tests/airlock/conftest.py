@@ -4,10 +4,8 @@ hub API token."""
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -54,7 +52,3 @@ def tokens(airlock_platform: TrialPlatform) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def as_user(airlock_platform: TrialPlatform, tokens: dict[str, str]) -> dict[str, AirlockClient]:
     return {name: AirlockClient(airlock_platform.public_url, t) for name, t in tokens.items()}
-
-
-def home_of(platform: TrialPlatform) -> Path:
-    return platform.home

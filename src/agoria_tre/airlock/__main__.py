@@ -65,10 +65,12 @@ class AirlockService(Application):
         workspace (default: ``$AGORIA_HOME/airlock``).""",
     )
     auth_cache_seconds = Integer(
-        5,
+        0,
         config=True,
-        help="""Seconds the hub's answer about a token is kept. Project rights are read
-        from the catalog at each request whatever this is.""",
+        help="""Seconds the hub's answer about a token may be reused. 0 (the default) asks
+        the hub at every request, so a revoked token or a stopped workspace's token stops
+        working at once. Project rights are read from the catalog at each request whatever
+        this is.""",
     )
 
     aliases = {"config": "AirlockService.config_file"}  # noqa: RUF012  (traitlets' own)
@@ -91,8 +93,7 @@ class AirlockService(Application):
         asyncio.run(self.serve())
 
     async def serve(self) -> None:
-        from jupyterhub.services.auth import HubOAuth
-
+        from agoria_tre.airlock.handlers import HubAuthNow
         from agoria_tre.airlock.service import Airlock
         from agoria_tre.airlock.web import application
         from agoria_tre.catalog.db import Catalog
@@ -117,7 +118,7 @@ class AirlockService(Application):
             max_item_bytes=self.max_item_bytes,
         )
         airlock.store.sweep()
-        hub_auth = HubOAuth(cache_max_age=self.auth_cache_seconds)
+        hub_auth = HubAuthNow(cache_max_age=self.auth_cache_seconds)
         app = application(
             airlock,
             hub_auth,

@@ -70,6 +70,17 @@ CSP = (
 )
 
 
+class HubAuthNow(HubOAuth):  # type: ignore[misc]
+    """The hub's OAuth, asking the hub about a token at every request when
+    ``cache_max_age`` is 0 (HubAuth's own cache would keep answers forever then)."""
+
+    def user_for_token(
+        self, token: str, use_cache: bool = True, session_id: str = "", *, sync: bool = True
+    ) -> Any:
+        fresh = use_cache and self.cache_max_age > 0
+        return super().user_for_token(token, fresh, session_id, sync=sync)
+
+
 class Refused(web.HTTPError):
     """An HTTP error with the message its caller sees."""
 
@@ -132,8 +143,10 @@ class Base(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]
                 model = None
         self._hub_auth_user_cache = model
         if model is None:
-            if self.request.method not in ("GET", "HEAD") and self.hub_auth.get_token(self):
-                self.check_xsrf_cookie()  # says why a cookie was not accepted
+            if self.request.method not in ("GET", "HEAD") and self.get_cookie(
+                self.hub_auth.cookie_name
+            ):
+                self.check_xsrf_cookie()  # says why the login cookie was not accepted
             if not self.api and self.request.method in ("GET", "HEAD"):
                 self.redirect(self.get_login_url())
                 return

@@ -333,3 +333,11 @@ def document(prefix: str = "/services/airlock/") -> dict[str, Any]:
             },
         },
     }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    json.dump(document(), sys.stdout, indent=2)
+    sys.stdout.write("\n")

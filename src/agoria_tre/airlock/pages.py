@@ -29,7 +29,7 @@ from agoria_tre.disclosure.readers.table import table_from_grid
 from agoria_tre.disclosure.report import plural
 
 TEMPLATES = str(Path(__file__).with_name("templates"))
-STATIC = str(Path(__file__).with_name("static"))
+STYLE = Path(__file__).with_name("static") / "airlock.css"
 MAX_SHOWN_ROWS = 2000  # a longer table is shown in part, and the page says so
 IMAGE_TYPES = {"image.png": "image/png", "image.jpeg": "image/jpeg", "image": "image/png"}
 # What an item frame may do: show its own markup and inline styles, nothing else.
@@ -264,6 +264,14 @@ class ContentPage(Page):
         self.finish(data)
 
 
+class StylePage(Page):
+    """The pages' style sheet (behind the same login as everything else here)."""
+
+    async def get(self) -> None:
+        self.set_header("Content-Type", "text/css; charset=utf-8")
+        self.finish(STYLE.read_bytes())
+
+
 class FormPage(Page):
     def field(self, name: str) -> str:
         return self.get_body_argument(name, "") or ""
@@ -308,6 +316,7 @@ def routes() -> list[tuple[str, type[web.RequestHandler]]]:
     item = r"(?P<item_id>[^/]+)"
     return [
         (r"", HomePage),
+        (r"static/airlock\.css", StylePage),
         (rf"requests/{rid}", RequestPage),
         (rf"requests/{rid}/items/{item}/content", ContentPage),
         (rf"requests/{rid}/items/{item}/review", ReviewForm),

@@ -255,8 +255,6 @@ def application(
         login_url=hub_auth.login_url,
         default_handler_class=NotFoundAPI,
         template_path=pages.TEMPLATES,
-        static_path=pages.STATIC,
-        static_url_prefix=url_path_join(prefix, "static/"),
         xsrf_cookies=False,  # the hub's own check, for cookie-authenticated forms only
         autoescape="xhtml_escape",
     )

@@ -61,7 +61,7 @@ class AirlockClient:
         headers: dict[str, str] | None = None,
     ) -> Answer:
         where = urlparse(self.public_url)
-        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=300)
+        connection = http.client.HTTPConnection(where.netloc, timeout=300)
         sent = {"Content-Type": content_type, **(headers or {})}
         if self.token is not None:
             sent["Authorization"] = f"token {self.token}"
