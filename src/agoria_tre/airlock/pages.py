@@ -15,6 +15,8 @@ import csv
 import functools
 import html
 import io
+import json
+import logging
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ from agoria_tre.airlock.service import Caller
 from agoria_tre.disclosure.readers.table import table_from_grid
 from agoria_tre.disclosure.report import plural
 
+log = logging.getLogger(__name__)
 TEMPLATES = str(Path(__file__).with_name("templates"))
 STYLE = Path(__file__).with_name("static") / "airlock.css"
 MAX_SHOWN_ROWS = 2000  # a longer table is shown in part, and the page says so
@@ -160,7 +163,23 @@ def notebook_html(data: bytes) -> str:
     import nbformat
     from nbconvert import HTMLExporter
 
-    notebook = nbformat.reads(data.decode("utf-8"), as_version=4)  # type: ignore[no-untyped-call]
+    # The canonical form keeps cells, sources and outputs, not metadata: give back the empty
+    # metadata nbformat's model expects.
+    raw = json.loads(data)
+    raw.setdefault("metadata", {})
+    raw["nbformat_minor"] = max(5, raw.get("nbformat_minor", 5))
+    for number, cell in enumerate(raw.get("cells", []), start=1):
+        cell.setdefault("metadata", {})
+        cell.setdefault("id", f"cell-{number}")
+        if cell.get("cell_type") == "code":
+            cell.setdefault("execution_count", None)
+            cell.setdefault("outputs", [])
+        for output in cell.get("outputs", []):
+            if output.get("output_type") in ("display_data", "execute_result"):
+                output.setdefault("metadata", {})
+            if output.get("output_type") == "execute_result":
+                output.setdefault("execution_count", None)
+    notebook = nbformat.from_dict(raw)  # type: ignore[no-untyped-call]
     exporter = HTMLExporter(template_name="basic", sanitize_html=True)  # type: ignore[no-untyped-call]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lexers missing for a kernel's language
@@ -169,6 +188,20 @@ def notebook_html(data: bytes) -> str:
 
 
 def item_html(prefix: str, request_id: str, item: dict[str, Any], data: bytes | None) -> str:
+    """An item as HTML for its request's page; one that cannot be drawn says so."""
+    try:
+        return _item_html(prefix, request_id, item, data)
+    except Exception:
+        log.exception("item %s of request %s could not be drawn", item["id"], request_id)
+        return (
+            '<p class="error">This file could not be drawn here; the checker\'s findings'
+            " above still apply. The operators have the details in the airlock's log.</p>"
+        )
+
+
+def _item_html(prefix: str, request_id: str, item: dict[str, Any], data: bytes | None) -> str:
+    if data is None and item["check"]:
+        return '<p class="muted">The check could not read this file: it is not shown.</p>'
     if data is None:
         return '<p class="muted">Shown once the automated check has run.</p>'
     report = item["check"] or {}

@@ -1,0 +1,192 @@
+"""The reviewers' pages in a real headless Chromium (Debian's), logged in through the hub:
+hostile outputs render inert, flagged cells are marked, decisions are taken with the forms,
+and a form posted without its XSRF value is refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from agoria_tre.testing.airlock import AirlockClient
+from agoria_tre.testing.platform import TrialPlatform
+
+pytestmark = pytest.mark.workspaces
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORDS: dict[str, str] = {}  # demo logins made in this run
+PAYLOADS = (
+    "<script>window.top.document.title='pwned'; alert('script')</script>"
+    "<img src=x onerror=\"window.top.document.title='pwned'; alert('onerror')\">"
+    "<a id=js href=\"javascript:alert('href')\">click</a>"
+    "<svg onload=\"alert('svg')\"></svg>"
+)
+HOSTILE_HTML = (
+    "<html><body><h1>Deaths</h1>" + PAYLOADS + "<table><thead><tr><th>sex</th><th>n</th></tr>"
+    "</thead><tbody><tr><td>F</td><td>40</td></tr><tr><td>M</td><td>30</td></tr></tbody>"
+    "</table></body></html>"
+).encode()
+HOSTILE_NOTEBOOK = json.dumps(
+    {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "markdown",
+                "id": "m1",
+                "metadata": {},
+                "source": "[a link](javascript:alert('md')) " + PAYLOADS,
+            },
+            {
+                "cell_type": "code",
+                "id": "c1",
+                "metadata": {},
+                "execution_count": 1,
+                "source": "df.groupby('sex').size()",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"text/html": PAYLOADS + "<b>F 40, M 30</b>", "text/plain": "x"},
+                    }
+                ],
+            },
+        ],
+    }
+).encode()
+# The same payloads as text a page shows (escaped), and as a table's labels.
+ESCAPED_HTML = (
+    "<html><body><table><thead><tr><th>group</th><th>n</th></tr></thead><tbody>"
+    + "".join(
+        f"<tr><td>{p}</td><td>{20 + k}</td></tr>"
+        for k, p in enumerate(
+            ["&lt;script&gt;alert('x')&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;",
+             "javascript:alert(1)"]
+        )
+    )
+    + "</tbody></table></body></html>"
+).encode()  # fmt: skip
+HOSTILE_CSV = (
+    b'group,n\n"<script>alert(\'csv\')</script>",25\n"<img src=x onerror=alert(1)>",30\n'
+    b"javascript:alert(1),40\n"
+)
+SMALL = b"sex,n\nF,40\nM,3\n"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        found = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield found
+        found.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_request(as_user: dict[str, AirlockClient]) -> dict[str, Any]:
+    alice = as_user["alice"]
+    made = alice.post("api/requests", {"project": "cardio", "title": "Hostile outputs"}).json
+    for name, data in (
+        ("page.html", HOSTILE_HTML),
+        ("escaped.html", ESCAPED_HTML),
+        ("labels.csv", HOSTILE_CSV),
+        ("analysis.ipynb", HOSTILE_NOTEBOOK),
+        ("small.csv", SMALL),
+        ("notes.txt", b"Among the 250 patients, 2 patients died; the oldest was 97 years old.\n"),
+    ):
+        assert alice.upload(made["id"], name, data).status == 201
+    submitted = alice.post(f"api/requests/{made['id']}/submit")
+    assert submitted.status == 200, submitted.body
+    return dict(submitted.json)
+
+
+def logged_in(browser: Browser, platform: TrialPlatform, user: str) -> tuple[Page, list[str]]:
+    """A page of ``user``, logged in at the hub, on the airlock's home; and a list that
+    collects every dialog a script opens and every request to another origin."""
+    if user not in PASSWORDS:
+        PASSWORDS[user] = platform.cli("hub", "demo-user", user).stdout.split("\t")[1].strip()
+    password = PASSWORDS[user]
+    page = browser.new_context().new_page()
+    seen: list[str] = []
+    page.on("dialog", lambda dialog: (seen.append(f"dialog {dialog.message}"), dialog.dismiss()))
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith((platform.public_url, "data:", "about:"))
+            else seen.append(f"request {request.url}")
+        ),
+    )
+    page.goto(f"{platform.public_url}/services/airlock/")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("[type=submit]")
+    page.wait_for_url(f"{platform.public_url}/services/airlock/")
+    return page, seen
+
+
+def test_hostile_outputs_render_inert(
+    browser: Browser, airlock_platform: TrialPlatform, hostile_request: dict[str, Any]
+) -> None:
+    page, seen = logged_in(browser, airlock_platform, "rita")
+    page.click(f"text={hostile_request['title']}")
+    page.wait_for_load_state("load")
+    for frame in page.frames:
+        frame.wait_for_load_state("load")
+    assert page.title() == "Hostile outputs · Agoria TRE airlock", page.content()[:3000]
+    assert page.locator("iframe.output[sandbox='']").count() == 1  # escaped.html only
+    refused = page.locator("section", has_text="page.html")
+    assert "could not read this file" in refused.inner_text()  # active content: not shown
+    on_handlers = page.evaluate(
+        "() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]"
+        ".filter(a => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))"
+        ".map(a => e.tagName + ' ' + a.name))"
+    )
+    assert on_handlers == []
+    assert page.locator("main script, main svg").count() == 0
+    framed = next(f for f in page.frames if f.url.endswith("/content"))
+    assert "<script>alert('x')</script>" in framed.locator("table").inner_text()
+    labels = page.locator("section", has_text="labels.csv").locator("table")
+    assert "<script>alert('csv')</script>" in labels.inner_text()  # shown as text
+    links = page.locator("a#js")  # the notebook's links (markdown, output), without href
+    assert links.count() == 2
+    assert [links.nth(k).get_attribute("href") for k in range(2)] == [None, None]
+    assert seen == []  # no dialog opened, nothing fetched from elsewhere
+
+
+def test_flagged_cells_are_marked_with_their_reason(
+    browser: Browser, airlock_platform: TrialPlatform, hostile_request: dict[str, Any]
+) -> None:
+    page, _ = logged_in(browser, airlock_platform, "rita")
+    page.goto(f"{airlock_platform.public_url}/services/airlock/requests/{hostile_request['id']}")
+    flagged = page.locator("td.flag")
+    assert flagged.count() == 1
+    assert flagged.first.inner_text().startswith("3")
+    assert "threshold" in (flagged.first.get_attribute("title") or "")
+    marked = page.locator("mark").all_inner_texts()  # the passages the checker points at
+    assert marked == ["2", "oldest was 97"]
+
+
+def test_reviewers_decide_with_the_forms_and_xsrf_is_required(
+    browser: Browser, airlock_platform: TrialPlatform, hostile_request: dict[str, Any]
+) -> None:
+    page, _ = logged_in(browser, airlock_platform, "sam")
+    url = f"{airlock_platform.public_url}/services/airlock/requests/{hostile_request['id']}"
+    page.goto(url)
+    notes = next(i for i in hostile_request["items"] if i["name"] == "notes.txt")
+    form = page.locator(f"section[aria-labelledby='item-{notes['id']}'] form.decide")
+    form.locator("textarea").fill("a count of 2 in prose")
+    form.locator("button[value=reject]").click()
+    page.wait_for_load_state("load")
+    section = page.locator(f"section[aria-labelledby='item-{notes['id']}']")
+    assert "sam: reject" in section.inner_text()
+    forged = page.request.post(
+        f"{url}/items/{notes['id']}/review", form={"decision": "approve", "comment": "forged"}
+    )
+    assert forged.status == 403
+    assert "_xsrf" in forged.text()
+    home = page.request.get(f"{airlock_platform.public_url}/services/airlock/")
+    assert home.headers["content-security-policy"].startswith("default-src 'none'")
