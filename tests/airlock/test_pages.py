@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Request, sync_playwright
 
 from agoria_tre.testing.airlock import AirlockClient
 from agoria_tre.testing.platform import TrialPlatform
@@ -111,15 +111,17 @@ def logged_in(browser: Browser, platform: TrialPlatform, user: str) -> tuple[Pag
     password = PASSWORDS[user]
     page = browser.new_context().new_page()
     seen: list[str] = []
-    page.on("dialog", lambda dialog: (seen.append(f"dialog {dialog.message}"), dialog.dismiss()))
-    page.on(
-        "request",
-        lambda request: (
-            None
-            if request.url.startswith((platform.public_url, "data:", "about:"))
-            else seen.append(f"request {request.url}")
-        ),
-    )
+
+    def dialog(opened: Dialog) -> None:
+        seen.append(f"dialog {opened.message}")
+        opened.dismiss()
+
+    def request(sent: Request) -> None:
+        if not sent.url.startswith((platform.public_url, "data:", "about:")):
+            seen.append(f"request {sent.url}")
+
+    page.on("dialog", dialog)
+    page.on("request", request)
     page.goto(f"{platform.public_url}/services/airlock/")
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", password)
