@@ -242,3 +242,31 @@ def test_the_openapi_description_is_served(as_user: dict[str, AirlockClient]) ->
     described = ok(as_user["alice"].get("api/openapi.json"))
     assert described["openapi"].startswith("3.")
     assert "/api/requests/{request_id}/release.zip" in described["paths"]
+
+
+def test_a_token_without_access_to_the_airlock_is_refused(
+    airlock_platform: TrialPlatform,
+) -> None:
+    hub = airlock_platform.hub
+    narrow = hub.request(
+        "POST",
+        "/hub/api/users/alice/tokens",
+        {"note": "narrow", "scopes": ["read:users:name!user"]},
+    )["token"]
+    answer = AirlockClient(airlock_platform.public_url, narrow).get("api/requests")
+    assert "log in" in refused(answer, 401)
+
+
+def test_evidence_may_come_as_a_field_and_fields_are_utf8(
+    as_user: dict[str, AirlockClient],
+) -> None:
+    from agoria_tre.testing.airlock import multipart
+
+    alice = as_user["alice"]
+    made = ok(alice.post("api/requests", {"project": "cardio", "title": "t"}), 201)
+    kind, body = multipart({"evidence": "{}"}, {"file": ("t.csv", SAFE)})
+    item = ok(alice.call("POST", f"api/requests/{made['id']}/items", body, kind), 201)
+    assert item["evidence"] is True
+    kind, body = multipart({"justification": b"\xff"}, {"file": ("t.csv", SAFE)})
+    bad = alice.call("POST", f"api/requests/{made['id']}/items", body, kind)
+    assert "not UTF-8" in refused(bad, 400)

@@ -4,11 +4,14 @@ and a form posted without its XSRF value is refused."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Dialog, Page, Request, sync_playwright
 
 from agoria_tre.testing.airlock import AirlockClient
@@ -192,3 +195,67 @@ def test_reviewers_decide_with_the_forms_and_xsrf_is_required(
     assert "_xsrf" in forged.text()
     home = page.request.get(f"{airlock_platform.public_url}/services/airlock/")
     assert home.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_the_whole_review_through_the_pages(
+    browser: Browser, airlock_platform: TrialPlatform, as_user: dict[str, AirlockClient]
+) -> None:
+    """Return for changes, approve by two reviewers, release, and the requester's download,
+    with an image drawn by the service and plain text served as text."""
+    alice = as_user["alice"]
+    made = alice.post("api/requests", {"project": "cardio", "title": "Figure"}).json
+    figure = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(figure, format="PNG")
+    assert alice.upload(made["id"], "figure.png", figure.getvalue()).status == 201
+    assert alice.upload(made["id"], "deaths.csv", b"sex,n\nF,40\nM,30\n").status == 201
+    assert alice.post(f"api/requests/{made['id']}/submit").status == 200
+    url = f"{airlock_platform.public_url}/services/airlock/requests/{made['id']}"
+
+    rita, _ = logged_in(browser, airlock_platform, "rita")
+    rita.goto(url)
+    image = rita.locator("img[alt='figure.png']")
+    assert image.evaluate("img => img.naturalWidth") == 40  # served by the airlock itself
+    rita.fill("#return-comment", "label the axes")
+    rita.click("text=Return for changes")
+    assert "Returned for changes: label the axes" in rita.inner_text("main")
+
+    assert alice.post(f"api/requests/{made['id']}/submit").status == 200
+    for reviewer in ("rita", "sam"):
+        page, _ = (
+            logged_in(browser, airlock_platform, reviewer) if reviewer == "sam" else (rita, [])
+        )
+        page.goto(url)
+        while page.locator("form.decide").count():  # each decision reloads the page
+            page.locator("form.decide").first.locator("button[value=approve]").click()
+            page.wait_for_load_state("load")
+    rita.goto(url)
+    rita.click("text=Release the approved files")
+    assert "Released by rita" in rita.inner_text("main")
+
+    requester, _ = logged_in(browser, airlock_platform, "alice")
+    requester.goto(f"{airlock_platform.public_url}/services/airlock/")
+    with requester.expect_download() as downloading:
+        requester.click("tr:has-text('Figure') >> text=Download")
+    with zipfile.ZipFile(downloading.value.path()) as archive:
+        assert sorted(archive.namelist()) == [
+            "outputs/deaths.csv", "outputs/figure.png", "release.json",
+        ]  # fmt: skip
+    table = next(i["id"] for i in made_items(alice, made["id"]) if i["kind"] == "table")
+    text = requester.request.get(f"{url}/items/{table}/content")
+    assert text.headers["content-type"].startswith("text/plain")
+
+
+def made_items(client: AirlockClient, request_id: str) -> list[dict[str, Any]]:
+    return list(client.get(f"api/requests/{request_id}").json["items"])
+
+
+def test_the_requester_withdraws_from_the_page(
+    browser: Browser, airlock_platform: TrialPlatform, as_user: dict[str, AirlockClient]
+) -> None:
+    alice = as_user["alice"]
+    made = alice.post("api/requests", {"project": "cardio", "title": "Second thoughts"}).json
+    page, _ = logged_in(browser, airlock_platform, "alice")
+    page.goto(f"{airlock_platform.public_url}/services/airlock/requests/{made['id']}")
+    assert "Shown once" not in page.inner_text("main")  # a draft without files
+    page.click("text=Withdraw this request")
+    assert "status withdrawn" in page.inner_text("main")

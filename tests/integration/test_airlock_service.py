@@ -19,6 +19,7 @@ from agoria_tre.airlock.service import Airlock, Caller, TooLarge
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.models import AuditEvent, ExportRequest, Role
 from agoria_tre.catalog.projects import remove_member
+from agoria_tre.disclosure.evidence import EVIDENCE_SCHEMA
 from agoria_tre.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tests.factories import make_project
 
@@ -352,3 +353,94 @@ def test_the_listing_holds_what_the_caller_made_or_reviews(airlock: Airlock) -> 
     ]
     assert airlock.listing(Caller("olga")) == []
     assert len(airlock.listing(LEA, project="cardio")) == 1  # drafts are their makers'
+
+
+def test_evidence_feeds_the_check_and_never_leaves(airlock: Airlock) -> None:
+    made = airlock.create(ALICE, "cardio", "t")
+    evidence = json.dumps(
+        {
+            "schema": EVIDENCE_SCHEMA, "output": "costs.csv", "kind": "magnitude",
+            "statistic": "sum", "unit": "patient", "label_columns": 1,
+            "units": [[20, 30], [15, 25]], "totals": [[100.0, 300.0], [90.0, 250.0]],
+            "top": [[[10.0, 9.0], [20.0, 15.0]], [[10.0, 9.0], [20.0, 15.0]]],
+        }
+    ).encode()  # fmt: skip
+    costs = b"sex,A,B\nF,100,300\nM,90,250\n"
+    added = airlock.add_item(ALICE, made["id"], "costs.csv", costs, evidence=evidence)
+    assert added["evidence"] is True
+    with pytest.raises(InvalidInput, match="has no extension"):
+        airlock.add_item(ALICE, made["id"], "README", b"text", evidence=evidence)
+    airlock.submit(ALICE, made["id"])
+    airlock.check(made["id"])
+    [checked] = airlock.get(RITA, made["id"])["items"]
+    dominance = next(r for r in checked["check"]["rules"] if r["rule"] == "dominance")
+    assert (dominance["status"], dominance["asserted"]) == ("pass", True)  # from the evidence
+    item = checked["id"]
+    airlock.decide(RITA, made["id"], item, "approve")
+    airlock.decide(SAM, made["id"], item, "approve")
+    airlock.release(RITA, made["id"])
+    with zipfile.ZipFile(io.BytesIO(airlock.download(ALICE, made["id"]).data)) as archive:
+        assert archive.namelist() == ["outputs/costs.csv", "release.json"]
+        [entry] = json.loads(archive.read("release.json"))["items"]
+    assert entry["evidence_sha256"] == hashlib.sha256(evidence).hexdigest()
+
+
+def test_a_check_finished_after_a_withdrawal_is_discarded(airlock: Airlock) -> None:
+    made = airlock.create(ALICE, "cardio", "t")
+    airlock.add_item(ALICE, made["id"], "t.csv", SAFE)
+    airlock.submit(ALICE, made["id"])
+    airlock.withdraw(ALICE, made["id"])
+    assert airlock.check(made["id"]) == "withdrawn"  # not checked: it left the queue
+    # A check already running when the request was withdrawn: its results are dropped.
+    from agoria_tre.airlock.checking import CheckRun
+
+    assert airlock._record_check(made["id"], 1, CheckRun(None, "late"), airlock.root) == "withdrawn"
+    with airlock.catalog.read() as session:
+        found = session.get(ExportRequest, made["id"])
+        assert found is not None
+        assert (found.check_report, found.check_failure) == (None, None)
+
+
+def test_a_check_that_cannot_finish_fails_every_item(airlock: Airlock) -> None:
+    from agoria_tre.airlock.checking import CheckLimits
+
+    hurried = Airlock(airlock.catalog, airlock.root, limits=CheckLimits(wall_seconds=0.01))
+    made = hurried.create(ALICE, "cardio", "t")
+    hurried.add_item(ALICE, made["id"], "t.csv", SAFE)
+    hurried.submit(ALICE, made["id"])
+    assert hurried.check(made["id"]) == "in_review"
+    seen = hurried.get(RITA, made["id"])
+    [item] = seen["items"]
+    assert seen["check"]["failure"] == "the check took longer than 0.01 s"
+    assert item["check"]["rules"][0]["rule"] == "check.run"
+    assert (item["check"]["status"], item["sha256"]) == ("fail", None)
+    with pytest.raises(Conflict, match="no justification"):
+        hurried.decide(RITA, made["id"], item["id"], "approve", exception=True)
+    hurried.return_to_requester(RITA, made["id"], "please justify")
+    hurried.add_item(ALICE, made["id"], "t.csv", SAFE, justification="it is safe")
+    with pytest.raises(Conflict, match="not been checked yet"):
+        hurried.content(LEA, made["id"], item["id"])
+    hurried.submit(ALICE, made["id"])
+    hurried.check(made["id"])
+    with pytest.raises(Conflict, match="could not read this item"):
+        hurried.decide(RITA, made["id"], item["id"], "approve", exception=True)
+
+
+def test_contents_downloads_and_page_rights(airlock: Airlock) -> None:
+    request = submitted(airlock, {"deaths.csv": SAFE})
+    item = request["items"][0]["id"]
+    shown, data = airlock.content(RITA, request["id"], item)
+    assert (shown["name"], data) == ("deaths.csv", SAFE)
+    with pytest.raises(NotFound):
+        airlock.content(RITA, request["id"], "nope")
+    assert airlock.may_review(RITA, request["id"])
+    assert not airlock.may_review(ALICE, request["id"])  # her own request
+    assert not airlock.may_review(RITA, "nope")
+    assert airlock.may_download(LEA, request["id"])
+    assert not airlock.may_download(RITA, request["id"])
+    assert not airlock.may_download(Caller("olga"), request["id"])
+    airlock.decide(RITA, request["id"], item, "approve")
+    airlock.decide(SAM, request["id"], item, "approve")
+    airlock.release(SAM, request["id"])
+    with pytest.raises(PermissionDenied, match="outside workspaces"):
+        airlock.download(Caller("alice", workspace="cardio"), request["id"])

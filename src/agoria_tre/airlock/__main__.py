@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -22,7 +23,7 @@ from traitlets.config import Application
 
 from agoria_tre.airlock.checking import CheckLimits
 from agoria_tre.airlock.review import MIN_REVIEWERS, required_reviewers
-from agoria_tre.errors import ConfigurationError
+from agoria_tre.errors import AgoriaError, ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +142,18 @@ class AirlockService(Application):
         catalog.dispose()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Run the service; a configuration it cannot run with ends it with the reason (2)."""
     service = AirlockService()
-    service.initialize(argv)
-    service.start()
+    try:
+        service.initialize(argv)
+        service.start()
+    except AgoriaError as exc:
+        logging.basicConfig(level=logging.INFO)
+        log.error("the airlock cannot start: %s", exc.log_message)
+        return exc.exit_code
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -47,6 +47,7 @@ ERRORS: tuple[tuple[type[AgoriaError], int, str], ...] = (
     (Conflict, 409, "conflict"),
     (CorruptContent, 500, "integrity"),
     (CatalogNotReady, 503, "unavailable"),
+    (AgoriaError, 400, "bad_request"),  # any other refusal of what was asked
 )
 CODES = {
     400: "bad_request",
@@ -218,7 +219,4 @@ class Base(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]
 
 
 def status_of(exc: AgoriaError) -> tuple[int, str]:
-    for kind, status, code in ERRORS:
-        if isinstance(exc, kind):
-            return status, code
-    return 400, "bad_request"
+    return next((status, code) for kind, status, code in ERRORS if isinstance(exc, kind))

@@ -292,6 +292,10 @@ class Airlock:
         for what, content in (("the file", data), ("the evidence", evidence or b"")):
             if len(content) > self.max_item_bytes:
                 raise TooLarge(f"{what} is larger than {self.max_item_bytes:,} bytes")
+        if evidence is not None and not Path(name).suffix:
+            raise InvalidInput(
+                f"{name!r} has no extension: evidence goes with a table such as 'counts.csv'"
+            )
         if is_archive(data):
             raise InvalidInput(
                 f"{name!r} is an archive: nothing is unpacked here; add the files it holds"
@@ -404,12 +408,9 @@ class Airlock:
         for item in items:
             path = folder / item.name
             path.write_bytes(self.store.get(item.upload_sha256))
-            if item.evidence_sha256 is not None:
-                stem = item.name[: -len(path.suffix)] if path.suffix else None
-                if stem:
-                    (folder / (stem + EVIDENCE_SUFFIX)).write_bytes(
-                        self.store.get(item.evidence_sha256)
-                    )
+            if item.evidence_sha256 is not None:  # beside it, as the checker looks for it
+                sidecar = item.name[: -len(path.suffix)] + EVIDENCE_SUFFIX
+                (folder / sidecar).write_bytes(self.store.get(item.evidence_sha256))
             paths.append(path)
         return paths
 
@@ -814,10 +815,7 @@ class Airlock:
 
 
 def _worst(statuses: Sequence[str]) -> str:
-    for status in ("fail", "review", "pass"):
-        if status in statuses:
-            return status
-    return statuses[0]
+    return min(statuses, key=("fail", "review", "pass").index)
 
 
 class TooLarge(InvalidInput):

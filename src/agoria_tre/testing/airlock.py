@@ -25,14 +25,16 @@ class Answer:
         return json.loads(self.body)
 
 
-def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[str, bytes]:
+def multipart(
+    fields: dict[str, str | bytes], files: dict[str, tuple[str, bytes]]
+) -> tuple[str, bytes]:
     """A ``multipart/form-data`` body: its content type and bytes."""
     boundary = "agoria" + secrets.token_hex(12)
     parts: list[bytes] = []
     for name, value in fields.items():
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-            + value.encode()
+            + (value.encode() if isinstance(value, str) else value)
             + b"\r\n"
         )
     for name, (filename, data) in files.items():
@@ -92,7 +94,7 @@ class AirlockClient:
         files = {"file": (name, data)}
         if evidence is not None:
             files["evidence"] = ("evidence.json", evidence)
-        fields = {"justification": justification} if justification else {}
+        fields: dict[str, str | bytes] = {"justification": justification} if justification else {}
         kind, body = multipart(fields, files)
         return self.call("POST", f"api/requests/{request_id}/items", body, kind)
 
