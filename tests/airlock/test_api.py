@@ -253,8 +253,10 @@ def test_a_token_without_access_to_the_airlock_is_refused(
         "/hub/api/users/alice/tokens",
         {"note": "narrow", "scopes": ["read:users:name!user"]},
     )["token"]
-    answer = AirlockClient(airlock_platform.public_url, narrow).get("api/requests")
-    assert "log in" in refused(answer, 401)
+    client = AirlockClient(airlock_platform.public_url, narrow)
+    assert "log in" in refused(client.get("api/requests"), 401)
+    with pytest.raises(AssertionError, match="did not answer"):
+        client.wait_until_up(timeout=0.5)
 
 
 def test_evidence_may_come_as_a_field_and_fields_are_utf8(
@@ -267,6 +269,8 @@ def test_evidence_may_come_as_a_field_and_fields_are_utf8(
     kind, body = multipart({"evidence": "{}"}, {"file": ("t.csv", SAFE)})
     item = ok(alice.call("POST", f"api/requests/{made['id']}/items", body, kind), 201)
     assert item["evidence"] is True
+    as_file = ok(alice.upload(made["id"], "u.csv", SAFE, evidence=b"{}"), 201)
+    assert as_file["evidence"] is True
     kind, body = multipart({"justification": b"\xff"}, {"file": ("t.csv", SAFE)})
     bad = alice.call("POST", f"api/requests/{made['id']}/items", body, kind)
     assert "not UTF-8" in refused(bad, 400)
