@@ -245,7 +245,7 @@ def test_the_openapi_description_is_served(as_user: dict[str, AirlockClient]) ->
 
 
 def test_a_token_without_access_to_the_airlock_is_refused(
-    airlock_platform: TrialPlatform,
+    airlock_platform: TrialPlatform, tokens: dict[str, str]
 ) -> None:
     hub = airlock_platform.hub
     narrow = hub.request(
