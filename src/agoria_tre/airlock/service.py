@@ -182,6 +182,24 @@ class Airlock:
             raise PermissionDenied("requests are reviewed outside workspaces")
         check_review_export(session, Actor(caller.name), request.project, request.requester)
 
+    def _record(
+        self,
+        session: Session,
+        request: ExportRequest,
+        actor: str,
+        action: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> audit.Recorded:
+        """Record ``action`` on ``request`` in the audit chain, in the current transaction."""
+        return audit.record(
+            session,
+            actor=actor,
+            action=action,
+            target=f"request:{request.id}",
+            project=request.project.slug,
+            details=details,
+        )
+
     def _move(
         self,
         session: Session,
@@ -194,12 +212,11 @@ class Airlock:
         moved = transition(Status(request.status), action, party)
         request.status = moved.target.value
         request.updated_at = utcnow()
-        return audit.record(
+        return self._record(
             session,
-            actor=actor,
-            action=moved.event,
-            target=f"request:{request.id}",
-            project=request.project.slug,
+            request,
+            actor,
+            moved.event,
             details={"from": moved.source.value if moved.source else None, **(details or {})},
         )
 
@@ -228,13 +245,12 @@ class Airlock:
             )
             session.add(request)
             session.flush()
-            audit.record(
+            self._record(
                 session,
-                actor=caller.name,
-                action="request.create",
-                target=f"request:{request.id}",
-                project=found.slug,
-                details={"title": title, "from_workspace": request.from_workspace},
+                request,
+                caller.name,
+                "request.create",
+                {"title": title, "from_workspace": request.from_workspace},
             )
             return self._model(session, caller, request)
 
@@ -317,12 +333,11 @@ class Airlock:
             item.sha256 = item.size = item.kind = item.check_status = item.check = None
             item.added_at = request.updated_at = utcnow()
             session.flush()
-            audit.record(
+            self._record(
                 session,
-                actor=caller.name,
-                action="request.upload",
-                target=f"request:{request.id}",
-                project=request.project.slug,
+                request,
+                caller.name,
+                "request.upload",
                 details={
                     "item": item.id,
                     "name": name,
@@ -539,12 +554,11 @@ class Airlock:
             )  # fmt: skip
             request.updated_at = utcnow()
             session.flush()
-            audit.record(
+            self._record(
                 session,
-                actor=caller.name,
-                action="request.review",
-                target=f"request:{request.id}",
-                project=request.project.slug,
+                request,
+                caller.name,
+                "request.review",
                 details={
                     "item": item.id,
                     "sha256": item.sha256,
@@ -630,12 +644,11 @@ class Airlock:
         with self.catalog.write() as session:
             request = self._request(session, request_id)
             self._visible(session, caller, request)
-            audit.record(
+            self._record(
                 session,
-                actor=caller.name,
-                action="request.view",
-                target=f"request:{request.id}",
-                project=request.project.slug,
+                request,
+                caller.name,
+                "request.view",
             )
             return self._model(session, caller, request)
 
@@ -652,12 +665,11 @@ class Airlock:
             digest = item.sha256 if item.sha256 is not None else item.upload_sha256
             if caller.name != request.requester and item.sha256 is None:
                 raise Conflict("this item has not been checked yet")
-            audit.record(
+            self._record(
                 session,
-                actor=caller.name,
-                action="request.view",
-                target=f"request:{request.id}",
-                project=request.project.slug,
+                request,
+                caller.name,
+                "request.view",
                 details={"item": item.id, "sha256": digest},
             )
             return self._item_model(session, caller, request, item), self.store.get(digest)
@@ -705,12 +717,11 @@ class Airlock:
             if request.status != Status.RELEASED.value or request.release_sha256 is None:
                 raise Conflict(f"nothing is released from this request: it is {request.status}")
             data = self.store.get(request.release_sha256)
-            audit.record(
+            self._record(
                 session,
-                actor=caller.name,
-                action="request.download",
-                target=f"request:{request.id}",
-                project=request.project.slug,
+                request,
+                caller.name,
+                "request.download",
                 details={"sha256": request.release_sha256},
             )
             return Download(f"agoria-release-{request.id}.zip", data)
