@@ -233,6 +233,9 @@ def test_the_whole_review_through_the_pages(
     assert "Released by rita" in rita.inner_text("main")
 
     requester, _ = logged_in(browser, airlock_platform, "alice")
+    requester.goto(url)  # the requester sees findings and decisions, never the contents
+    assert requester.locator("img, iframe, table.num, td.num").count() == 0
+    assert "Shown to the project's reviewers only" in requester.inner_text("main")
     requester.goto(f"{airlock_platform.public_url}/services/airlock/")
     with requester.expect_download() as downloading:
         requester.click("tr:has-text('Figure') >> text=Download")
@@ -241,8 +244,10 @@ def test_the_whole_review_through_the_pages(
             "outputs/deaths.csv", "outputs/figure.png", "release.json",
         ]  # fmt: skip
     table = next(i["id"] for i in made_items(alice, made["id"]) if i["kind"] == "table")
-    text = requester.request.get(f"{url}/items/{table}/content")
+    assert requester.request.get(f"{url}/items/{table}/content").status == 403
+    text = rita.request.get(f"{url}/items/{table}/content")
     assert text.headers["content-type"].startswith("text/plain")
+    assert text.text() == "sex,n\nF,40\nM,30\n"
 
 
 def made_items(client: AirlockClient, request_id: str) -> list[dict[str, Any]]:

@@ -418,8 +418,8 @@ def test_a_check_that_cannot_finish_fails_every_item(airlock: Airlock) -> None:
         hurried.decide(RITA, made["id"], item["id"], "approve", exception=True)
     hurried.return_to_requester(RITA, made["id"], "please justify")
     hurried.add_item(ALICE, made["id"], "t.csv", SAFE, justification="it is safe")
-    with pytest.raises(Conflict, match="not been checked yet"):
-        hurried.content(LEA, made["id"], item["id"])
+    with pytest.raises(Conflict, match="no checked form"):
+        hurried.content(RITA, made["id"], item["id"])
     hurried.submit(ALICE, made["id"])
     hurried.check(made["id"])
     with pytest.raises(Conflict, match="could not read this item"):
@@ -431,6 +431,9 @@ def test_contents_downloads_and_page_rights(airlock: Airlock) -> None:
     item = request["items"][0]["id"]
     shown, data = airlock.content(RITA, request["id"], item)
     assert (shown["name"], data) == ("deaths.csv", SAFE)
+    for unreviewed in (ALICE, LEA, Caller("rita", workspace="cardio")):  # before a release,
+        with pytest.raises(PermissionDenied):  # a way out that no reviewer approved
+            airlock.content(unreviewed, request["id"], item)
     with pytest.raises(NotFound):
         airlock.content(RITA, request["id"], "nope")
     assert airlock.may_review(RITA, request["id"])

@@ -35,6 +35,9 @@ TEMPLATES = str(Path(__file__).with_name("templates"))
 STYLE = Path(__file__).with_name("static") / "airlock.css"
 MAX_SHOWN_ROWS = 2000  # a longer table is shown in part, and the page says so
 IMAGE_TYPES = {"image.png": "image/png", "image.jpeg": "image/jpeg", "image": "image/png"}
+NOT_SHOWN = (
+    '<p class="muted">Shown to the project\'s reviewers only; the file leaves in a release.</p>'
+)
 # What an item frame may do: show its own markup and inline styles, nothing else.
 FRAME_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -255,15 +258,18 @@ class RequestPage(Page):
     async def get(self, request_id: str) -> None:
         caller = self.caller
         request = await self.act(lambda: self.airlock.get(caller, request_id))
+        may_review = await self.blocking(lambda: self.airlock.may_review(caller, request_id))
         shown = []
         for item in request["items"]:
+            if not may_review:  # contents are the reviewers' until released
+                shown.append((item, NOT_SHOWN))
+                continue
             data = None
             if item["sha256"] is not None:
                 _, data = await self.act(
                     functools.partial(self.airlock.content, caller, request_id, item["id"])
                 )
             shown.append((item, item_html(self.settings["prefix"], request_id, item, data)))
-        may_review = await self.blocking(lambda: self.airlock.may_review(caller, request_id))
         self.render(
             "request.html",
             **_common(self),

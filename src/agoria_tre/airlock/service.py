@@ -655,24 +655,30 @@ class Airlock:
     def content(
         self, caller: Caller, request_id: str, item_id: str
     ) -> tuple[dict[str, Any], bytes]:
-        """An item's checked (canonical) content, for the reviewers' and requester's pages."""
+        """An item's checked (canonical) content, for the reviewers' pages only: to anyone
+        else, before release, it would be a way out that no reviewer approved (its requester
+        has the file in the workspace)."""
         with self.catalog.write() as session:
             request = self._request(session, request_id)
-            self._visible(session, caller, request)
+            if caller.name == request.requester:
+                raise PermissionDenied(
+                    "an item's content is shown to the project's reviewers; yours is in your"
+                    " workspace, and leaves only in a release"
+                )
+            self._as_reviewer(session, caller, request)
             item = next((i for i in request.items if i.id == item_id), None)
             if item is None:
                 raise NotFound(f"no item {item_id!r} in this request")
-            digest = item.sha256 if item.sha256 is not None else item.upload_sha256
-            if caller.name != request.requester and item.sha256 is None:
-                raise Conflict("this item has not been checked yet")
+            if item.sha256 is None:
+                raise Conflict("this item has no checked form to show")
             self._record(
                 session,
                 request,
                 caller.name,
                 "request.view",
-                details={"item": item.id, "sha256": digest},
+                details={"item": item.id, "sha256": item.sha256},
             )
-            return self._item_model(session, caller, request, item), self.store.get(digest)
+            return self._item_model(session, caller, request, item), self.store.get(item.sha256)
 
     def listing(
         self, caller: Caller, *, project: str | None = None, status: str | None = None
