@@ -38,6 +38,22 @@ def test_a_content_changed_on_disk_is_never_served(tmp_path: Path) -> None:
     assert refused.value.exit_code == 1
 
 
+def test_a_link_or_a_folder_in_place_of_a_content_is_refused(tmp_path: Path) -> None:
+    store = ContentStore(tmp_path / "store")
+    secret = tmp_path / "elsewhere.csv"
+    secret.write_bytes(b"sex,n\nF,1\n")
+    digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+    store.path(digest).parent.mkdir()
+    store.path(digest).symlink_to(secret)  # the same bytes, but not the store's
+    with pytest.raises(CorruptContent, match="replaced on disk"):
+        store.get(digest)
+    other = hashlib.sha256(b"x").hexdigest()
+    store.path(other).parent.mkdir(exist_ok=True)
+    store.path(other).mkdir()
+    with pytest.raises(CorruptContent, match="replaced on disk"):
+        store.get(other)
+
+
 def test_a_missing_content_and_a_malformed_hash_are_refused(tmp_path: Path) -> None:
     store = ContentStore(tmp_path)
     with pytest.raises(NotFound, match="no stored content"):

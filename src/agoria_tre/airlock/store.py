@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 from pathlib import Path
 
 from agoria_tre.errors import AgoriaError, InvalidInput, NotFound
@@ -91,11 +92,22 @@ class ContentStore:
         return digest
 
     def get(self, sha256: str) -> bytes:
-        """The content stored under ``sha256``, its hash verified."""
+        """The content stored under ``sha256``, its hash verified. Only a regular file is
+        read: a link put in its place is refused, never followed."""
+        path = self.path(sha256)
         try:
-            data = self.path(sha256).read_bytes()
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
             raise NotFound(f"no stored content {sha256}") from None
+        except OSError as exc:  # ELOOP: a symbolic link where the content should be
+            log.error("stored content %s is not a regular file: %s", sha256, exc)
+            raise CorruptContent(f"the stored content {sha256} was replaced on disk") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            log.error("stored content %s is not a regular file", sha256)
+            raise CorruptContent(f"the stored content {sha256} was replaced on disk")
+        with os.fdopen(fd, "rb") as stored:
+            data = stored.read()
         if hashlib.sha256(data).hexdigest() != sha256:
             log.error("stored content %s does not match its hash", sha256)
             raise CorruptContent(f"the stored content {sha256} was changed on disk")
