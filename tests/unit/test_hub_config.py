@@ -123,7 +123,9 @@ def test_services_and_their_roles() -> None:
         }
     )
     services = {s["name"]: s for s in hub.services()}
-    assert set(services) == {"idle-culler", "agoria-reconcile", "agoria-platform", "agoria-admin"}
+    assert set(services) == {
+        "idle-culler", "agoria-reconcile", "airlock", "agoria-platform", "agoria-admin",
+    }  # fmt: skip
     assert "--timeout=600" in services["idle-culler"]["command"]
     assert "--cull-every=150" in services["idle-culler"]["command"]
     assert services["agoria-reconcile"]["environment"] == {
@@ -132,16 +134,24 @@ def test_services_and_their_roles() -> None:
         "AGORIA_RUN_DIR": "/srv/agoria/run",  # the mark a stop ends the run's processes by
     }
     assert services["idle-culler"]["environment"] == {"AGORIA_RUN_DIR": "/srv/agoria/run"}
+    airlock = services["airlock"]
+    assert airlock["command"][1:] == ["-m", "agoria_tre.airlock"]
+    assert airlock["url"] == "http://127.0.0.1:8082"
+    assert airlock["environment"] == {  # never the platform key
+        "AGORIA_HOME": "/srv/agoria",
+        "AGORIA_RUN_DIR": "/srv/agoria/run",
+    }
     assert services["agoria-platform"]["api_token"] == "p" * 64
     roles = {r["name"]: r for r in hub.roles()}
     assert roles["agoria-workspaces"]["services"] == ["agoria-reconcile", "agoria-platform"]
     assert roles["admin"] == {"name": "admin", "services": ["agoria-admin"]}
     assert "delete:servers" in roles["idle-culler"]["scopes"]
+    assert roles["user"]["scopes"] == ["self", "access:services!service=airlock"]
 
 
 def test_without_tokens_there_are_no_token_services() -> None:
     hub = HubSettings.from_env(OIDC)
-    assert {s["name"] for s in hub.services()} == {"idle-culler", "agoria-reconcile"}
+    assert {s["name"] for s in hub.services()} == {"idle-culler", "agoria-reconcile", "airlock"}
     assert "admin" not in {r["name"] for r in hub.roles()}
 
 

@@ -49,6 +49,7 @@ TEST_AUTHENTICATORS = frozenset(
 )
 PLATFORM_SERVICE = "agoria-platform"
 AIRLOCK_SERVICE = "airlock"
+AIRLOCK_WITHOUT = frozenset({"AGORIA_KEY_FILE", "AGORIA_RUNTIME_URL"})
 # What a workspace's own token may do: report activity, reach its server, and reach the
 # airlock, which binds what it sends to the workspace's project.
 SERVER_TOKEN_SCOPES = [
@@ -201,7 +202,11 @@ class HubSettings:
                 "display": True,
                 "url": f"http://127.0.0.1:{self.airlock_port}",
                 "command": [sys.executable, "-m", "agoria_tre.airlock"],
-                "environment": {**self.passthrough, **processes.mark(self.run_dir)},
+                # Not the platform key, not the runtime: the airlock needs neither.
+                "environment": {
+                    **{k: v for k, v in self.passthrough.items() if k not in AIRLOCK_WITHOUT},
+                    **processes.mark(self.run_dir),
+                },
                 "oauth_no_confirm": True,
             },
         ]
