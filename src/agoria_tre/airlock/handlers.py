@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from jupyterhub.services.auth import HubOAuth, HubOAuthenticated
+from jupyterhub.services.auth import HubOAuth, HubOAuthenticated, UserNotAllowed
 from tornado import web
 
 from agoria_tre.airlock.service import Airlock, Caller, TooLarge
@@ -140,7 +140,7 @@ class Base(HubOAuthenticated, web.RequestHandler):  # type: ignore[misc]
         if model is not None:
             try:
                 model = self.check_hub_user(model)
-            except Exception:  # the hub's UserNotAllowed: no access to this service
+            except UserNotAllowed:  # a token without access to this service
                 model = None
         self._hub_auth_user_cache = model
         if model is None:
