@@ -26,7 +26,6 @@ from urllib.parse import quote
 from tornado import web
 
 from agoria_tre.airlock.handlers import Base
-from agoria_tre.airlock.service import Caller
 from agoria_tre.disclosure.readers.table import table_from_grid
 from agoria_tre.disclosure.report import plural
 
@@ -244,7 +243,7 @@ class Page(Base):
 
 class HomePage(Page):
     async def get(self) -> None:
-        caller = Caller(self.caller.name)  # pages are never a workspace's
+        caller = self.caller  # a workspace's token sees its own project only, here too
         found = await self.act(lambda: self.airlock.listing(caller))
         queue = [r for r in found if r["status"] == "in_review" and r["requester"] != caller.name]
         mine = [r for r in found if r["requester"] == caller.name]
