@@ -81,24 +81,14 @@ def manifest(
     }
 
 
-def build(
-    request: ExportRequest,
-    items: Sequence[ExportItem],
-    contents: Mapping[str, bytes],
-    decisions: Callable[[ExportRequest, ExportItem], list[dict[str, Any]]],
-    *,
-    released_at: datetime,
-    audit_seq: int,
-) -> bytes:
-    """The release zip: ``outputs/<name>`` for each item, and ``release.json``."""
+def build(described: dict[str, Any], files: Mapping[str, bytes], released_at: datetime) -> bytes:
+    """The release zip: ``outputs/<name>`` for each of ``files`` and ``release.json`` (the
+    manifest ``described``), every entry dated ``released_at``, in a fixed order."""
     moment = released_at.timetuple()[:6]
+    text = json.dumps(described, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    entries = [(OUTPUTS + name, data) for name, data in files.items()]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        entries = [(OUTPUTS + item.name, contents[item.id]) for item in items]
-        described = manifest(
-            request, items, contents, decisions, released_at=released_at, audit_seq=audit_seq
-        )
-        text = json.dumps(described, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         for name, data in [*entries, ("release.json", text.encode("utf-8"))]:
             info = zipfile.ZipInfo(name, date_time=moment)
             info.compress_type = zipfile.ZIP_DEFLATED

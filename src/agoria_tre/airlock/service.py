@@ -503,11 +503,15 @@ class Airlock:
 
     # --- reviewers -----------------------------------------------------------------------
 
+    @staticmethod
+    def _this_round(request: ExportRequest, item: ExportItem) -> list[ExportReview]:
+        """The decisions on ``item`` that count: those of the request's current round."""
+        return [r for r in item.reviews if r.round == request.round]
+
     def _rule_item(self, request: ExportRequest, item: ExportItem) -> review.Item:
         votes = {
             r.reviewer: review.Vote(review.Decision(r.decision), r.exception, r.comment)
-            for r in item.reviews
-            if r.round == request.round
+            for r in self._this_round(request, item)
         }
         status = CheckStatus(item.check_status) if item.check_status else CheckStatus.FAIL
         return review.Item(status, item.justification, votes)
@@ -614,10 +618,13 @@ class Airlock:
             request.released_at, request.released_by = utcnow(), caller.name
             request.release_seq = recorded.seq
             contents = {i.id: self.store.get(i.sha256 or "") for i in approved}
-            archive = packaging.build(
+            described = packaging.manifest(
                 request, approved, contents, self._decisions_of,
                 released_at=request.released_at, audit_seq=recorded.seq,
             )  # fmt: skip
+            archive = packaging.build(
+                described, {i.name: contents[i.id] for i in approved}, request.released_at
+            )
             request.release_sha256 = self.store.put(archive)
             return self._model(session, caller, request)
 
@@ -630,8 +637,7 @@ class Airlock:
                 "comment": r.comment,
                 "decided_at": _stamp(r.decided_at),
             }
-            for r in item.reviews
-            if r.round == request.round
+            for r in self._this_round(request, item)
         ]
 
     def _outcome(self, request: ExportRequest, item: ExportItem) -> str:
@@ -756,11 +762,12 @@ class Airlock:
     # --- what callers see --------------------------------------------------------------
 
     def _summary(self, caller: Caller, request: ExportRequest) -> dict[str, Any]:
-        missing = 0
-        if request.status == Status.IN_REVIEW.value:
-            for item in request.items:
-                votes = [r for r in item.reviews if r.round == request.round]
-                missing += max(0, self.needed - len(votes))
+        in_review = request.status == Status.IN_REVIEW.value
+        open_votes = [
+            rule.votes
+            for rule in (self._rule_item(request, i) for i in request.items)
+            if in_review and len(rule.votes) < self.needed
+        ]
         statuses = [i.check_status for i in request.items if i.check_status]
         return {
             "id": request.id,
@@ -774,14 +781,9 @@ class Airlock:
             "updated_at": _stamp(request.updated_at),
             "items": len(request.items),
             "check_status": _worst(statuses) if statuses else None,
-            "decisions_missing": missing,
-            "awaiting_me": request.status == Status.IN_REVIEW.value
-            and caller.name != request.requester
-            and any(
-                not any(r.reviewer == caller.name and r.round == request.round for r in i.reviews)
-                and len([r for r in i.reviews if r.round == request.round]) < self.needed
-                for i in request.items
-            ),
+            "decisions_missing": sum(self.needed - len(votes) for votes in open_votes),
+            "awaiting_me": caller.name != request.requester
+            and any(caller.name not in votes for votes in open_votes),
         }
 
     def _model(self, session: Session, caller: Caller, request: ExportRequest) -> dict[str, Any]:
