@@ -13,6 +13,9 @@ from agoria_tre.catalog.migrate import initialise
 from agoria_tre.config import Settings
 from agoria_tre.testing.postgres import PostgresServer, PostgresUnavailable, start_server
 
+# jp_fetch, jp_serverapp…: a real Jupyter server for the workspace extension's routes.
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 
 def postgres_required() -> bool:
     return os.environ.get("CI") == "true" or bool(os.environ.get("AGORIA_REQUIRE_POSTGRES"))

@@ -1,10 +1,14 @@
-"""Helpers for integration tests: raw views of the database, as an attacker or auditor."""
+"""Helpers for integration tests: raw views of the database, as an attacker or auditor; calls
+to the workspace's export routes."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection, inspect, text
+from tornado.httpclient import HTTPResponse
 
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.models import Base
@@ -37,3 +41,15 @@ def disable_audit_protection(conn: Connection) -> None:
 def table_names(catalog: Catalog) -> set[str]:
     with catalog.engine.connect() as conn:
         return set(inspect(conn).get_table_names())
+
+
+async def export_call(
+    fetch: Callable[..., Awaitable[HTTPResponse]], method: str, path: str, body: Any = None
+) -> tuple[int, Any]:
+    """One call to the workspace's export routes through pytest-jupyter's ``jp_fetch``: the
+    status and the JSON answer (a string ``body`` is sent as it is)."""
+    kwargs: dict[str, Any] = {"method": method, "request_timeout": 300, "raise_error": False}
+    if method != "GET":
+        kwargs["body"] = body if isinstance(body, str) else json.dumps(body or {})
+    response = await fetch("agoria-tre", "export", *path.split("/"), **kwargs)
+    return response.code, json.loads(response.body)

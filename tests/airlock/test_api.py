@@ -262,7 +262,7 @@ def test_a_token_without_access_to_the_airlock_is_refused(
 def test_evidence_may_come_as_a_field_and_fields_are_utf8(
     as_user: dict[str, AirlockClient],
 ) -> None:
-    from agoria_tre.testing.airlock import multipart
+    from agoria_tre.formdata import multipart
 
     alice = as_user["alice"]
     made = ok(alice.post("api/requests", {"project": "cardio", "title": "t"}), 201)

@@ -135,7 +135,11 @@ def test_services_and_their_roles() -> None:
     }
     assert services["idle-culler"]["environment"] == {"AGORIA_RUN_DIR": "/srv/agoria/run"}
     airlock = services["airlock"]
-    assert airlock["command"][1:] == ["-m", "agoria_tre.airlock"]
+    assert airlock["command"][1:] == [
+        "-m",
+        "agoria_tre.airlock",
+        "--AirlockService.bind_ip=0.0.0.0",
+    ]
     assert airlock["url"] == "http://127.0.0.1:8082"
     assert airlock["environment"] == {  # never the platform key
         "AGORIA_HOME": "/srv/agoria",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from pathlib import Path
 
@@ -142,6 +143,13 @@ def test_hardening() -> None:
 def test_the_hub_is_reached_on_the_projects_gateway() -> None:
     assert spec_for([]).hub_connect_url == "http://10.213.7.1:8081"
     assert NETWORK.gateway == ipaddress.IPv4Address("10.213.7.1")
+
+
+def test_the_airlock_is_reached_on_the_projects_gateway_when_there_is_one() -> None:
+    assert "AGORIA_AIRLOCK_URL" not in spec_for([]).environment
+    with_airlock = dataclasses.replace(SETTINGS, airlock_port=8082)
+    env = spec_for([], settings=with_airlock).environment
+    assert env["AGORIA_AIRLOCK_URL"] == "http://10.213.7.1:8082/services/airlock/"
 
 
 def test_no_secret_enters_the_environment() -> None:

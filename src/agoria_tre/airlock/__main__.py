@@ -60,6 +60,12 @@ class AirlockService(Application):
     parallel_checks = Integer(
         2, config=True, help="Checks run at once (each a process); the others wait their turn."
     )
+    bind_ip = Unicode(
+        "",
+        config=True,
+        help="""Address to listen on; empty: the host of the service's URL as the hub gives
+        it. The hub binds it to all addresses so that workspaces reach it on their gateway.""",
+    )
     data_dir = Unicode(
         config=True,
         help="""Where the airlock keeps what is submitted and released, outside every
@@ -127,7 +133,8 @@ class AirlockService(Application):
             cookie_secret=secrets.token_bytes(32),
             parallel_checks=self.parallel_checks,
         )
-        server = app.listen(where.port, address=where.hostname or "127.0.0.1", xheaders=True)
+        address = self.bind_ip or where.hostname or "127.0.0.1"
+        server = app.listen(where.port, address=address, xheaders=True)
         log.info("airlock listening on %s (%s), %d reviewers per item", url, prefix, self.reviewers)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -11,10 +11,8 @@ text. The pages' Content-Security-Policy allows no script at all.
 
 from __future__ import annotations
 
-import csv
 import functools
 import html
-import io
 import json
 import logging
 import warnings
@@ -26,13 +24,12 @@ from urllib.parse import quote
 from tornado import web
 
 from agoria_tre.airlock.handlers import Base
-from agoria_tre.disclosure.readers.table import table_from_grid
+from agoria_tre.disclosure.flagged import MAX_SHOWN_ROWS, findings, flagged_table
 from agoria_tre.disclosure.report import plural
 
 log = logging.getLogger(__name__)
 TEMPLATES = str(Path(__file__).with_name("templates"))
 STYLE = Path(__file__).with_name("static") / "airlock.css"
-MAX_SHOWN_ROWS = 2000  # a longer table is shown in part, and the page says so
 IMAGE_TYPES = {"image.png": "image/png", "image.jpeg": "image/jpeg", "image": "image/png"}
 NOT_SHOWN = (
     '<p class="muted">Shown to the project\'s reviewers only; the file leaves in a release.</p>'
@@ -59,22 +56,6 @@ def age(stamp: str | None) -> str:
     return plural(seconds, "second")
 
 
-def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rules that did not pass, on the item and the outputs inside it, worst first."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: dict[str, Any], where: str) -> None:
-        for rule in node.get("rules", []):
-            if rule.get("status") != "pass":
-                found.append({**rule, "where": where})
-        for child in node.get("children", []):
-            walk(child, child.get("path", ""))
-
-    walk(report, "")
-    order = {"fail": 0, "review": 1}
-    return sorted(found, key=lambda r: order.get(r["status"], 2))
-
-
 def summary(request: dict[str, Any]) -> str:
     """The checker's verdict on the request in plain words."""
     items = request["items"]
@@ -96,46 +77,30 @@ def summary(request: dict[str, Any]) -> str:
 # --- items as HTML ---------------------------------------------------------------------
 
 
-def _flagged_cells(report: dict[str, Any]) -> dict[tuple[int, int], list[str]]:
-    flagged: dict[tuple[int, int], list[str]] = {}
-    for rule in report.get("rules", []):
-        if rule.get("status") == "pass":
-            continue
-        for row, column in rule.get("cells", []):
-            flagged.setdefault((row, column), []).append(f"{rule['rule']}: {rule['summary']}")
-    return flagged
-
-
 def table_html(data: bytes, report: dict[str, Any]) -> str:
     """A canonical CSV as an HTML table, the flagged cells marked with their reasons."""
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    if not rows:
+    table = flagged_table(data, report, MAX_SHOWN_ROWS)
+    if not table.header:
         return '<p class="muted">An empty table.</p>'
-    width = max(len(r) for r in rows)
-    grid = [r + [""] * (width - len(r)) for r in rows]
-    labels = len(table_from_grid(grid).label_names) if len(grid) > 1 else 0
-    flagged = _flagged_cells(report)
     out = ["<table><thead><tr>"]
-    out += [f'<th scope="col">{html.escape(c)}</th>' for c in grid[0]]
+    out += [f'<th scope="col">{html.escape(c)}</th>' for c in table.header]
     out.append("</tr></thead><tbody>")
-    for r, row in enumerate(grid[1 : MAX_SHOWN_ROWS + 1]):
+    for row in table.rows:
         out.append("<tr>")
         for c, cell in enumerate(row):
-            if c < labels:
-                out.append(f'<th scope="row">{html.escape(cell)}</th>')
-                continue
-            reasons = flagged.get((r, c - labels))
-            if reasons:
-                why = html.escape("; ".join(reasons))
+            if c < table.labels:
+                out.append(f'<th scope="row">{html.escape(cell.value)}</th>')
+            elif cell.flags:
+                why = html.escape("; ".join(cell.flags))
                 out.append(
-                    f'<td class="num flag" title="{why}">{html.escape(cell)}'
+                    f'<td class="num flag" title="{why}">{html.escape(cell.value)}'
                     f'<span class="muted"> ⚑ {why}</span></td>'
                 )
             else:
-                out.append(f'<td class="num">{html.escape(cell)}</td>')
+                out.append(f'<td class="num">{html.escape(cell.value)}</td>')
         out.append("</tr>")
     out.append("</tbody></table>")
-    if len(grid) - 1 > MAX_SHOWN_ROWS:
+    if table.truncated:
         out.append(f'<p class="notice">The first {MAX_SHOWN_ROWS:,} rows are shown.</p>')
     return "".join(out)
 

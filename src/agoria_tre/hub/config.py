@@ -201,7 +201,14 @@ class HubSettings:
                 "name": AIRLOCK_SERVICE,
                 "display": True,
                 "url": f"http://127.0.0.1:{self.airlock_port}",
-                "command": [sys.executable, "-m", "agoria_tre.airlock"],
+                # Bound to all addresses, as the hub's API is: workspaces reach it on their
+                # gateway (the firewall opens this port to them, and nothing else but the API).
+                "command": [
+                    sys.executable,
+                    "-m",
+                    "agoria_tre.airlock",
+                    "--AirlockService.bind_ip=0.0.0.0",
+                ],
                 # Not the platform key, not the runtime: the airlock needs neither.
                 "environment": {
                     **{k: v for k, v in self.passthrough.items() if k not in AIRLOCK_WITHOUT},

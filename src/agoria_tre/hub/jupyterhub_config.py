@@ -51,6 +51,7 @@ c.JupyterHub.load_roles = hub.roles()
 c.JupyterHub.spawner_class = "agoria_tre.hub.spawner.ProjectSpawner"
 c.ProjectSpawner.subnet_pool = hub.subnet_pool
 c.ProjectSpawner.project_storage = hub.project_storage
+c.ProjectSpawner.airlock_port = hub.airlock_port
 c.DockerSpawner.client_kwargs = {"base_url": hub.runtime_url}
 c.Spawner.env_keep = []
 c.Spawner.server_token_scopes = agoria.SERVER_TOKEN_SCOPES

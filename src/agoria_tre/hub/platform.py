@@ -102,7 +102,7 @@ class Platform:
             self._start_witness(base_env)
             runtime_url = self.runtime.start()
             self._clear_leftovers()
-            firewall.apply(self.pool, [self.options.api_port])
+            firewall.apply(self.pool, [self.options.api_port, self.options.airlock_port])
             self.token = secrets.token_hex(32)
             self._write_hub_file()
             env = self._hub_env(base_env, runtime_url)

@@ -119,6 +119,12 @@ class ProjectSpawner(DockerSpawner):  # type: ignore[misc]
         1000, config=True, help="Unprivileged user id the workspace runs as (the image's)."
     )
     workspace_gid = Integer(1000, config=True, help="Group id the workspace runs as (the image's).")
+    airlock_port = Integer(
+        0,
+        config=True,
+        help="""The airlock service's port, which workspaces reach on their network's
+        gateway (given to them as ``AGORIA_AIRLOCK_URL``); 0: no airlock.""",
+    )
 
     @validate("subnet_pool")
     def _valid_pool(self, proposal: Any) -> str:
@@ -289,6 +295,7 @@ class ProjectSpawner(DockerSpawner):  # type: ignore[misc]
                 tmp_bytes=int(self.workspace_tmp),
             ),
             hub_port=hub_port,
+            airlock_port=self.airlock_port,
             uid=self.workspace_uid,
             gid=self.workspace_gid,
         )

@@ -12,7 +12,7 @@ The rules, each tested:
   project's shared folder read-write at ``/project``; this user's home for this project
   read-write at ``/home/researcher``; nothing else from the host;
 - network: the project's internal network only (no default route, no DNS), with the hub
-  reached on that network's gateway;
+  reached on that network's gateway, and the airlock too (``AGORIA_AIRLOCK_URL``);
 - hardening: every capability dropped, ``no-new-privileges``, a read-only root filesystem
   with a size-capped ``/tmp``, memory (without extra swap), CPU and process limits, no
   devices, an unprivileged user;
@@ -33,6 +33,7 @@ HOME_IN_CONTAINER = "/home/researcher"
 PROJECT_IN_CONTAINER = "/project"
 DATA_IN_CONTAINER = "/data"
 LABEL_PREFIX = "org.agoria-tre."
+AIRLOCK_PREFIX = "/services/airlock/"  # the hub serves its service named "airlock" there
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class WorkspaceSettings:
     image: str  # a recorded image reference (see ``hub.images``)
     limits: Limits
     hub_port: int  # the hub's API port, which workspaces reach on their gateway
+    airlock_port: int = 0  # the airlock's port, reached the same way (0: no airlock)
     uid: int = 1000
     gid: int = 1000
 
@@ -119,6 +121,11 @@ def safe_name(value: str) -> str:
     return _SAFE.sub(lambda m: "".join(f"-{b:02x}" for b in m.group().encode()), value.lower())
 
 
+def airlock_url(network: ProjectNetwork, port: int) -> str:
+    """Where a workspace on ``network`` reaches the airlock service (its gateway)."""
+    return f"http://{network.gateway}:{port}{AIRLOCK_PREFIX}"
+
+
 def workspace_storage(home: Path, project_uid: str) -> Path:
     return home / layout.workspace_mount(project_uid)
 
@@ -161,6 +168,9 @@ def workspace_spec(
         "MPLCONFIGDIR": f"{HOME_IN_CONTAINER}/.config/matplotlib",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    if settings.airlock_port:
+        # The export button's server side calls the airlock directly, with its own token.
+        env = {**env, "AGORIA_AIRLOCK_URL": airlock_url(network, settings.airlock_port)}
     labels = {
         "project": project_slug,
         "project-uid": project_uid,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
+
+from agoria_tre.formdata import multipart
 
 PREFIX = "/services/airlock/"
 
@@ -23,28 +24,6 @@ class Answer:
     @property
     def json(self) -> Any:
         return json.loads(self.body)
-
-
-def multipart(
-    fields: dict[str, str | bytes], files: dict[str, tuple[str, bytes]]
-) -> tuple[str, bytes]:
-    """A ``multipart/form-data`` body: its content type and bytes."""
-    boundary = "agoria" + secrets.token_hex(12)
-    parts: list[bytes] = []
-    for name, value in fields.items():
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-            + (value.encode() if isinstance(value, str) else value)
-            + b"\r\n"
-        )
-    for name, (filename, data) in files.items():
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}";'
-            f' filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-        )
-        parts.append(head.encode("utf-8", "surrogateescape") + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The Jupyter server extension every workspace loads: direct downloads refused.
+"""The Jupyter server extension every workspace loads: direct downloads refused, and the
+export button's routes (:mod:`agoria_tre.workspace.export`).
 
 Results leave a workspace through an export request, checked and reviewed. This extension
 refuses the routes that hand a file straight to the browser (``/files/``, ``/view/``,
@@ -47,3 +48,18 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         [(url_path_join(serverapp.base_url, route), DownloadsDisabled) for route in REFUSED_ROUTES],
     )
     serverapp.log.info("agoria-tre: direct downloads refused (%s)", ", ".join(REFUSED_ROUTES))
+    from agoria_tre.workspace import export
+
+    settings = export.settings_for(serverapp)
+    serverapp.web_app.settings["agoria_export"] = settings
+    serverapp.web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(serverapp.base_url, export.PREFIX, route), handler)
+            for route, handler in export.ROUTES
+        ],
+    )
+    if settings.airlock is None:
+        serverapp.log.warning("agoria-tre: %s", export.NOT_CONFIGURED)
+    else:
+        serverapp.log.info("agoria-tre: exports go to %s", settings.airlock.url)
