@@ -27,6 +27,11 @@ def workspace_mount(project_uid: str) -> PurePosixPath:
     return PurePosixPath("workspaces", project_uid)
 
 
+def starter_dir(project_slug: str) -> PurePosixPath:
+    """Files an administrator puts there are copied into each member's new home."""
+    return PurePosixPath("starters", project_slug)
+
+
 def run_dir() -> PurePosixPath:
     """Runtime state of a running platform: sockets, the hub's files, its pid."""
     return PurePosixPath("run")

@@ -25,7 +25,7 @@ MEMBERS = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airlock_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrialPlatform]:
     platform = prepare(tmp_path_factory.mktemp("airlock"), datasets=["patients"])
     until = (date.today() + timedelta(days=30)).isoformat()
@@ -42,13 +42,13 @@ def airlock_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trial
     platform.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def tokens(airlock_platform: TrialPlatform) -> dict[str, str]:
     hub = airlock_platform.hub
     names = {user for members in MEMBERS.values() for user in members} | {"nobody"}
     return {name: hub.token_for(name) for name in sorted(names)}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def as_user(airlock_platform: TrialPlatform, tokens: dict[str, str]) -> dict[str, AirlockClient]:
     return {name: AirlockClient(airlock_platform.public_url, t) for name, t in tokens.items()}

@@ -46,8 +46,8 @@ def processes_of(home: Path) -> list[str]:
     return found
 
 
-def leftovers(platform: TrialPlatform) -> dict[str, object]:
-    home = platform.home
+def leftovers(home: Path) -> dict[str, object]:
+    """What a platform on the data directory ``home`` has running or set up on this host."""
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
     mounts = [line for line in Path("/proc/mounts").read_text().splitlines() if str(home) in line]
     env = {**os.environ, "CONTAINERS_CONF": str(home / "run" / "containers.conf")}
@@ -87,14 +87,14 @@ def test_a_stopped_platform_leaves_nothing(trial: TrialPlatform) -> None:
     trial.start()
     trial.hub.ensure_user("alice")
     trial.hub.start("alice", "cardio")
-    running = leftovers(trial)
+    running = leftovers(trial.home)
     assert running["containers"] == ["agoria-ws-cardio-alice"]
     assert running["networks"] == ["agoria-ws-cardio"]
     assert len(running["firewall"]) == 2  # type: ignore[arg-type]
     assert running["run files"] == ["hub.json", "podman.sock"]
     assert (trial.home / "run" / "hub.json").stat().st_mode & 0o777 == 0o600
     assert trial.stop(signal.SIGTERM) == 0
-    assert leftovers(trial) == NOTHING
+    assert leftovers(trial.home) == NOTHING
     log = trial.log.read_text()
     assert "workspace.stop" not in log  # audit events go to the catalog, not the log
     events = json.loads(trial.cli("audit", "show", "--project", "cardio", "--json").stdout)
@@ -107,14 +107,14 @@ def test_a_start_after_a_crash_clears_what_the_crash_left(trial: TrialPlatform) 
     trial.hub.start("alice", "cardio")
     assert trial.stop(signal.SIGKILL) == -signal.SIGKILL  # the supervisor dies; its children stay
     time.sleep(0.5)
-    crashed = leftovers(trial)
+    crashed = leftovers(trial.home)
     assert crashed["processes"], crashed
     assert crashed["containers"] == ["agoria-ws-cardio-alice"]
     trial.start()
-    assert leftovers(trial)["containers"] == []  # the old workspace is gone
+    assert leftovers(trial.home)["containers"] == []  # the old workspace is gone
     trial.hub.start("alice", "cardio")  # and a new one starts
     assert trial.stop(signal.SIGINT) == 0
-    assert leftovers(trial) == NOTHING
+    assert leftovers(trial.home) == NOTHING
 
 
 def test_without_an_identity_provider_the_hub_refuses_to_start(trial: TrialPlatform) -> None:
@@ -129,7 +129,7 @@ def test_without_an_identity_provider_the_hub_refuses_to_start(trial: TrialPlatf
     assert done.returncode == 2
     assert "OpenID Connect login needs AGORIA_OIDC_CLIENT_ID" in done.stderr
     assert "Traceback" not in done.stderr
-    assert leftovers(trial) == NOTHING
+    assert leftovers(trial.home) == NOTHING
 
 
 def test_an_idle_workspace_is_stopped(trial: TrialPlatform) -> None:

@@ -38,18 +38,6 @@ def test_status_badges_and_ages() -> None:
     assert pages.age(audit.format_timestamp(now + timedelta(seconds=30))) == "0 seconds"
 
 
-def test_findings_are_the_rules_that_did_not_pass_worst_first() -> None:
-    report = {
-        "rules": [rule("pass"), rule("review")],
-        "children": [{"path": "cell 2 / output 1", "rules": [rule("fail")], "children": []}],
-    }
-    found = pages.findings(report)
-    assert [(f["status"], f["where"]) for f in found] == [
-        ("fail", "cell 2 / output 1"),
-        ("review", ""),
-    ]
-
-
 @pytest.mark.parametrize(
     ("statuses", "said"),
     [

@@ -3,7 +3,7 @@
 Project ``cardio``: researchers alice and bob; patients@1 and treatments@1 granted;
 outcomes@1 granted then revoked; adverse_events@1 granted and since expired.
 Project ``onco``: researchers alice and carol; patients@1, adverse_events@1, outcomes@1.
-Dana is a reviewer of cardio only.
+Dana is a reviewer of cardio only. Cardio's new homes receive a starter file.
 """
 
 from __future__ import annotations
@@ -66,6 +66,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrialPlatform
     trial.cli("grant", "revoke", "cardio", "outcomes@1")
     expire_grant(trial, "cardio", "adverse_events")
     trial.cli("dataset", "reconcile")
+    starters = trial.home / "starters" / "cardio"
+    starters.mkdir(parents=True)
+    (starters / "welcome.md").write_text("# Cardiology\n")
+    (starters / "shadow").symlink_to("/etc/shadow")  # a link is never copied into a home
     trial.start(
         "--reconcile-every", str(RECONCILE_EVERY), "--project-storage", f"{STORAGE_CAP_MB}M"
     )

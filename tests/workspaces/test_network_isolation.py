@@ -105,6 +105,31 @@ with urllib.request.urlopen(request, timeout=10) as response:
     assert "version" in found["body"]
 
 
+def test_the_airlock_answers_the_workspaces_own_token(
+    platform: TrialPlatform, hub: Hub, workspace: tuple[str, str]
+) -> None:
+    code = f"""
+import json, os, urllib.request
+request = urllib.request.Request(
+    os.environ["AGORIA_AIRLOCK_URL"] + "api/requests",
+    headers={{"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}},
+)
+with urllib.request.urlopen(request, timeout=10) as response:
+    print(json.dumps({{
+        "status": response.status,
+        "body": json.loads(response.read()),
+        "url": os.environ["AGORIA_AIRLOCK_URL"],
+        "store": os.path.exists({str(platform.home / "airlock")!r}),
+    }}))
+"""
+    found = run_json(hub, *workspace, code)
+    assert isinstance(found, dict)
+    assert found["status"] == 200
+    assert found["body"] == {"requests": []}
+    assert found["url"].endswith(f":{platform.airlock_port}/services/airlock/")
+    assert found["store"] is False  # the airlock's storage is not in the workspace
+
+
 def container_address(platform: TrialPlatform, name: str) -> str:
     client = docker.APIClient(base_url=f"unix://{platform.home / 'run' / 'podman.sock'}")
     networks = client.inspect_container(name)["NetworkSettings"]["Networks"]

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from tornado import web
 from traitlets import Float, Integer, Unicode, default, validate
 
-from agoria_tre import audit, images
+from agoria_tre import audit, images, layout
 from agoria_tre.catalog.db import Catalog
 from agoria_tre.catalog.grants import mountable_versions
 from agoria_tre.catalog.models import DatasetCopy
@@ -283,6 +283,7 @@ class ProjectSpawner(DockerSpawner):  # type: ignore[misc]
             size_bytes=size,
             uid=self.workspace_uid,
             gid=self.workspace_gid,
+            starters=settings.home / layout.starter_dir(slug),
         )
         hub_port = urlparse(self.hub.api_url).port or 8081
         workspace = WorkspaceSettings(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 from datetime import date, timedelta
 from pathlib import Path
@@ -55,8 +56,19 @@ def mount_point(home: Path, project_uid: str) -> Path:
     return home / layout.workspace_mount(project_uid)
 
 
-def ensure(home: Path, project_uid: str, user: str, *, size_bytes: int, uid: int, gid: int) -> Path:
-    """Mount the project's storage (making it the first time) and the user's home in it."""
+def ensure(
+    home: Path,
+    project_uid: str,
+    user: str,
+    *,
+    size_bytes: int,
+    uid: int,
+    gid: int,
+    starters: Path | None = None,
+) -> Path:
+    """Mount the project's storage (making it the first time) and the user's home in it; a
+    home made now receives a copy of the regular files in ``starters`` (links and folders
+    there are skipped)."""
     image = home / layout.workspace_image(project_uid)
     mount = mount_point(home, project_uid)
     if not os.path.ismount(mount):
@@ -81,12 +93,21 @@ def ensure(home: Path, project_uid: str, user: str, *, size_bytes: int, uid: int
     project_dir = mount / "project"
     homes = mount / "homes"
     user_home = homes / safe_name(user)
+    new_home = not user_home.is_dir()
     for path, mode in ((project_dir, 0o770), (homes, 0o700), (user_home, 0o700)):
         if not path.is_dir():
             path.mkdir(mode=mode)
             if path is not homes:
                 os.chown(path, uid, gid)
             os.chmod(path, mode)
+    if new_home and starters is not None and starters.is_dir():
+        for source in sorted(starters.iterdir()):
+            if source.is_file() and not source.is_symlink():
+                target = user_home / source.name
+                shutil.copyfile(source, target, follow_symlinks=False)
+                os.chown(target, uid, gid)
+                os.chmod(target, 0o600)
+                log.info("starter file %s copied into %s's new home", source.name, user)
     return mount
 
 

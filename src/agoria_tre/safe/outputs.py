@@ -193,13 +193,13 @@ def show_verdict(report: ItemReport, table: pd.DataFrame | None = None) -> None:
     output; elsewhere, lines on stderr."""
     shell = None
     try:
-        from IPython import get_ipython  # type: ignore[import-not-found]
+        from IPython import get_ipython
 
         shell = get_ipython()
     except ImportError:  # outside a notebook: no IPython installed
         pass
     if shell is not None:
-        from IPython.display import HTML, display  # type: ignore[import-not-found]
+        from IPython.display import HTML, display
 
         extra = table_html(table, report) if table is not None else ""
         display(HTML(verdict_html(report) + extra))

@@ -135,11 +135,11 @@ def _png(figure: Figure) -> bytes:
 def _show(png: bytes) -> None:
     """In a notebook, the image that was checked; elsewhere nothing (the file is written)."""
     try:
-        from IPython import get_ipython  # type: ignore[import-not-found]
+        from IPython import get_ipython
     except ImportError:  # outside a notebook: no IPython installed
         return
     if get_ipython() is not None:
-        from IPython.display import Image, display  # type: ignore[import-not-found]
+        from IPython.display import Image, display
 
         display(Image(data=png))
 

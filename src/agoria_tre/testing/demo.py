@@ -1,0 +1,65 @@
+"""``scripts/demo.sh`` run as an operator runs it, for the end-to-end test and the benchmark:
+its output read as it comes, the demo logins it prints, the moment the platform's URL
+appears, and Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+RUNNING = re.compile(r"Agoria TRE is running at (\S+)")
+LOGIN = re.compile(r"^\s+(\w+)\s+(lead|researcher|reviewer)\s+(\S+)\s*$")
+
+
+class DemoRun:
+    """One run of the demo script, started at once; ``lines`` fills while it runs."""
+
+    def __init__(self, script: Path, args: Sequence[str], env: Mapping[str, str]) -> None:
+        self.lines: list[str] = []
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            ["bash", str(script), *args],
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for_url(self, timeout: float) -> tuple[str, float]:
+        """The URL the platform printed once it answered, and the seconds it took."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = RUNNING.search(self.output)
+            if found:
+                return found.group(1), time.monotonic() - self.started
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the demo printed no URL:\n{self.output[-6000:]}")
+            time.sleep(0.2)
+
+    def logins(self) -> dict[str, tuple[str, str]]:
+        """The demo logins printed by this run: user → (role, password)."""
+        found = (LOGIN.match(line) for line in self.lines)
+        return {m.group(1): (m.group(2), m.group(3)) for m in found if m}
+
+    def interrupt(self, timeout: float = 180.0) -> int:
+        """Ctrl-C, as in the terminal: SIGINT to the script's process group."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=timeout)
