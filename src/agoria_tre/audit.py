@@ -678,6 +678,14 @@ def verify_chain(
     return VerifyResult(True, count, last, prev_hash)
 
 
+def current_head(session: Session) -> tuple[int, str] | None:
+    """The newest event's sequence number and hash; None while the chain is empty."""
+    head = session.get(AuditHead, 1)
+    if head is None or head.seq == 0:
+        return None
+    return head.seq, head.hash
+
+
 def recorded_anchor(session: Session) -> dict[str, str] | None:
     """The anchor identity the catalog's ``catalog.init`` event records (``id``, ``path``),
     or None for a catalog made before anchors had one."""

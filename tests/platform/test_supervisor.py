@@ -251,6 +251,26 @@ def test_the_platform_runs_its_catalogs_witness_as_its_own_user(platform: Platfo
     heads.unlink()
 
 
+def test_the_witness_takes_the_chains_head_when_the_platform_starts(platform: Platform) -> None:
+    """A platform that commits nothing while it runs still leaves its witness holding the
+    head the chain had: what the command line writes afterwards, with no witness running,
+    verifies against it."""
+    _, heads = audit_witness.catalog_paths(platform.settings.home)
+    env = operator_env({"AGORIA_HOME": str(platform.settings.home)})
+    before = json.loads(agoria(env, "audit", "verify", "--json").out)
+    try:
+        platform.start()
+        assert read_heads(heads).by_seq == {before["head_seq"]: before["head_hash"]}
+    finally:
+        platform.stop()
+    made = agoria(env, "project", "create", "cardio", "--title", "C", "--legal-basis", "M")
+    assert made.code == 0, made.err
+    checked = agoria(env, "audit", "verify", "--json")
+    assert checked.code == 0, checked.err
+    assert json.loads(checked.out)["witness"] == str(heads)
+    heads.unlink()
+
+
 def test_a_witness_named_by_the_operator_is_not_started_again(tmp_path: Path) -> None:
     home = tmp_path / "home"
     platform = make_platform(home)

@@ -180,7 +180,10 @@ def image_lock(wheel: Path | None, output: Path | None) -> None:
     default=8082,
     show_default=True,
     type=click.IntRange(1, 65535),
-    help="The airlock service's port (on 127.0.0.1; the proxy serves it at /services/airlock/).",
+    help=(
+        "The airlock service's port, on every address: the proxy serves it at"
+        " /services/airlock/, and workspaces reach it through their gateway."
+    ),
 )
 @click.option(
     "--project-storage",

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from agoria_tre import audit_witness, layout
+from agoria_tre import audit, audit_witness, layout
 from agoria_tre.config import Settings
 from agoria_tre.errors import ConfigurationError
 from agoria_tre.hub import config as hub_config
@@ -134,6 +134,7 @@ class Platform:
         socket_path, log_path = audit_witness.catalog_paths(self.settings.home)
         if audit_witness.listening(socket_path):
             log.info("audit witness already running at %s", socket_path)
+            self._hand_head(socket_path)
             return
         if os.geteuid() != 0 or not _user_exists(audit_witness.WITNESS_USER):
             log.warning(
@@ -167,6 +168,27 @@ class Platform:
                 return
             time.sleep(0.05)
         log.info("audit witness started: %s, heads in %s", socket_path, log_path)
+        self._hand_head(socket_path)
+
+    def _hand_head(self, socket_path: Path) -> None:
+        """The witness takes the chain's head as it is now, so that it holds one from its
+        first run on (what the command line wrote while no witness ran is covered by it)."""
+        from agoria_tre.catalog.db import Catalog
+
+        catalog = Catalog(self.settings)
+        try:
+            with catalog.read() as session:
+                head = audit.current_head(session)
+        finally:
+            catalog.dispose()
+        if head is None:
+            return
+        try:
+            audit_witness.send_head(socket_path, *head)
+        except OSError as exc:  # as after a commit: the next head it takes covers this one
+            log.warning(
+                "the audit witness at %s did not take event %d: %s", socket_path, head[0], exc
+            )
 
     def _hub_env(self, base: Mapping[str, str], runtime_url: str) -> dict[str, str]:
         env = dict(base)

@@ -159,11 +159,20 @@ def _state_file(settings: ExportSettings, request_id: str) -> Path:
 
 
 def remember(settings: ExportSettings, request_id: str, items: list[Outgoing]) -> None:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
     path = _state_file(settings, request_id)
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps({"items": {i.name: i.source.as_json() for i in items}}))
-    partial.replace(path)
+    try:
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps({"items": {i.name: i.source.as_json() for i in items}}))
+        partial.replace(path)
+    except OSError as exc:
+        log.error("could not record request %s's sources in %s: %s", request_id, path, exc)
+        raise Refused(
+            507,
+            "no_space",
+            "this workspace could not record where the files came from (is the home full?):"
+            " nothing was submitted",
+        ) from None
 
 
 def recall(settings: ExportSettings, request_id: str) -> dict[str, Source]:
