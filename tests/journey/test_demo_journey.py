@@ -58,7 +58,7 @@ class Journey:
         self.demo: DemoRun | None = None
 
     def run(self) -> DemoRun:
-        self.demo = DemoRun(ROOT / "scripts" / "demo.sh", self.args, self.env)
+        self.demo = DemoRun(["bash", str(ROOT / "scripts" / "demo.sh"), *self.args], self.env)
         return self.demo
 
     def stop(self) -> None:

@@ -11,7 +11,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import IO
 
 RUNNING = re.compile(r"Agoria TRE is running at (\S+)")
@@ -19,13 +18,14 @@ LOGIN = re.compile(r"^\s+(\w+)\s+(lead|researcher|reviewer)\s+(\S+)\s*$")
 
 
 class DemoRun:
-    """One run of the demo script, started at once; ``lines`` fills while it runs."""
+    """One run of ``command`` (the demo script, or the platform alone), started at once;
+    ``lines`` fills while it runs."""
 
-    def __init__(self, script: Path, args: Sequence[str], env: Mapping[str, str]) -> None:
+    def __init__(self, command: Sequence[str], env: Mapping[str, str]) -> None:
         self.lines: list[str] = []
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            ["bash", str(script), *args],
+            list(command),
             env=dict(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -60,6 +60,8 @@ class DemoRun:
         return {m.group(1): (m.group(2), m.group(3)) for m in found if m}
 
     def interrupt(self, timeout: float = 180.0) -> int:
-        """Ctrl-C, as in the terminal: SIGINT to the script's process group."""
-        os.killpg(self.process.pid, signal.SIGINT)
+        """Ctrl-C, as in the terminal: SIGINT to the script's process group; the exit status
+        (that of a run which had already ended, too)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
         return self.process.wait(timeout=timeout)
