@@ -51,14 +51,11 @@ class AirlockClient:
             request_timeout=self.timeout,
             follow_redirects=False,
         )
-        try:
+        try:  # with raise_error=False, only no answer at all raises (refused, timed out)
             response = await AsyncHTTPClient().fetch(request, raise_error=False)
         except (OSError, HTTPClientError) as exc:
             log.warning("airlock %s %s: %s", method, path, exc)
             raise Refused(502, "airlock_unreachable", UNREACHABLE) from exc
-        if response.code == 599:  # tornado's own code for no answer (refused, timed out)
-            log.warning("airlock %s %s: %s", method, path, response.error)
-            raise Refused(502, "airlock_unreachable", UNREACHABLE)
         try:
             answer = json.loads(response.body or b"null")
         except ValueError:
