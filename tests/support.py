@@ -7,6 +7,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, inspect, text
 from tornado.httpclient import HTTPResponse
 
@@ -53,3 +54,18 @@ async def export_call(
         kwargs["body"] = body if isinstance(body, str) else json.dumps(body or {})
     response = await fetch("agoria-tre", "export", *path.split("/"), **kwargs)
     return response.code, json.loads(response.body)
+
+
+# pytest-jupyter's fixtures (loaded for the ``jp_fetch`` tests) include two autouse ones that
+# make and run an asyncio loop around every test. A module driving Playwright's sync API,
+# which runs its own loop, imports these two in their place.
+
+
+@pytest.fixture
+def jp_asyncio_loop() -> None:
+    """No Jupyter event loop in this module."""
+
+
+@pytest.fixture
+def jp_server_cleanup() -> None:
+    """No Jupyter server to clean up in this module."""

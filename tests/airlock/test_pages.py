@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Dialog, Page, Request, sync_playwright
 
 from agoria_tre.testing.airlock import AirlockClient
 from agoria_tre.testing.platform import TrialPlatform
+from tests.support import jp_asyncio_loop, jp_server_cleanup  # noqa: F401 (no Jupyter loop here)
 
 pytestmark = pytest.mark.workspaces
 
