@@ -23,6 +23,17 @@ echo "== ruff (lint)";   ruff check src tests bench
 echo "== ruff (format)"; ruff format --check src tests bench
 echo "== mypy";          mypy
 
+# The JupyterLab extension's logic, in jest (its dependencies are npm's, installed once per
+# lock file; the wheel's build installed them already on a fresh clone).
+echo "== jest (extensions/jupyterlab)"
+(
+  cd extensions/jupyterlab
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --silent --no-audit --no-fund >/dev/null
+  fi
+  npm test --silent
+)
+
 # The packages were installed just above, so PostgreSQL not starting, or the native
 # pseudonymiser missing, is a failure, not a skip. Coverage counts branches and the
 # processes the tests start (the CLI, the hub and its services); its data file is absolute

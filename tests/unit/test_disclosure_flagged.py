@@ -3,9 +3,16 @@ worst first, and the canonical grid with each flagged cell carrying its reasons.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from agoria_tre import safe
 from agoria_tre.disclosure import flagged
+from agoria_tre.disclosure.checker import check_paths
+from agoria_tre.disclosure.context import Context
+from agoria_tre.disclosure.policy import load_profile
 
 
 def rule(status: str, cells: list[list[int]] | None = None, name: str = "threshold") -> Any:
@@ -91,3 +98,26 @@ def test_ragged_rows_are_padded_and_an_empty_file_is_an_empty_table() -> None:
     assert (empty.header, empty.rows, empty.truncated) == ((), (), False)
     header_only = flagged.flagged_table(b"a,b\n", {})
     assert (header_only.header, header_only.labels) == (("a", "b"), 0)
+
+
+def test_the_reports_label_columns_place_the_flags_even_where_labels_look_like_numbers() -> None:
+    """Département codes are digits: only the checker, which read the table with its
+    evidence, knows that the first column is a label, and its report says so."""
+    data = b"departement,F,M\n06,15,15\n48,0,3\n"
+    report = {"labels": 1, "rules": [rule("fail", [[1, 1]]), rule("review", [[1, 0]], "zeros")]}
+    table = flagged.flagged_table(data, report)
+    assert table.labels == 1
+    flagged_values = [(c.value, c.flags) for row in table.rows for c in row if c.flags]
+    assert flagged_values == [("0", ("zeros: review here",)), ("3", ("threshold: fail here",))]
+
+
+def test_a_table_checked_with_its_evidence_reports_its_label_columns(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"dep": ["06"] * 30 + ["48"] * 3, "sexe": ["F", "M"] * 15 + ["M"] * 3})
+    safe.crosstab(frame.dep, frame.sexe, name="t", outputs=tmp_path)
+    report = check_paths([tmp_path / "t.csv"], Context(load_profile("fr"))).as_dict()
+    (item,) = report["items"]
+    assert item["labels"] == 1
+    table = flagged.flagged_table((tmp_path / "t.csv").read_bytes(), item)
+    assert not any(row[0].flags for row in table.rows)  # a label is never a flagged count
+    marked = {(row[0].value, c.value) for row in table.rows for c in row[1:] if c.flags}
+    assert {("48", "0"), ("48", "3")} <= marked

@@ -244,7 +244,12 @@ def _check_bytes(name: str, data: bytes, ctx: Context, *, evidence: bytes | None
         magnitude = parsed_evidence is not None and parsed_evidence.kind == "magnitude"
         return Checked(
             ItemReport(
-                name, "table", rules, sha256=content_hash(canonical), notes=[*table.notes, *notes]
+                name,
+                "table",
+                rules,
+                sha256=content_hash(canonical),
+                notes=[*table.notes, *notes],
+                labels=len(table.label_names),
             ),
             canonical,
             table if counts else None,

@@ -80,7 +80,11 @@ def flagged_table(
         return FlaggedTable(header=(), labels=0, rows=(), truncated=False)
     width = max(len(r) for r in rows)
     grid = [r + [""] * (width - len(r)) for r in rows]
-    labels = len(table_from_grid(grid).label_names) if len(grid) > 1 else 0
+    labels = report.get("labels")
+    if not isinstance(labels, int) or isinstance(labels, bool) or not 0 <= labels <= width:
+        # a report from before tables said where their labels end: read as the checker
+        # reads a table with no evidence
+        labels = len(table_from_grid(grid).label_names) if len(grid) > 1 else 0
     flagged = flagged_cells(report)
     body = tuple(
         tuple(

@@ -92,13 +92,16 @@ class ItemReport:
     children: list[ItemReport] = field(default_factory=list)
     sha256: str | None = None
     notes: list[str] = field(default_factory=list)
+    # A table read whole: how many leading columns of its canonical form are labels (row
+    # headers). Its rules name cells by (row, column) among the values after them.
+    labels: int | None = None
 
     @property
     def status(self) -> Status:
         return worst([r.status for r in self.rules] + [c.status for c in self.children])
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        shape = {
             "path": self.path,
             "kind": self.kind,
             "status": self.status.value,
@@ -107,6 +110,7 @@ class ItemReport:
             "rules": [r.as_dict() for r in self.rules],
             "children": [c.as_dict() for c in self.children],
         }
+        return shape if self.labels is None else {**shape, "labels": self.labels}
 
 
 @dataclass

@@ -33,7 +33,8 @@ class DemoRun:
             text=True,
             start_new_session=True,
         )
-        threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True).start()
+        self._reader = threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True)
+        self._reader.start()
 
     def _read(self, stream: IO[str]) -> None:
         for line in stream:
@@ -64,4 +65,8 @@ class DemoRun:
         (that of a run which had already ended, too)."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(timeout=timeout)
+        status = self.process.wait(timeout=timeout)
+        self._reader.join(timeout)  # the last lines read, then the pipe closed
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return status
