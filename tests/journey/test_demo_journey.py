@@ -116,17 +116,20 @@ def run_the_starter_notebook(journey: Journey, page: Page) -> None:
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_be_visible(
         timeout=WAIT
     )
-    last = notebook.locator(".jp-CodeCell").last
-    first = notebook.locator(".jp-CodeCell").first.locator(".jp-InputPrompt")
-    for attempt in range(3):  # a click while the kernel still connects may be lost
+    last = notebook.locator(".jp-CodeCell").last.locator(".jp-InputPrompt")
+    numbered = re.compile(r"\[\d+\]:")
+    # Run All while the kernel is still being connected may run only some cells (or none):
+    # run them all again until the last one has run (rerunning the notebook is harmless).
+    for attempt in range(4):
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         try:
-            expect(first).not_to_have_text("[ ]:", timeout=30_000)
+            expect(last).to_have_text(numbered, timeout=90_000)
             break
         except AssertionError:
-            journey.shot(page, f"notebook-not-running-{attempt}")
-    expect(last.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]:"), timeout=WAIT)
+            journey.shot(page, f"notebook-not-run-{attempt}")
+    expect(last).to_have_text(numbered, timeout=WAIT)
+    last = notebook.locator(".jp-CodeCell").last
     expect(last.locator(".jp-OutputArea-output").first).to_contain_text("48")
     # JupyterLab's announcements (news and update checks from the internet) are off
     assert page.get_by_text("Jupyter news").count() == 0
@@ -149,7 +152,10 @@ def request_the_export(journey: Journey, page: Page) -> str:
     sound = dialog.locator(f".agoria-export-item[data-name='{SAFE_TABLE}']")
     expect(small.locator(".agoria-verdict")).to_have_text("FAIL", timeout=WAIT)
     expect(sound.locator(".agoria-verdict")).to_have_text("PASS")
-    expect(small.locator("td.agoria-flag[title*='threshold']").first).to_be_visible()
+    threshold = small.locator("td.agoria-flag[title*='threshold']")
+    expect(threshold.first).to_be_visible()
+    expect(threshold.locator(".agoria-value")).to_have_text(["3"])  # Lozère's M: 3 patients
+    assert small.locator("tbody td:first-child.agoria-flag").count() == 0  # labels never
     assert sound.locator("td.agoria-flag").count() == 0
     submit = page.get_by_role("button", name="Submit for review")
     page.get_by_label("Export title").fill(TITLE)
@@ -177,6 +183,7 @@ def review(journey: Journey, browser: Browser, reviewer: str, request_id: str) -
     page.goto(f"{journey.url}/services/airlock/requests/{request_id}")
     small = page.locator("section", has_text=SMALL_TABLE).last
     expect(small.locator("td.flag[title*='threshold']").first).to_be_visible()
+    assert small.locator("tr td:first-child.flag").count() == 0  # a label is never flagged
     if reviewer == "bob":
         journey.shot(page, "4-reviewer-sees-flagged-cells")
     for name, decision in ((SAFE_TABLE, "approve"), (SMALL_TABLE, "reject")):
@@ -196,6 +203,7 @@ def test_the_demo_journey_from_notebook_to_release(journey: Journey, browser: Br
     except BaseException:
         journey.shot(researcher, "failed-here")
         raise
+    researcher.click(".lm-TabBar-tab[data-id='agoria-tre-exports']")  # the Exports panel
     panel = researcher.locator(f".agoria-export-request[data-id='{request_id}']")
     expect(panel.locator(".agoria-status")).to_have_text("In review", timeout=WAIT)
     journey.shot(researcher, "5-exports-panel")
