@@ -76,6 +76,15 @@ class Journey:
     def login(self, browser: Browser, user: str, at: str) -> Page:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         page.goto(f"{self.url}{at}")
+        form = page.locator("input[name=username]")
+        for attempt in range(3):  # the hub's first pages can be slow on a loaded machine
+            try:
+                expect(form).to_be_visible(timeout=60_000)
+                break
+            except AssertionError:
+                self.shot(page, f"login-{user}-{attempt}")
+                page.reload()
+        expect(form).to_be_visible(timeout=WAIT)
         page.fill("input[name=username]", user)
         page.fill("input[name=password]", self.logins[user][1])
         page.click("[type=submit]")

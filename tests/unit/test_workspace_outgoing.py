@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agoria_tre.workspace.outgoing import Refused, evidence_path, notebook_cells, read_file
+from agoria_tre.workspace.outgoing import (
+    Refused,
+    Source,
+    collect,
+    evidence_path,
+    notebook_cells,
+    read_file,
+)
 
 
 def test_a_missing_folder_on_the_way_means_no_such_file(tmp_path: Path) -> None:
@@ -35,3 +42,14 @@ def test_a_notebook_whose_cells_are_not_a_list_is_refused(notebook: object) -> N
     with pytest.raises(Refused) as refused:
         notebook_cells(json.dumps(notebook).encode(), ["a"], "n.ipynb")
     assert refused.value.code == "bad_notebook"
+
+
+@pytest.mark.parametrize("name", ["new\nline.csv", "tab\t.csv", "bell\x07.csv"])
+def test_a_name_with_a_control_character_is_refused_before_it_is_read(
+    tmp_path: Path, name: str
+) -> None:
+    (tmp_path / name).write_text("a,b\n1,2\n")
+    with pytest.raises(Refused) as refused:
+        collect(str(tmp_path), Source(name))
+    assert (refused.value.status, refused.value.code) == (400, "bad_name")
+    assert "rename the file" in refused.value.message

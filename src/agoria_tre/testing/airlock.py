@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -74,7 +75,15 @@ class AirlockClient:
         if evidence is not None:
             files["evidence"] = ("evidence.json", evidence)
         fields: dict[str, str | bytes] = {"justification": justification} if justification else {}
-        kind, body = multipart(fields, files)
+        if "\r" in name or "\n" in name:
+            # A hostile caller sends what no browser would, a line break in the file name's
+            # header included: multipart refuses to write one, so a stand-in is replaced.
+            stand_in = f"stand-in-{secrets.token_hex(8)}"
+            files["file"] = (stand_in, data)
+            kind, body = multipart(fields, files)
+            body = body.replace(stand_in.encode(), name.encode("utf-8", "surrogateescape"))
+        else:
+            kind, body = multipart(fields, files)
         return self.call("POST", f"api/requests/{request_id}/items", body, kind)
 
     def wait_until_up(self, timeout: float = 120.0) -> None:

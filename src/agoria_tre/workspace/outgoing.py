@@ -165,6 +165,13 @@ def collect(root: str, source: Source, limit: int = DEFAULT_MAX_BYTES) -> Outgoi
             "evidence_alone",
             f"{relative!r} is the evidence of a table: it travels with its table, never alone",
         )
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise Refused(
+            400,
+            "bad_name",
+            f"{relative!r} has a control character in its name (a line break, a tab…), which"
+            " the airlock refuses: rename the file",
+        )
     data = read_file(root, relative, limit)
     if data is None:
         raise Refused(404, "no_file", f"there is no file {relative!r}")
