@@ -1,13 +1,20 @@
 """The export routes' pieces that need no server (workspace/export.py): the verdict in words,
-the checker that cannot run, and where a request's sources are recorded."""
+the checker that cannot run, where a request's sources are recorded, and a draft that
+cannot be withdrawn."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import socket
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from agoria_tre.workspace import export
+from agoria_tre.workspace.airlock import AirlockClient
 from agoria_tre.workspace.outgoing import Outgoing, Refused, Source
 
 
@@ -53,3 +60,15 @@ def test_sources_that_cannot_be_recorded_mean_nothing_was_submitted(tmp_path: Pa
         export.remember(where, "r1", [])
     assert (refused.value.status, refused.value.code) == (507, "no_space")
     assert "nothing was submitted" in refused.value.message
+
+
+def test_a_draft_that_cannot_be_withdrawn_is_logged_and_the_first_error_stands(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: the airlock has gone
+        gone = AirlockClient(f"http://127.0.0.1:{sock.getsockname()[1]}/services/airlock/", "t")
+        handler = cast(export.RequestsHandler, SimpleNamespace(airlock=gone))
+        with caplog.at_level(logging.WARNING, logger=export.__name__):
+            asyncio.run(export.RequestsHandler._abandon(handler, "r1"))
+    assert "request r1 could not be withdrawn" in caplog.text

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, cast
 
 RUNNING = re.compile(r"Agoria TRE is running at (\S+)")
 LOGIN = re.compile(r"^\s+(\w+)\s+(lead|researcher|reviewer)\s+(\S+)\s*$")
@@ -33,7 +33,8 @@ class DemoRun:
             text=True,
             start_new_session=True,
         )
-        self._reader = threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True)
+        self._stream = cast(IO[str], self.process.stdout)  # a pipe, as asked above
+        self._reader = threading.Thread(target=self._read, args=(self._stream,), daemon=True)
         self._reader.start()
 
     def _read(self, stream: IO[str]) -> None:
@@ -48,10 +49,13 @@ class DemoRun:
         """The URL the platform printed once it answered, and the seconds it took."""
         deadline = time.monotonic() + timeout
         while True:
+            ended = self.process.poll() is not None
+            if ended:
+                self._reader.join(5.0)  # what it printed last has been read
             found = RUNNING.search(self.output)
             if found:
                 return found.group(1), time.monotonic() - self.started
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            if ended or time.monotonic() > deadline:
                 raise AssertionError(f"the demo printed no URL:\n{self.output[-6000:]}")
             time.sleep(0.2)
 
@@ -67,6 +71,5 @@ class DemoRun:
             os.killpg(self.process.pid, signal.SIGINT)
         status = self.process.wait(timeout=timeout)
         self._reader.join(timeout)  # the last lines read, then the pipe closed
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        self._stream.close()
         return status
