@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from agoria_tre.airlock.store import item_name
 from agoria_tre.disclosure.evidence import SUFFIX as EVIDENCE_SUFFIX
+from agoria_tre.errors import InvalidInput
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # the airlock's default largest item
 MAX_ITEMS = 50
@@ -158,20 +160,19 @@ def notebook_cells(data: bytes, cells: Sequence[str], relative: str) -> bytes:
 def collect(root: str, source: Source, limit: int = DEFAULT_MAX_BYTES) -> Outgoing:
     """The item ``source`` names, with its sidecar when there is one."""
     relative = source.path
-    name = PurePosixPath(relative).name if relative else ""
+    name = _parts(relative)[-1]
     if name.endswith(EVIDENCE_SUFFIX):
         raise Refused(
             400,
             "evidence_alone",
             f"{relative!r} is the evidence of a table: it travels with its table, never alone",
         )
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+    try:
+        item_name(name)  # the airlock's own rule for an item's name
+    except InvalidInput as exc:
         raise Refused(
-            400,
-            "bad_name",
-            f"{relative!r} has a control character in its name (a line break, a tab…), which"
-            " the airlock refuses: rename the file",
-        )
+            400, "bad_name", f"the airlock refuses {relative!r}: {exc}; rename the file"
+        ) from exc
     data = read_file(root, relative, limit)
     if data is None:
         raise Refused(404, "no_file", f"there is no file {relative!r}")
